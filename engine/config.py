@@ -1,0 +1,25 @@
+"""Settings from the environment (KAIGOFLOW_*); no Flask, no module-level state."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    processes_dir: Path
+    secret_key: str | None = None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        default_db = f"sqlite:///{PROJECT_ROOT / 'instance' / 'kaigoflow.sqlite3'}"
+        return cls(
+            database_url=os.environ.get("KAIGOFLOW_DATABASE_URL", default_db),
+            processes_dir=Path(os.environ.get("KAIGOFLOW_PROCESSES", PROJECT_ROOT / "processes")),
+            secret_key=os.environ.get("KAIGOFLOW_SECRET_KEY"),
+        )

@@ -1,0 +1,103 @@
+"""Due dates from a task's `dueRule` (processes/README.md) and the municipality's parameters."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping
+from datetime import date
+from datetime import timedelta
+from typing import Any
+
+from engine.errors import KaigoflowError
+
+_RULE = re.compile(r"^\s*(?P<anchor>[a-z_]+(?:\.[A-Za-z0-9_]+)?)\s*(?:(?P<sign>[+-])\s*(?P<dur>P\w+))?\s*$")
+_DURATION = re.compile(r"^P(?:(?P<y>\d+)Y)?(?:(?P<m>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?$")
+
+
+class DueRuleError(KaigoflowError):
+    code = "due_rule"
+
+
+def check(rule: str) -> str | None:
+    """Return a Japanese message when `rule` is not a valid due rule, else None."""
+    match = _RULE.match(rule)
+    if not match:
+        return f"期限ルール「{rule}」の書式が正しくありません(例: ready+P14D, month_end, data.service_start_date)"
+    anchor = match["anchor"]
+    head = anchor.split(".")[0]
+    if head not in ("ready", "month_end", "next_month_day", "data"):
+        return f"期限ルール「{rule}」の起点「{head}」は使えません"
+    needs_argument = head in ("next_month_day", "data")
+    if needs_argument != ("." in anchor):
+        return f"期限ルール「{rule}」の起点「{head}」の指定が正しくありません(例: data.certification_end)"
+    if match["dur"] and not _DURATION.match(match["dur"]):
+        return f"期限ルール「{rule}」の期間「{match['dur']}」が正しくありません"
+    return None
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def month_end(day: date) -> date:
+    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+
+
+def shift(day: date, params: Mapping[str, Any]) -> date:
+    """Move a due date off a weekend when the municipality says so; the manuals are silent (CONTRACT.md)."""
+    if params.get("due_date_shift") == "previous_business_day":
+        while day.weekday() >= 5:
+            day -= timedelta(days=1)
+    return day
+
+
+def due_date(rule: str | None, ready: date, data: Mapping[str, Any], params: Mapping[str, Any]) -> date | None:
+    """Compute the due date; None when there is no rule or the data it needs is not there yet."""
+    if not rule:
+        return None
+    problem = check(rule)
+    if problem:
+        raise DueRuleError(problem)
+    match = _RULE.match(rule)
+    assert match is not None  # checked above
+    head, _, arg = match["anchor"].partition(".")
+    base: date | None
+    if head == "ready":
+        base = ready
+    elif head == "month_end":
+        base = month_end(ready)
+    elif head == "next_month_day":
+        day_of_month = int(arg) if arg.isdigit() else int(params.get(arg, 0) or 0)
+        if not day_of_month:
+            raise DueRuleError(f"期限ルール「{rule}」のパラメータ「{arg}」が市町村設定にありません")
+        following = add_months(date(ready.year, ready.month, 1), 1)
+        base = following.replace(day=min(day_of_month, calendar.monthrange(following.year, following.month)[1]))
+    else:
+        base = _as_date(data.get(arg))
+    if base is None:
+        return None
+    if match["dur"]:
+        base = apply_duration(base, match["dur"], -1 if match["sign"] == "-" else 1)
+    return shift(base, params)
+
+
+def apply_duration(day: date, duration: str, sign: int) -> date:
+    parts = _DURATION.match(duration)
+    assert parts is not None
+    months = int(parts["y"] or 0) * 12 + int(parts["m"] or 0)
+    days = int(parts["w"] or 0) * 7 + int(parts["d"] or 0)
+    return add_months(day, sign * months) + timedelta(days=sign * days)
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None

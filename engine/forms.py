@@ -1,0 +1,108 @@
+"""Form schemas and the contract handlers implement: validation and derived values per form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from typing import Any
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class FormContext:
+    """What a handler may look at besides the submission itself."""
+
+    today: date
+    municipality: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """The municipality's parameters (municipality.toml, flattened: `results_due_day`, `retention_years` …)."""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    """The instance data before this submission (read-only)."""
+
+
+class FormHandler(Protocol):
+    """Python for one form: what a JSON Schema cannot say."""
+
+    form: str
+
+    def validate(self, submission: Mapping[str, Any], context: FormContext) -> dict[str, str]:
+        """Return field -> Japanese message for each problem; empty when the submission is acceptable."""
+        ...
+
+    def derive(self, submission: Mapping[str, Any], context: FormContext) -> dict[str, Any]:
+        """Return values to merge into the instance data along with the submission (e.g. scores)."""
+        ...
+
+
+class PythonDecision(Protocol):
+    """A decision written in Python: inputs and the municipality's parameters in, outputs out.
+
+    Raises `engine.errors.ValidationError` (Japanese, per input) on bad input.
+    """
+
+    def __call__(self, inputs: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
+def validate_submission(
+    schema: Mapping[str, Any],
+    submission: Mapping[str, Any],
+    handler: FormHandler | None,
+    context: FormContext,
+) -> dict[str, str]:
+    """Check a submission against its JSON Schema and its handler; return field -> Japanese message."""
+    from jsonschema import Draft202012Validator
+    from jsonschema import FormatChecker
+
+    errors: dict[str, str] = {}
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    for error in sorted(validator.iter_errors(submission), key=lambda e: list(e.absolute_path)):
+        field_path = ".".join(str(p) for p in error.absolute_path)
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            field_path = ".".join(filter(None, [field_path, missing]))
+        errors.setdefault(field_path or "_form", _japanese(error, schema))
+    if not errors and handler is not None:
+        errors.update(handler.validate(submission, context))
+    return errors
+
+
+def _japanese(error: Any, schema: Mapping[str, Any]) -> str:
+    """A person-readable message for one jsonschema error (jsonschema's own are English)."""
+    kind = error.validator
+    value = error.validator_value
+    if kind == "required":
+        return "入力してください"
+    if kind == "type":
+        names = {
+            "string": "文字",
+            "integer": "整数",
+            "number": "数値",
+            "boolean": "はい/いいえ",
+            "array": "一覧",
+            "object": "項目のまとまり",
+        }
+        wanted = value if isinstance(value, list) else [value]
+        return "形式が違います(" + "・".join(names.get(w, w) for w in wanted) + "で入力してください)"
+    if kind in ("enum", "const", "oneOf", "anyOf"):
+        return "選択肢の中から選んでください"
+    if kind == "format":
+        return {"date": "日付(例: 2026-04-01)で入力してください"}.get(value, f"形式({value})が違います")
+    if kind == "pattern":
+        return "書式が違います"
+    if kind == "minimum":
+        return f"{value}以上で入力してください"
+    if kind == "maximum":
+        return f"{value}以下で入力してください"
+    if kind == "minLength":
+        return "入力してください" if value == 1 else f"{value}文字以上で入力してください"
+    if kind == "maxLength":
+        return f"{value}文字以内で入力してください"
+    if kind == "minItems":
+        return f"{value}件以上入力してください"
+    if kind == "maxItems":
+        return f"{value}件以内で入力してください"
+    if kind == "additionalProperties":
+        return "この様式にない項目が含まれています"
+    return "入力内容を確認してください"

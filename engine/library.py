@@ -1,0 +1,326 @@
+"""The process library: discover processes/, resolve a municipality's overlay, parse, and hash what it uses.
+
+A municipality's version of a flow is the set of files it resolves to: its own diagram, decision or form where it
+has one, the common one otherwise. That set, hashed, is the identity of a spec version: two municipalities that
+resolve to the same files share it, and an edit anywhere in the set makes a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+from engine import spiff
+from engine import xmlsafe
+from engine.errors import LibraryError
+from engine.errors import NotFoundError
+from engine.errors import Problem
+
+COMMON = "common"
+FLOW_KEYS = ("new_case", "renewal", "level_change", "provisional_plan", "equipment_exception")
+"""The flows staff start by hand (CONTRACT.md); other processes are called or started by the engine."""
+
+ROLES = ("center", "office", "insurer", "provider", "client", "planner")
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+
+@dataclass(frozen=True)
+class Municipality:
+    """One municipality's folder and its parameters (municipality.toml)."""
+
+    key: str
+    name: str
+    insurer: str
+    source: str
+    params: dict[str, Any]
+    lanes: dict[str, str]
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    name: str
+    schema: dict[str, Any]
+    uischema: dict[str, Any]
+
+    @property
+    def title(self) -> str:
+        return str(self.schema.get("title", self.name))
+
+    def example(self) -> dict[str, Any]:
+        examples = self.schema.get("examples") or [{}]
+        return dict(examples[0])
+
+
+@dataclass
+class ResolvedSpec:
+    """A flow as one municipality runs it: parsed specs plus every form and decision table they name."""
+
+    municipality: str
+    process_key: str
+    hash: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    forms: dict[str, FormSpec]
+    dmn: dict[str, str]
+    lanes: dict[str, str]
+    sources: dict[str, str]
+    bpmn: dict[str, str] = field(default_factory=dict)
+    """process id -> BPMN XML text, kept so any version's diagram can be drawn and diffed."""
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON stored once per hash in `spec_version`."""
+        return {
+            "spec": spiff.spec_to_dict(self.spec),
+            "subprocess_specs": {k: spiff.spec_to_dict(v) for k, v in self.subprocess_specs.items()},
+            "forms": {k: {"schema": f.schema, "uischema": f.uischema} for k, f in self.forms.items()},
+            "dmn": self.dmn,
+            "lanes": self.lanes,
+            "sources": self.sources,
+            "bpmn": self.bpmn,
+        }
+
+    @classmethod
+    def from_record(cls, municipality: str, key: str, hash_: str, rec: dict[str, Any]) -> ResolvedSpec:
+        return cls(
+            municipality=municipality,
+            process_key=key,
+            hash=hash_,
+            spec=spiff.spec_from_dict(rec["spec"]),
+            subprocess_specs={k: spiff.spec_from_dict(v) for k, v in rec["subprocess_specs"].items()},
+            forms={k: FormSpec(k, v["schema"], v.get("uischema") or {}) for k, v in rec["forms"].items()},
+            dmn=rec.get("dmn", {}),
+            lanes=rec.get("lanes", {}),
+            sources=rec.get("sources", {}),
+            bpmn=rec.get("bpmn", {}),
+        )
+
+    def all_specs(self) -> Iterable[Any]:
+        yield self.spec
+        yield from self.subprocess_specs.values()
+
+    def user_task_specs(self) -> Iterable[Any]:
+        for process_spec in self.all_specs():
+            for task_spec in process_spec.task_specs.values():
+                if isinstance(task_spec, spiff.UserTaskMixin):
+                    yield task_spec
+
+
+class Library:
+    """The processes/ folder, read once; `reload()` after files change."""
+
+    def __init__(self, root: Path, python_decisions: Iterable[str] = ()) -> None:
+        self.root = Path(root)
+        self.python_decisions = frozenset(python_decisions)
+        self._resolved: dict[tuple[str, str], ResolvedSpec] = {}
+        self._municipalities: dict[str, Municipality] | None = None
+
+    def reload(self) -> None:
+        self._resolved.clear()
+        self._municipalities = None
+
+    # -- municipalities -------------------------------------------------------------------------
+
+    def municipalities(self) -> dict[str, Municipality]:
+        if self._municipalities is None:
+            common_lanes = self._read_toml(self.root / COMMON / "lanes.toml").get("lanes", {})
+            found = {}
+            for toml_path in sorted(self.root.glob("*/municipality.toml")):
+                raw = self._read_toml(toml_path)
+                key = toml_path.parent.name
+                params: dict[str, Any] = {}
+                for section in ("deadlines", "switches"):
+                    params.update(raw.get(section, {}))
+                params["retention_years"] = raw.get("retention", {}).get("years", 5)
+                params.setdefault("due_date_shift", "none")
+                found[key] = Municipality(
+                    key=key,
+                    name=raw.get("name", key),
+                    insurer=raw.get("insurer", ""),
+                    source=raw.get("source", ""),
+                    params=params,
+                    lanes={**common_lanes, **raw.get("lanes", {})},
+                    raw=raw,
+                )
+            self._municipalities = found
+        return self._municipalities
+
+    def municipality(self, key: str) -> Municipality:
+        try:
+            return self.municipalities()[key]
+        except KeyError:
+            raise NotFoundError(f"市町村「{key}」は登録されていません") from None
+
+    # -- files and overlay ----------------------------------------------------------------------
+
+    def find(self, municipality: str, relative: str) -> Path | None:
+        """The municipality's file if it has one, else common's, else None."""
+        for folder in (municipality, COMMON):
+            candidate = self.root / folder / relative
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def process_keys(self, municipality: str) -> list[str]:
+        keys = {p.stem for folder in (municipality, COMMON) for p in (self.root / folder).glob("*.bpmn")}
+        return sorted(keys)
+
+    def flows(self, municipality: str) -> list[str]:
+        available = set(self.process_keys(municipality))
+        return [key for key in FLOW_KEYS if key in available]
+
+    def overrides(self, municipality: str) -> list[str]:
+        """The files a municipality changes, relative to its folder."""
+        folder = self.root / municipality
+        return sorted(
+            str(p.relative_to(folder))
+            for p in folder.rglob("*")
+            if p.is_file() and p.suffix in (".bpmn", ".dmn", ".json")
+        )
+
+    def form(self, municipality: str, name: str) -> FormSpec:
+        schema_path = self.find(municipality, f"forms/{name}.schema.json")
+        if schema_path is None:
+            raise NotFoundError(f"様式「{name}」が見つかりません")
+        ui_path = self.find(municipality, f"forms/{name}.uischema.json")
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+        uischema = json.loads(ui_path.read_text(encoding="utf-8")) if ui_path else {}
+        return FormSpec(name, schema, uischema)
+
+    # -- resolution -----------------------------------------------------------------------------
+
+    def resolve(self, municipality: str, process_key: str) -> ResolvedSpec:
+        """Parse the municipality's version of a flow, with its called processes, forms and decisions.
+
+        Raises LibraryError listing every problem (file, element, Japanese message) when any file is broken.
+        """
+        cache_key = (municipality, process_key)
+        if cache_key not in self._resolved:
+            self._resolved[cache_key] = self._resolve(municipality, process_key)
+        return self._resolved[cache_key]
+
+    def _resolve(self, municipality: str, process_key: str) -> ResolvedSpec:
+        muni = self.municipality(municipality)
+        parser = spiff.KaigoflowParser(validator=spiff.VALIDATOR)
+        problems: list[Problem] = []
+        sources: dict[str, bytes] = {}
+        roots: dict[str, Any] = {}
+        pending = [process_key]
+        while pending:
+            pid = pending.pop()
+            if pid in roots:
+                continue
+            path = self.find(municipality, f"{pid}.bpmn")
+            if path is None:
+                problems.append(Problem(f"{pid}.bpmn", f"プロセス「{pid}」が見つかりません", rule="missing-process"))
+                continue
+            rel = str(path.relative_to(self.root))
+            content = path.read_bytes()
+            root, found = xmlsafe.parse(content, rel)
+            problems.extend(found)
+            if root is None:
+                continue
+            sources[rel] = content
+            roots[pid] = root
+            try:
+                parser.add_bpmn_xml(root, filename=rel)
+            except spiff.ValidationException as exc:
+                problems.append(_problem_from_spiff(rel, exc))
+                continue
+            pending.extend(root.xpath("//bpmn:callActivity/@calledElement", namespaces=NS))
+        if problems:
+            raise LibraryError(f"{muni.name}の「{process_key}」を読み込めません", problems)
+
+        forms, dmn, lanes = {}, {}, {}
+        for pid, root in roots.items():
+            rel = next(r for r in sources if Path(r).stem == pid)
+            for name in _form_names(root):
+                path = self.find(municipality, f"forms/{name}.schema.json")
+                if path is None:
+                    problems.append(Problem(rel, f"様式「{name}」がありません", rule="missing-form"))
+                    continue
+                try:
+                    forms[name] = self.form(municipality, name)
+                except (ValueError, OSError) as exc:
+                    problems.append(Problem(str(path), f"様式のJSONが読めません: {exc}", rule="bad-form"))
+                    continue
+                sources[str(path.relative_to(self.root))] = path.read_bytes()
+                ui = self.find(municipality, f"forms/{name}.uischema.json")
+                if ui is not None:
+                    sources[str(ui.relative_to(self.root))] = ui.read_bytes()
+            for decision_id in _decision_ids(root):
+                path = self.find(municipality, f"decisions/{decision_id}.dmn")
+                if path is not None:
+                    dmn[decision_id] = path.read_text(encoding="utf-8")
+                    sources[str(path.relative_to(self.root))] = path.read_bytes()
+                elif decision_id not in self.python_decisions:
+                    message = f"判定「{decision_id}」がDMNにもPythonにもありません"
+                    problems.append(Problem(rel, message, element=decision_id, rule="missing-decision"))
+            for lane in root.xpath("//bpmn:lane/@name", namespaces=NS):
+                role = muni.lanes.get(lane)
+                if role not in ROLES:
+                    message = f"レーン「{lane}」に役割が割り当てられていません(lanes.toml)"
+                    problems.append(Problem(rel, message, element=lane, rule="unmapped-lane"))
+                else:
+                    lanes[lane] = role
+        if problems:
+            raise LibraryError(f"{muni.name}の「{process_key}」を読み込めません", problems)
+
+        try:
+            spec = parser.get_spec(process_key)
+            subprocess_specs = parser.get_subprocess_specs(process_key)
+        except spiff.ValidationException as exc:
+            raise LibraryError(
+                f"{muni.name}の「{process_key}」を読み込めません", [_problem_from_spiff(process_key, exc)]
+            ) from None
+        digests = {rel: hashlib.sha256(content).hexdigest() for rel, content in sorted(sources.items())}
+        digests["lanes"] = hashlib.sha256(json.dumps(lanes, sort_keys=True).encode()).hexdigest()
+        spec_hash = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
+        bpmn = {Path(r).stem: c.decode("utf-8") for r, c in sources.items() if r.endswith(".bpmn")}
+        return ResolvedSpec(
+            municipality=municipality,
+            process_key=process_key,
+            hash=spec_hash,
+            spec=spec,
+            subprocess_specs=subprocess_specs,
+            forms=forms,
+            dmn=dmn,
+            lanes=lanes,
+            sources=digests,
+            bpmn=bpmn,
+        )
+
+    @staticmethod
+    def _read_toml(path: Path) -> dict[str, Any]:
+        if not path.is_file():
+            return {}
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise LibraryError(
+                f"{path.name} を読み込めません", [Problem(str(path), f"TOMLの誤り: {exc}", rule="bad-toml")]
+            ) from None
+
+
+def _form_names(root: Any) -> list[str]:
+    values = root.xpath("//bpmn:userTask//spiffworkflow:property[@name='formJsonSchemaFilename']/@value", namespaces=NS)
+    return [v.removesuffix(".schema.json").removesuffix(".json") for v in values]
+
+
+def _decision_ids(root: Any) -> list[str]:
+    return [v.strip() for v in root.xpath("//spiffworkflow:calledDecisionId/text()", namespaces=NS)]
+
+
+def _problem_from_spiff(filename: str, exc: Exception) -> Problem:
+    element = getattr(exc, "id", None) or getattr(exc, "name", None)
+    line = getattr(exc, "line_number", None)
+    file_name = getattr(exc, "file_name", None) or filename
+    return Problem(file_name, f"BPMNとして不正です: {exc}", element=element, rule="bpmn-invalid", line=line)

@@ -1,0 +1,282 @@
+"""Check the process library before anything runs or is published: problems per element, in Japanese.
+
+Rules: XML safe and well-formed; BPMN parseable by the engine; DI for every element; lanes mapped to roles;
+user tasks naming an existing form whose example is valid; readable ids (no modeller ids except on plain flows);
+due rules well-formed; called processes, decisions and continuations resolvable; conditions within the safe
+expression subset; exclusive gateways with conditions have a default flow.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema import FormatChecker
+from jsonschema.exceptions import SchemaError
+
+from engine import deadlines
+from engine import xmlsafe
+from engine.errors import LibraryError
+from engine.errors import Problem
+from engine.library import NS
+from engine.library import Library
+
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+MODELLER_ID = re.compile(r"^(Activity|Gateway|Event|Process|Task|StartEvent|EndEvent)_[0-9a-z]{7}$")
+SAFE_CALLS = frozenset({"len", "any", "all", "min", "max"})
+SAFE_NODES = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.Compare,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.Is,
+    ast.IsNot,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Tuple,
+    ast.List,
+    ast.Set,
+    ast.Subscript,
+    ast.Call,
+    ast.BinOp,
+    ast.Add,
+    ast.Sub,
+)
+FLOW_NODES = (
+    "userTask",
+    "task",
+    "manualTask",
+    "scriptTask",
+    "serviceTask",
+    "businessRuleTask",
+    "callActivity",
+    "subProcess",
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "eventBasedGateway",
+)
+
+
+@dataclass
+class LintReport:
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            if problem not in self.problems:
+                self.problems.append(problem)
+
+
+def check_expression(text: str) -> str | None:
+    """Return a Japanese message when a condition is outside the safe subset, else None."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return f"条件式「{text.strip()}」がPythonの式として読めません"
+    for node in ast.walk(tree):
+        if not isinstance(node, SAFE_NODES):
+            return f"条件式「{text.strip()}」に使えない構文({type(node).__name__})があります"
+        if isinstance(node, ast.Name) and node.id.startswith("__"):
+            return f"条件式「{text.strip()}」に使えない名前({node.id})があります"
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in SAFE_CALLS):
+            return f"条件式「{text.strip()}」で呼べる関数は {', '.join(sorted(SAFE_CALLS))} だけです"
+    return None
+
+
+def check_diagram(content: bytes, filename: str) -> list[Problem]:
+    """Rules that need only the file itself (no overlay)."""
+    root, problems = xmlsafe.parse(content, filename)
+    if root is None:
+        return problems
+    processes = root.xpath("//bpmn:process", namespaces=NS)
+    if not processes:
+        return [Problem(filename, "BPMNのプロセスがありません", rule="no-process")]
+    stem = Path(filename).stem
+    executable = [p for p in processes if p.get("isExecutable") == "true"]
+    if [p.get("id") for p in executable] != [stem]:
+        message = f"実行可能プロセスはファイル名と同じID「{stem}」の1つだけにしてください"
+        problems.append(Problem(filename, message, rule="process-id"))
+    shapes = set(
+        root.xpath("//bpmndi:BPMNShape/@bpmnElement | //bpmndi:BPMNEdge/@bpmnElement", namespaces={"bpmndi": BPMNDI})
+    )
+    for tag in (*FLOW_NODES, "sequenceFlow", "lane", "participant"):
+        for element in root.xpath(f"//bpmn:{tag}", namespaces=NS):
+            element_id = element.get("id", "")
+            if element_id not in shapes:
+                problems.append(Problem(filename, "図の情報(DI)がありません", element=element_id, rule="di"))
+            plain_flow = tag == "sequenceFlow" and not len(element.xpath("bpmn:conditionExpression", namespaces=NS))
+            if MODELLER_ID.match(element_id) or (
+                tag == "sequenceFlow" and not plain_flow and element_id.startswith("Flow_")
+            ):
+                message = "自動採番のIDです。意味の分かるID(CONTRACT.mdの手順IDなど)を付けてください"
+                problems.append(Problem(filename, message, element=element_id, rule="readable-id"))
+    for flow in root.xpath("//bpmn:sequenceFlow[bpmn:conditionExpression]", namespaces=NS):
+        text = flow.xpath("string(bpmn:conditionExpression)", namespaces=NS)
+        message = check_expression(text)
+        if message:
+            problems.append(Problem(filename, message, element=flow.get("id"), rule="unsafe-expression"))
+    for script in root.xpath("//bpmn:scriptTask", namespaces=NS):
+        message = "スクリプトタスクは使えません(判定はDMNかPythonの判定にしてください)"
+        problems.append(Problem(filename, message, element=script.get("id"), rule="script-task"))
+    for gateway in root.xpath("//bpmn:exclusiveGateway", namespaces=NS):
+        outgoing = root.xpath(f"//bpmn:sequenceFlow[@sourceRef='{gateway.get('id')}']", namespaces=NS)
+        conditional = [f for f in outgoing if len(f.xpath("bpmn:conditionExpression", namespaces=NS))]
+        if conditional and not gateway.get("default"):
+            message = "条件付きの分岐には既定のフロー(default)が必要です"
+            problems.append(Problem(filename, message, element=gateway.get("id"), rule="gateway-default"))
+    for task in root.xpath("//bpmn:userTask", namespaces=NS):
+        props = {p.get("name"): p.get("value") for p in task.xpath(".//spiffworkflow:property", namespaces=NS)}
+        if not props.get("formJsonSchemaFilename"):
+            message = "ユーザータスクに様式(formJsonSchemaFilename)が指定されていません"
+            problems.append(Problem(filename, message, element=task.get("id"), rule="missing-form"))
+        rule = props.get("dueRule")
+        if rule and (message := deadlines.check(rule)):
+            problems.append(Problem(filename, message, element=task.get("id"), rule="due-rule"))
+        if not task.get("name"):
+            problems.append(Problem(filename, "タスクに名前がありません", element=task.get("id"), rule="name"))
+    for timer in root.xpath("//bpmn:timerEventDefinition/*", namespaces=NS):
+        message = check_expression(timer.text or "")
+        if message:
+            owner = timer.getparent().getparent().get("id")
+            problems.append(Problem(filename, message, element=owner, rule="unsafe-expression"))
+    return problems
+
+
+def check_form(path: Path, rel: str) -> list[Problem]:
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        return [Problem(rel, f"JSONとして読めません: {exc}", rule="bad-form")]
+    if path.name.endswith(".uischema.json"):
+        return []
+    problems = []
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        return [Problem(rel, f"JSON Schemaとして不正です: {exc.message}", rule="bad-form")]
+    examples = schema.get("examples") or []
+    if not examples:
+        problems.append(Problem(rel, "入力例(examples)がありません", rule="form-example"))
+    else:
+        validator = Draft202012Validator(schema, format_checker=FormatChecker())
+        for error in validator.iter_errors(examples[0]):
+            where = ".".join(str(p) for p in error.absolute_path) or "(全体)"
+            problems.append(Problem(rel, f"入力例が様式に合いません: {where}: {error.message}", rule="form-example"))
+    if not schema.get("title"):
+        problems.append(Problem(rel, "様式に題名(title)がありません", rule="form-title"))
+    for name, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict) or not prop.get("title"):
+            problems.append(Problem(rel, "項目に日本語の題名(title)がありません", element=name, rule="form-title"))
+    return problems
+
+
+def lint_library(library: Library, municipalities: Iterable[str] | None = None) -> LintReport:
+    """Lint every file, then resolve every flow of every (or the given) municipality."""
+    report = LintReport()
+    root = library.root
+    keys = list(municipalities) if municipalities is not None else sorted(library.municipalities())
+    folders = ["common", *keys]
+    for folder in folders:
+        for path in sorted((root / folder).rglob("*")):
+            rel = str(path.relative_to(root))
+            if path.suffix == ".bpmn":
+                report.files += 1
+                report.add(check_diagram(path.read_bytes(), rel))
+            elif path.name.endswith(".json") and "forms" in path.parts:
+                report.files += 1
+                report.add(check_form(path, rel))
+    for key in keys:
+        for process_key in library.process_keys(key):
+            report.add(_resolve_problems(library, key, process_key))
+    return report
+
+
+def _resolve_problems(library: Library, municipality: str, process_key: str) -> list[Problem]:
+    try:
+        resolved = library.resolve(municipality, process_key)
+    except LibraryError as exc:
+        return exc.problems
+    problems = []
+    for process_spec in resolved.all_specs():
+        for task_spec in process_spec.task_specs.values():
+            props = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+            follow = props.get("continueWith")
+            if follow and follow not in library.process_keys(municipality):
+                message = f"続けて開始するプロセス「{follow}」がありません"
+                problems.append(
+                    Problem(f"{process_spec.name}.bpmn", message, element=task_spec.bpmn_id, rule="continue-with")
+                )
+    return problems
+
+
+def lint_paths(library: Library, paths: Iterable[Path]) -> LintReport:
+    """Lint what the paths cover: the whole library, a municipality folder, or single files."""
+    report = LintReport()
+    root = library.root.resolve()
+    municipalities: set[str] = set()
+    whole = False
+    for path in paths:
+        path = path.resolve()
+        if path == root:
+            whole = True
+            continue
+        try:
+            rel = path.relative_to(root)
+        except ValueError:
+            if path.suffix == ".bpmn":
+                report.files += 1
+                report.add(check_diagram(path.read_bytes(), str(path)))
+            continue
+        top = rel.parts[0]
+        if top == "common":
+            whole = True
+        elif top in library.municipalities():
+            municipalities.add(top)
+    if whole or municipalities:
+        report.add(lint_library(library, None if whole else sorted(municipalities)).problems)
+        report.files += sum(1 for _ in root.rglob("*.bpmn"))
+    return report
+
+
+def describe(report: LintReport) -> list[str]:
+    lines = [str(p) for p in report.problems]
+    lines.append(f"{len(report.problems)}件の問題" if report.problems else "問題はありません")
+    return lines
+
+
+def problems_by_element(report: LintReport) -> dict[str, list[str]]:
+    """For the modeler page: element id -> messages, so problems can be marked on the diagram."""
+    grouped: dict[str, list[str]] = {}
+    for problem in report.problems:
+        grouped.setdefault(problem.element or "", []).append(problem.message)
+    return grouped

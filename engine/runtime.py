@@ -1,0 +1,535 @@
+"""Start, claim, complete and fire: each mutation is one transaction with an optimistic version check.
+
+Every mutation follows the same path: load the instance, check the task is still ready and the caller may do it,
+run the engine, write the state `WHERE version = :expected`, then update the task projection, documents, timers
+and events. A lost race raises ConflictError and the transaction is rolled back: nothing half-done is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine import casedata
+from engine import clock as clock_module
+from engine import projection
+from engine import schedule
+from engine import spiff
+from engine.clock import Clock
+from engine.decisions import Decisions
+from engine.errors import ConflictError
+from engine.errors import KaigoflowError
+from engine.errors import NotFoundError
+from engine.errors import ValidationError
+from engine.forms import FormContext
+from engine.forms import FormHandler
+from engine.forms import PythonDecision
+from engine.forms import validate_submission
+from engine.library import Library
+from engine.library import ResolvedSpec
+from engine.models import Case
+from engine.models import Document
+from engine.models import Event
+from engine.models import ProcessInstance
+from engine.models import SpecVersion
+from engine.models import Task
+from engine.models import Timer
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user of an organisation, or the system (worker, scenario set-up)."""
+
+    user_id: int | None = None
+    organisation_id: int | None = None
+    role: str | None = None
+    address: str | None = None
+    system: bool = False
+
+
+SYSTEM = Actor(system=True)
+
+
+@dataclass
+class Loaded:
+    instance: ProcessInstance
+    case: Case
+    resolved: ResolvedSpec
+    workflow: Any
+
+
+class Runtime:
+    """The engine's one entry point for changing cases; knows nothing of the web."""
+
+    def __init__(
+        self,
+        library: Library,
+        clock: Clock,
+        handlers: Mapping[str, FormHandler] | None = None,
+        python_decisions: Mapping[str, PythonDecision] | None = None,
+    ) -> None:
+        self.library = library
+        self.clock = clock
+        self.handlers = dict(handlers or {})
+        self.python_decisions = dict(python_decisions or {})
+        self._specs: dict[str, ResolvedSpec] = {}
+        clock_module.install_spiff_clock()
+
+    # -- cases ------------------------------------------------------------------------------------
+
+    def open_case(self, session: Session, municipality: str, actor: Actor = SYSTEM, **fields: Any) -> Case:
+        """Create a case (利用者 episode) in a municipality, with its responsible organisations."""
+        self.library.municipality(municipality)
+        with self._transaction(session):
+            case = Case(municipality=municipality, created_at=self.clock.now(), data={})
+            extra = {k: v for k, v in fields.items() if not hasattr(Case, k)}
+            columns = {k: v for k, v in fields.items() if hasattr(Case, k)}
+            for key, value in columns.items():
+                setattr(case, key, value)
+            casedata.apply_to_case(case, {k: v for k, v in fields.items() if k in casedata.CASE_COLUMNS})
+            case.data = extra
+            session.add(case)
+            session.flush()
+            self._event(session, actor, "case_opened", case_id=case.id, detail={"municipality": municipality})
+        return case
+
+    # -- instances --------------------------------------------------------------------------------
+
+    def start(
+        self,
+        session: Session,
+        case_id: int,
+        process_key: str,
+        data: Mapping[str, Any] | None = None,
+        actor: Actor = SYSTEM,
+        period: str | None = None,
+    ) -> ProcessInstance:
+        """Start a flow in a case; the first ready tasks appear in the projection in the same transaction."""
+        with self._transaction(session):
+            return self._start(session, case_id, process_key, data or {}, actor, period=period)
+
+    def _start(
+        self,
+        session: Session,
+        case_id: int,
+        process_key: str,
+        data: Mapping[str, Any],
+        actor: Actor,
+        period: str | None = None,
+        previous: ProcessInstance | None = None,
+    ) -> ProcessInstance:
+        case = self._case(session, case_id, actor, for_update=True)
+        if case.status != "open":
+            raise ConflictError("このケースは終了しています。新しい手続きは開始できません")
+        resolved = self.library.resolve(case.municipality, process_key)
+        self._store_spec(session, resolved)
+        workflow = spiff.BpmnWorkflow(
+            resolved.spec, resolved.subprocess_specs, script_engine=self._script_engine(resolved, case)
+        )
+        initial = casedata.case_to_data(case)
+        initial.update(data)
+        for task in workflow.get_tasks(state=spiff.TaskState.READY):
+            task.data.update(initial)
+        instance = ProcessInstance(
+            case_id=case.id,
+            process_key=process_key,
+            spec_hash=resolved.hash,
+            status="running",
+            state={},
+            period=period,
+            previous_id=previous.id if previous else None,
+            version=1,
+            started_at=self.clock.now(),
+        )
+        session.add(instance)
+        session.flush()
+        loaded = Loaded(instance, case, resolved, workflow)
+        self._event(
+            session,
+            actor,
+            "instance_started",
+            case_id=case.id,
+            instance_id=instance.id,
+            detail={"process_key": process_key, "spec_hash": resolved.hash, "period": period},
+        )
+        self._advance(session, loaded, actor)
+        return instance
+
+    def load(self, session: Session, instance_id: int) -> Loaded:
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None:
+            raise NotFoundError("手続きが見つかりません")
+        case = session.get(Case, instance.case_id)
+        assert case is not None
+        resolved = self.spec(session, instance.spec_hash, case.municipality, instance.process_key)
+        workflow = spiff.instance_from_dict(
+            instance.state, resolved.spec, resolved.subprocess_specs, self._script_engine(resolved, case)
+        )
+        return Loaded(instance, case, resolved, workflow)
+
+    # -- tasks ------------------------------------------------------------------------------------
+
+    def claim(self, session: Session, task_id: str, actor: Actor) -> Task:
+        with self._transaction(session):
+            row = self._ready_task(session, task_id, actor)
+            if row.claimed_by_id not in (None, actor.user_id):
+                raise ConflictError("このタスクは他の職員が担当しています")
+            row.claimed_by_id, row.claimed_at = actor.user_id, self.clock.now()
+            self._event(
+                session,
+                actor,
+                "task_claimed",
+                case_id=row.case_id,
+                task_id=row.id,
+                instance_id=row.instance_id,
+            )
+        return row
+
+    def release(self, session: Session, task_id: str, actor: Actor) -> Task:
+        with self._transaction(session):
+            row = self._ready_task(session, task_id, actor)
+            if row.claimed_by_id != actor.user_id and not actor.system:
+                raise ConflictError("このタスクはあなたの担当ではありません")
+            row.claimed_by_id, row.claimed_at = None, None
+            self._event(
+                session,
+                actor,
+                "task_released",
+                case_id=row.case_id,
+                task_id=row.id,
+                instance_id=row.instance_id,
+            )
+        return row
+
+    def form_context(self, session: Session, task_id: str) -> tuple[Task, FormContext, dict[str, Any]]:
+        """The task row, the context its handler sees, and the instance data (to prefill the form)."""
+        row = session.get(Task, task_id)
+        if row is None:
+            raise NotFoundError("タスクが見つかりません")
+        loaded = self.load(session, row.instance_id)
+        task = loaded.workflow.get_task_from_id(UUID(task_id))
+        data = dict(task.data)
+        params = self.library.municipality(row.municipality).params
+        context = FormContext(clock_module.today(self.clock), row.municipality, params, data)
+        return row, context, data
+
+    def complete(self, session: Session, task_id: str, submission: Mapping[str, Any], actor: Actor) -> Task:
+        """Validate and submit a form, run the flow to its next wait, and record it all.
+
+        ValidationError (per-field Japanese messages) or ConflictError leave everything as it was.
+        """
+        with self._transaction(session):
+            row = self._ready_task(session, task_id, actor)
+            if row.claimed_by_id not in (None, actor.user_id) and not actor.system:
+                raise ConflictError("このタスクは他の職員が担当しています。担当者に確認してください")
+            loaded = self.load(session, row.instance_id)
+            task = loaded.workflow.get_task_from_id(UUID(task_id))
+            if task.state != spiff.TaskState.READY:
+                raise ConflictError("このタスクはすでに処理されています")
+            submission = dict(submission)
+            derived: dict[str, Any] = {}
+            if row.form:
+                derived = self._validate(loaded, row, submission, dict(task.data))
+            task.data.update(submission)
+            task.data.update(derived)
+            self._run(loaded, lambda: task.run())
+            now = self.clock.now()
+            row.state, row.completed_by_id, row.completed_at = "completed", actor.user_id, now
+            if row.form:
+                self._snapshot(session, loaded, row, submission, derived, actor, now)
+            self._event(
+                session,
+                actor,
+                "task_completed",
+                case_id=row.case_id,
+                task_id=row.id,
+                instance_id=row.instance_id,
+                detail={"bpmn_id": row.bpmn_id, "form": row.form},
+            )
+            self._advance(session, loaded, actor)
+        return row
+
+    # -- timers and duties ------------------------------------------------------------------------
+
+    def fire_due(self, session: Session, worker: str = "tick", limit: int = 100) -> int:
+        """Fire timers and start duties that are due by the clock; return how many fired."""
+        fired = 0
+        while fired < limit:
+            timer_id = schedule.claim_next(session, worker, self.clock.now())
+            if timer_id is None:
+                break
+            try:
+                with self._transaction(session):
+                    self._fire(session, timer_id)
+            except KaigoflowError as exc:
+                # Keep the claim (it expires later) so one broken timer cannot stop the others or spin.
+                with self._transaction(session):
+                    timer = session.get(Timer, timer_id)
+                    self._event(
+                        session,
+                        SYSTEM,
+                        "timer_failed",
+                        case_id=timer.case_id if timer else None,
+                        detail={"timer_id": timer_id, "error": str(exc)},
+                    )
+                continue
+            fired += 1
+        return fired
+
+    def _fire(self, session: Session, timer_id: int) -> None:
+        timer = session.get(Timer, timer_id)
+        if timer is None or timer.fired_at is not None:
+            return
+        timer.fired_at = self.clock.now()
+        if timer.kind == "bpmn" and timer.instance_id is not None:
+            loaded = self.load(session, timer.instance_id)
+            self._event(
+                session,
+                SYSTEM,
+                "timer_fired",
+                case_id=timer.case_id,
+                instance_id=timer.instance_id,
+                detail={"key": timer.key},
+            )
+            self._run(loaded, loaded.workflow.refresh_waiting_tasks)
+            self._advance(session, loaded, SYSTEM)
+        elif timer.kind == "duty":
+            case = session.get(Case, timer.case_id)
+            if case is None or case.status != "open":
+                return
+            payload = timer.payload
+            self._event(session, SYSTEM, "duty_started", case_id=timer.case_id, detail=payload)
+            self._start(
+                session,
+                timer.case_id,
+                payload["process_key"],
+                payload.get("data", {}),
+                SYSTEM,
+                period=payload.get("period"),
+            )
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def spec(self, session: Session, spec_hash: str, municipality: str, process_key: str) -> ResolvedSpec:
+        """The resolved spec for a hash: from this process's cache, the library, or the stored version."""
+        if spec_hash not in self._specs:
+            try:
+                current = self.library.resolve(municipality, process_key)
+            except KaigoflowError:
+                current = None
+            if current is not None and current.hash == spec_hash:
+                self._specs[spec_hash] = current
+            else:
+                row = session.get(SpecVersion, spec_hash)
+                if row is None:
+                    raise NotFoundError(f"版 {spec_hash[:12]} が保存されていません")
+                self._specs[spec_hash] = ResolvedSpec.from_record(municipality, process_key, spec_hash, row.record)
+        return self._specs[spec_hash]
+
+    def _store_spec(self, session: Session, resolved: ResolvedSpec) -> None:
+        self._specs.setdefault(resolved.hash, resolved)
+        if session.get(SpecVersion, resolved.hash) is not None:
+            return
+        try:
+            with session.begin_nested():
+                session.add(
+                    SpecVersion(
+                        hash=resolved.hash,
+                        municipality=resolved.municipality,
+                        process_key=resolved.process_key,
+                        record=resolved.to_record(),
+                        created_at=self.clock.now(),
+                    )
+                )
+        except IntegrityError:
+            pass  # another process stored the same content first: same hash, same content
+
+    def _script_engine(self, resolved: ResolvedSpec, case: Case) -> spiff.KaigoflowScriptEngine:
+        params = self.library.municipality(case.municipality).params
+        decisions = Decisions(resolved.dmn, self.python_decisions, params)
+        return spiff.KaigoflowScriptEngine(decide=decisions.decide)
+
+    def _validate(self, loaded: Loaded, row: Task, submission: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        form = loaded.resolved.forms.get(row.form or "")
+        if form is None:
+            raise NotFoundError(f"様式「{row.form}」がこの版にありません")
+        params = self.library.municipality(row.municipality).params
+        context = FormContext(clock_module.today(self.clock), row.municipality, params, data)
+        handler = self.handlers.get(form.name)
+        errors = validate_submission(form.schema, submission, handler, context)
+        if errors:
+            raise ValidationError(f"「{form.title}」の入力内容に誤りがあります", details=errors)
+        return handler.derive(submission, context) if handler else {}
+
+    def _run(self, loaded: Loaded, step: Any) -> None:
+        """Run Spiff with our clock; unwrap our own errors that Spiff wrapped on the way out."""
+        with clock_module.using(self.clock):
+            try:
+                step()
+                loaded.workflow.do_engine_steps()
+                loaded.workflow.refresh_waiting_tasks()
+                loaded.workflow.do_engine_steps()
+            except spiff.SpiffWorkflowException as exc:
+                inner = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+                if isinstance(inner, KaigoflowError):
+                    raise inner from None
+                raise KaigoflowError(f"手続きを進められません: {exc}") from None
+
+    def _advance(self, session: Session, loaded: Loaded, actor: Actor) -> None:
+        """Run engine steps, then write state, projection, timers, case data and any continuation."""
+        self._run(loaded, lambda: None)
+        instance, case, workflow = loaded.instance, loaded.case, loaded.workflow
+        now = self.clock.now()
+        params = self.library.municipality(case.municipality).params
+        current = current_data(workflow)
+        changed = casedata.apply_to_case(case, current)
+        completed = workflow.is_completed()
+        state = spiff.instance_to_dict(workflow)
+        expected = instance.version
+        result = session.execute(
+            update(ProcessInstance)
+            .where(ProcessInstance.id == instance.id, ProcessInstance.version == expected)
+            .values(
+                state=state,
+                version=expected + 1,
+                status="completed" if completed else "running",
+                ended_at=now if completed else None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise ConflictError("他の職員が先にこのケースを更新しました。画面を開き直してください")
+        session.refresh(instance)
+        projection.sync_tasks(session, workflow, instance, case, loaded.resolved, params, now)
+        projection.sync_timers(session, workflow, instance)
+        if changed:
+            case.version += 1
+            schedule.sync_duties(session, case, params)
+        if completed:
+            self._event(
+                session,
+                actor,
+                "instance_completed",
+                case_id=case.id,
+                instance_id=instance.id,
+                detail={"process_key": instance.process_key},
+            )
+            self._finish(session, loaded, current, actor)
+
+    def _finish(self, session: Session, loaded: Loaded, data: dict[str, Any], actor: Actor) -> None:
+        end_props = _end_properties(loaded.workflow)
+        follow = end_props.get("continueWith")
+        if follow:
+            carried = {k: v for k, v in data.items() if k not in ("case_id", "municipality")}
+            self._start(session, loaded.case.id, follow, carried, actor, previous=loaded.instance)
+        elif end_props.get("endsCase") == "true":
+            self._end_case(session, loaded.case, actor)
+
+    def _end_case(self, session: Session, case: Case, actor: Actor) -> None:
+        case.status, case.ended_at = "ended", self.clock.now()
+        schedule.cancel_duties(session, case)
+        self._event(session, actor, "case_ended", case_id=case.id)
+
+    def _snapshot(
+        self,
+        session: Session,
+        loaded: Loaded,
+        row: Task,
+        submission: dict[str, Any],
+        derived: dict[str, Any],
+        actor: Actor,
+        now: datetime,
+    ) -> None:
+        form = loaded.resolved.forms[row.form or ""]
+        version = (
+            session.scalar(
+                select(func.max(Document.version)).where(Document.case_id == row.case_id, Document.form == row.form)
+            )
+            or 0
+        ) + 1
+        session.add(
+            Document(
+                case_id=row.case_id,
+                instance_id=row.instance_id,
+                task_id=row.id,
+                form=form.name,
+                title=form.title,
+                version=version,
+                data={**submission, **{f"_{k}": v for k, v in derived.items()}},
+                schema=form.schema,
+                spec_hash=loaded.resolved.hash,
+                submitted_by_id=actor.user_id,
+                submitted_at=now,
+            )
+        )
+
+    def _case(self, session: Session, case_id: int, actor: Actor, for_update: bool = False) -> Case:
+        query = select(Case).where(Case.id == case_id)
+        if for_update:
+            query = query.with_for_update()
+        case = session.scalar(query)
+        if case is None:
+            raise NotFoundError("ケースが見つかりません")
+        return case
+
+    def _ready_task(self, session: Session, task_id: str, actor: Actor) -> Task:
+        row = session.get(Task, task_id)
+        if row is None or not (actor.system or row.organisation_id == actor.organisation_id):
+            raise NotFoundError("タスクが見つかりません")
+        if row.state == "completed":
+            raise ConflictError("このタスクはすでに完了しています(二重送信または他の職員が先に完了)")
+        if row.state != "ready":
+            raise ConflictError("このタスクは取り消されました(手続きが別の経路で進みました)")
+        return row
+
+    def _event(self, session: Session, actor: Actor, kind: str, **fields: Any) -> None:
+        session.add(Event(at=self.clock.now(), actor_id=actor.user_id, kind=kind, address=actor.address, **fields))
+
+    @contextlib.contextmanager
+    def _transaction(self, session: Session) -> Iterator[None]:
+        """One mutation, one transaction: commit at the end of the outermost call, roll back on any error."""
+        if session.info.get("kaigoflow_in_tx"):
+            yield
+            return
+        session.info["kaigoflow_in_tx"] = True
+        try:
+            yield
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.info["kaigoflow_in_tx"] = False
+
+
+def current_data(workflow: Any) -> dict[str, Any]:
+    """The latest instance data: from the tasks now waiting or ready, else from the last finished task."""
+    data: dict[str, Any] = {}
+    live = workflow.get_tasks(state=spiff.TaskState.READY | spiff.TaskState.WAITING)
+    if not live and workflow.last_task is not None:
+        live = [workflow.last_task]
+    for task in live:
+        data.update(task.data)
+    return data
+
+
+def _end_properties(workflow: Any) -> dict[str, str]:
+    """Properties of the top-level end event the instance finished on."""
+    for task in workflow.get_tasks(state=spiff.TaskState.COMPLETED):
+        spec = task.task_spec
+        if type(spec).__name__ == "EndEvent" and task.workflow is workflow:
+            props = projection.properties(spec)
+            if props:
+                return props
+    return {}

@@ -1,0 +1,55 @@
+"""The engine's parts wired from settings: library, database, runtime. Built once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from engine.clock import Clock
+from engine.clock import SystemClock
+from engine.config import Settings
+from engine.db import make_engine
+from engine.db import session_factory
+from engine.decisions import Decisions
+from engine.forms import FormHandler
+from engine.forms import PythonDecision
+from engine.library import Library
+from engine.runtime import Runtime
+
+
+@dataclass
+class Services:
+    settings: Settings
+    form_handlers: Mapping[str, FormHandler] = field(default_factory=dict)
+    python_decisions: Mapping[str, PythonDecision] = field(default_factory=dict)
+
+    @cached_property
+    def library(self) -> Library:
+        return Library(self.settings.processes_dir, python_decisions=self.python_decisions)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    def runtime(self, clock: Clock | None = None) -> Runtime:
+        return Runtime(self.library, clock or SystemClock(), self.form_handlers, self.python_decisions)
+
+    def decisions(self, municipality: str) -> Decisions:
+        """Every decision a municipality can call, DMN (its own, then common) and Python."""
+        muni = self.library.municipality(municipality)
+        sources: dict[str, Any] = {}
+        for folder in ("common", municipality):
+            for path in sorted((self.settings.processes_dir / folder / "decisions").glob("*.dmn")):
+                sources[path.stem] = path.read_text(encoding="utf-8")
+        return Decisions(sources, self.python_decisions, muni.params)

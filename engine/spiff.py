@@ -1,0 +1,196 @@
+"""The adapter to SpiffWorkflow: the only module that knows its parser, serializer and script engine.
+
+Three things are ours rather than Spiff's defaults:
+- business rule tasks name a decision (`calledDecisionId`) that is resolved when it runs, through the
+  municipality's overlay (DMN) or the Python decisions, instead of embedding one DMN table in the spec;
+- instances are serialized without their spec (each resolved spec is stored once, keyed by its hash);
+- conditions and scripts run with no builtins but a few harmless functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from copy import deepcopy
+from typing import Any
+from typing import ClassVar
+
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import IntermediateCatchEvent
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
+from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
+from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
+from SpiffWorkflow.util.task import TaskState
+
+__all__ = [
+    "VALIDATOR",
+    "BpmnWorkflow",
+    "DecisionTask",
+    "IntermediateCatchEvent",
+    "KaigoflowParser",
+    "KaigoflowScriptEngine",
+    "SpiffWorkflowException",
+    "TaskState",
+    "TimerEventDefinition",
+    "UserTaskMixin",
+    "ValidationException",
+    "instance_from_dict",
+    "instance_to_dict",
+    "spec_from_dict",
+    "spec_to_dict",
+]
+
+# Conditions see instance data and these names only: no builtins, so no open(), __import__ or getattr.
+SAFE_FUNCTIONS: dict[str, Any] = {
+    "len": len,
+    "any": any,
+    "all": all,
+    "min": min,
+    "max": max,
+    "True": True,
+    "False": False,
+    "None": None,
+}
+
+Decider = Callable[[str, Mapping[str, Any]], dict[str, Any]]
+
+
+class DecisionTask(SpiffBpmnTask):
+    """A business rule task that asks the workflow's script engine to evaluate a named decision."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, decision_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.decision_id = decision_id
+
+    def _run_hook(self, my_task: Any) -> bool:
+        engine = my_task.workflow.script_engine
+        outputs = engine.decide(self.decision_id, my_task.data)
+        my_task.data.update(deepcopy(outputs))
+        return bool(super()._run_hook(my_task))
+
+
+class DecisionTaskParser(SpiffTaskParser):  # type: ignore[misc]
+    get_decision_ref = staticmethod(BusinessRuleTaskParser.get_decision_ref)
+
+    def create_task(self) -> DecisionTask:
+        extensions = self.parse_extensions()
+        decision_id = extensions.get("calledDecisionId")
+        if not decision_id:
+            raise ValidationException(
+                "業務ルールタスクに判定(calledDecisionId)が指定されていません",
+                node=self.node,
+                file_name=self.filename,
+            )
+        return DecisionTask(
+            self.spec,
+            self.bpmn_id,
+            decision_id=decision_id.strip(),
+            prescript=extensions.get("preScript"),
+            postscript=extensions.get("postScript"),
+            **self.bpmn_attributes,
+        )
+
+
+class KaigoflowParser(SpiffBpmnParser):  # type: ignore[misc]
+    """Spiff's parser with decisions resolved at run time rather than parse time."""
+
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, Any]] = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+    }
+
+
+class DecisionTaskConverter(SpiffBpmnTaskConverter):  # type: ignore[misc]
+    def to_dict(self, spec: DecisionTask) -> dict[str, Any]:
+        dct: dict[str, Any] = super().to_dict(spec)
+        dct["decision_id"] = spec.decision_id
+        return dct
+
+
+class InstanceConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """Serialize a workflow without its spec; restore it onto spec objects the caller already has."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = super().to_dict(workflow)
+        dct.pop("spec", None)
+        dct.pop("subprocess_specs", None)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        spec = dct.pop("spec")
+        subprocess_specs = dct.pop("subprocess_specs", {})
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _uuid(value: str) -> Any:
+    from uuid import UUID
+
+    return UUID(value)
+
+
+def _registry() -> Any:
+    config = deepcopy(SPIFF_CONFIG)
+    config[DecisionTask] = DecisionTaskConverter
+    config[BpmnWorkflow] = InstanceConverter
+    return BpmnWorkflowSerializer.configure(config)
+
+
+_SERIALIZER = BpmnWorkflowSerializer(_registry())
+SERIALIZER_VERSION = _SERIALIZER.VERSION
+
+
+def spec_to_dict(spec: Any) -> dict[str, Any]:
+    result: dict[str, Any] = _SERIALIZER.registry.convert(spec)
+    return result
+
+
+def spec_from_dict(dct: dict[str, Any]) -> Any:
+    return _SERIALIZER.registry.restore(deepcopy(dct))
+
+
+def instance_to_dict(workflow: BpmnWorkflow) -> dict[str, Any]:
+    dct: dict[str, Any] = _SERIALIZER.to_dict(workflow)
+    dct[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
+    return dct
+
+
+def instance_from_dict(
+    dct: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any], script_engine: Any
+) -> BpmnWorkflow:
+    dct = dict(dct)
+    _SERIALIZER.migrate(dct)
+    dct["spec"] = spec
+    dct["subprocess_specs"] = subprocess_specs
+    workflow: BpmnWorkflow = _SERIALIZER.from_dict(dct)
+    workflow.script_engine = script_engine
+    return workflow
+
+
+class KaigoflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """Evaluates conditions with no builtins, and decisions through the caller's resolver."""
+
+    def __init__(self, decide: Decider) -> None:
+        super().__init__(environment=TaskDataEnvironment({"__builtins__": {}, **SAFE_FUNCTIONS}))
+        self._decide = decide
+
+    def decide(self, decision_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        return self._decide(decision_id, data)

@@ -1,0 +1,117 @@
+"""Lint on good and hostile diagrams: every problem names the file, the element and the rule."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.errors import LibraryError
+from engine.library import Library
+from engine.lint import check_diagram
+from engine.lint import check_expression
+from engine.lint import lint_library
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "library"
+MINI = (FIXTURE / "common" / "mini.bpmn").read_bytes()
+
+
+def rules(problems):
+    return {p.rule for p in problems}
+
+
+def test_xxe_is_refused_before_parsing():
+    hostile = b"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&xxe;</bpmn:definitions>"""
+    problems = check_diagram(hostile, "evil.bpmn")
+    assert rules(problems) == {"xml-unsafe"}
+    assert "実体" in problems[0].message
+
+
+def test_billion_laughs_is_refused():
+    lol = (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa">'
+        + b"".join(f'<!ENTITY l{i} "&l{i - 1};&l{i - 1};&l{i - 1};">'.encode() for i in range(1, 10))
+        + b"]><r>&l9;</r>"
+    )
+    assert rules(check_diagram(lol, "lol.bpmn")) == {"xml-unsafe"}
+
+
+def test_oversized_file_is_refused():
+    huge = b"<r>" + b" " * (3 * 1024 * 1024) + b"</r>"
+    assert rules(check_diagram(huge, "huge.bpmn")) == {"xml-size"}
+
+
+def test_malformed_xml_names_the_line():
+    [problem] = check_diagram(b"<bpmn:definitions>\n<oops", "broken.bpmn")
+    assert problem.rule == "xml-syntax" and problem.line is not None
+
+
+@pytest.mark.parametrize(
+    "expression, ok",
+    [
+        ("delegated", True),
+        ('evaluation_outcome == "end"', True),
+        ("delegated and not delegation_accepted", True),
+        ("len(goals) > 0", True),
+        ("__import__('os').system('id')", False),
+        ("open('/etc/passwd')", False),
+        ("().__class__.__bases__", False),
+        ("data.get('x')", False),
+        ("[x for x in range(10**9)]", False),
+        ("lambda: 1", False),
+    ],
+)
+def test_conditions_are_limited_to_the_safe_subset(expression, ok):
+    assert (check_expression(expression) is None) is ok
+
+
+def test_fixture_diagram_without_di_is_reported_per_element():
+    problems = check_diagram(MINI, "common/mini.bpmn")
+    di = {p.element for p in problems if p.rule == "di"}
+    assert {"intake", "review", "gw_high", "flow_high"} <= di
+
+
+def _library_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "processes"
+    shutil.copytree(FIXTURE, root)
+    return root
+
+
+def test_missing_form_unknown_lane_and_missing_decision_are_reported(tmp_path):
+    root = _library_copy(tmp_path)
+    text = (root / "common" / "mini.bpmn").read_text(encoding="utf-8")
+    text = text.replace("review.schema.json", "nothing_here.schema.json").replace('name="包括"', 'name="謎の係"')
+    (root / "common" / "mini.bpmn").write_text(text, encoding="utf-8")
+    library = Library(root, python_decisions=())
+    with pytest.raises(LibraryError) as failed:
+        library.resolve("demo", "mini")
+    assert {"missing-form", "unmapped-lane", "missing-decision"} <= rules(failed.value.problems)
+    report = lint_library(library)
+    assert not report.ok
+    assert any(p.element == "謎の係" for p in report.problems)
+
+
+def test_a_municipality_override_wins_and_changes_the_hash(tmp_path):
+    root = _library_copy(tmp_path)
+    library = Library(root, python_decisions={"score"})
+    before = library.resolve("demo", "mini")
+    assert "common/mini.bpmn" in before.sources
+    override = (root / "common" / "mini.bpmn").read_text(encoding="utf-8").replace('name="受付"', 'name="相談受付"')
+    (root / "demo" / "mini.bpmn").write_text(override, encoding="utf-8")
+    library.reload()
+    after = library.resolve("demo", "mini")
+    assert "demo/mini.bpmn" in after.sources and "common/mini.bpmn" not in after.sources
+    assert after.hash != before.hash
+    assert after.spec.task_specs["intake"].bpmn_name == "相談受付"
+
+
+def test_a_broken_diagram_is_a_library_error_not_a_crash(tmp_path):
+    root = _library_copy(tmp_path)
+    (root / "demo" / "mini.bpmn").write_text("<bpmn:definitions", encoding="utf-8")
+    with pytest.raises(LibraryError) as failed:
+        Library(root, python_decisions={"score"}).resolve("demo", "mini")
+    assert failed.value.problems[0].file == "demo/mini.bpmn"
+    assert "XML" in str(failed.value)

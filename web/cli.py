@@ -1,0 +1,57 @@
+"""The `kaigoflow` console command: the engine's commands plus serve, wired with the handlers.
+
+This is the composition root: the only place that knows the engine, the handlers and the web together.
+"""
+
+from __future__ import annotations
+
+import click
+
+import handlers
+from engine import cli as engine_cli
+from engine.config import Settings
+from engine.services import Services
+
+
+def build_services() -> Services:
+    return Services(Settings.from_env(), handlers.form_handlers(), handlers.python_decisions())
+
+
+@click.group(help="kaigoflow — 介護予防支援・居宅介護支援の業務フロー")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    ctx.obj = build_services()
+
+
+for command in engine_cli.COMMANDS:
+    main.add_command(command)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.pass_obj
+def serve(services: Services, host: str, port: int) -> None:
+    """Web アプリを起動する(既定: 127.0.0.1:5000)。"""
+    from web import create_app
+
+    app = create_app(services=services)
+    click.echo(f"kaigoflow: http://{host}:{port}/ で起動します")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int) -> None:
+    """デモ用の市町村・事業所・職員を用意して Web アプリを起動する。"""
+    from web import demo as demo_data
+
+    services: Services = ctx.obj
+    with services.sessions() as session:
+        logins = demo_data.seed(session, services.library)
+    click.echo(f"デモ職員 {len(logins)} 組(パスワードはすべて {demo_data.DEMO_PASSWORD}):")
+    for login in logins:
+        click.echo(f"  {login.municipality} / {login.organisation}: {login.login}")
+    ctx.invoke(serve, host=host, port=port)

@@ -19,7 +19,12 @@ CASE_COLUMNS = (
     "care_management_type",
     "plan_start",
     "plan_end",
+    "center_org_id",
+    "office_org_id",
+    "provider_org_id",
 )
+ORGANISATION_COLUMNS = frozenset({"center_org_id", "office_org_id", "provider_org_id"})
+"""A handover (包括⇔居宅) or a change of provider is a form that sets one of these to another organisation's id."""
 DATE_COLUMNS = frozenset({"certification_start", "certification_end", "plan_start", "plan_end"})
 
 CANONICAL_DEFAULTS: dict[str, Any] = {
@@ -66,6 +71,11 @@ def apply_to_case(case: Case, data: Mapping[str, Any]) -> list[str]:
         if column in DATE_COLUMNS:
             value = _to_date(value)
             if value is None:
+                continue
+        if column in ORGANISATION_COLUMNS:
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
                 continue
         if column == "care_management_type" and value == "":
             value = None

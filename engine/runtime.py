@@ -41,6 +41,7 @@ from engine.library import ResolvedSpec
 from engine.models import Case
 from engine.models import Document
 from engine.models import Event
+from engine.models import Organisation
 from engine.models import ProcessInstance
 from engine.models import SpecVersion
 from engine.models import Task
@@ -394,6 +395,7 @@ class Runtime:
         params = self.library.municipality(case.municipality).params
         current = current_data(workflow)
         changed = casedata.apply_to_case(case, current)
+        self._check_organisations(session, case, changed)
         completed = workflow.is_completed()
         state = spiff.instance_to_dict(workflow)
         expected = instance.version
@@ -426,6 +428,16 @@ class Runtime:
                 detail={"process_key": instance.process_key},
             )
             self._finish(session, loaded, current, actor)
+
+    def _check_organisations(self, session: Session, case: Case, changed: list[str]) -> None:
+        """A handover may only name an organisation of the right role in the case's municipality."""
+        for column in casedata.ORGANISATION_COLUMNS.intersection(changed):
+            org = session.get(Organisation, getattr(case, column))
+            role = column.removesuffix("_org_id")
+            if org is None or org.role != role or org.municipality != case.municipality:
+                raise ValidationError(
+                    "引継ぎ先の事業所が正しくありません", details={column: "同じ市町村の該当する事業所を選んでください"}
+                )
 
     def _finish(self, session: Session, loaded: Loaded, data: dict[str, Any], actor: Actor) -> None:
         end_props = _end_properties(loaded.workflow)

@@ -6,12 +6,14 @@ publish it, and so the flow tests are the same files. Format: CONTRACT.md, "Scen
 - values `${today}`, `${today+P6M-P1D}`, `${today|month}` are dates relative to the scenario clock;
 - `complete: … expect_error: {field: substring}` expects the submission to be refused;
 - `expect_case: {status: ended, care_level: kaigo1}` checks the case row;
-- `expect_documents: {plan_draft: 2}` counts document snapshots by form.
+- `expect_documents: {plan_draft: 2}` counts document snapshots by form;
+- `${org.office.2}` is the id of the municipality's second demo office (for handovers: `office_org_id`).
 Every step goes through the database: nothing is kept in memory between steps.
 """
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -132,6 +134,7 @@ def _prepare(runtime: Runtime, session: Session, clock: FixedClock, scenario: di
         user = directory.demo_user(session, members[0])
         actors[role] = Actor(user_id=user.id, organisation_id=members[0].id, role=role)
     session.commit()
+    _ORG_IDS.set({(role, i): org.id for role, members in orgs.items() for i, org in enumerate(members, start=1)})
     fields = {k: _resolve(v, clock) for k, v in (scenario.get("case") or {}).items()}
     case = runtime.open_case(
         session,
@@ -366,6 +369,8 @@ def _advance(state: _State, delta: timedelta) -> None:
 
 
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}")
+_ORG = re.compile(r"^\s*org\.(?P<role>center|office|insurer|provider)\.(?P<index>[12])\s*$")
+_ORG_IDS: contextvars.ContextVar[dict[tuple[str, int], int]] = contextvars.ContextVar("scenario_orgs")
 _EXPRESSION = re.compile(r"^\s*today\s*(?P<ops>(?:[+-]\s*P\w+\s*)*)(?:\|\s*(?P<fmt>month|date))?\s*$")
 
 
@@ -383,6 +388,13 @@ def _resolve(value: Any, clock: FixedClock) -> Any:
 
 
 def _expand(expression: str, whole: str, clock: FixedClock) -> str:
+    org = _ORG.match(expression)
+    if org:
+        ids = _ORG_IDS.get()
+        key = (org["role"], int(org["index"]))
+        if key not in ids:
+            raise ScenarioFailure(f"デモ事業所 {org['role']} {org['index']} はありません")
+        return str(ids[key])
     match = _EXPRESSION.match(expression)
     if not match:
         raise ScenarioFailure(f"日付の式「{whole}」が読めません(例: ${{today+P6M}}, ${{today|month}})")
@@ -412,6 +424,8 @@ def _equal(actual: Any, expected: Any) -> bool:
         actual = actual.isoformat()
     if isinstance(expected, date):
         expected = expected.isoformat()
+    if isinstance(actual, int) and not isinstance(actual, bool) and isinstance(expected, str) and expected.isdigit():
+        expected = int(expected)
     return bool(actual == expected)
 
 

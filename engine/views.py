@@ -1,0 +1,99 @@
+"""Read-only views for display: a task with its form and instructions, an instance's progress per diagram.
+
+Nothing here changes state. Reads that deserialize a workflow (progress, prefill data) are for one task or one
+case page at a time; lists such as inboxes read the task projection table only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine import projection
+from engine import spiff
+from engine.errors import NotFoundError
+from engine.library import FormSpec
+from engine.library import ResolvedSpec
+from engine.models import Case
+from engine.models import ProcessInstance
+from engine.models import Task
+from engine.runtime import Runtime
+
+
+@dataclass
+class TaskView:
+    """What a task page shows: the row, its form, the step's instructions and (when ready) the instance data."""
+
+    row: Task
+    form: FormSpec | None
+    instructions: str
+    documentation: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Progress:
+    """Element ids of one diagram (a process id) that are done or being worked on."""
+
+    completed: list[str] = field(default_factory=list)
+    current: list[str] = field(default_factory=list)
+
+
+def instance_spec(runtime: Runtime, session: Session, instance: ProcessInstance) -> ResolvedSpec:
+    """The resolved spec an instance runs on (its own version, even when the library has moved on)."""
+    case = session.get(Case, instance.case_id)
+    if case is None:
+        raise NotFoundError("ケースが見つかりません")
+    return runtime.spec(session, instance.spec_hash, case.municipality, instance.process_key)
+
+
+def task_view(runtime: Runtime, session: Session, task_id: str) -> TaskView:
+    """The task row, its form spec and instructions; the instance data to prefill from when it is ready."""
+    row = session.get(Task, task_id)
+    if row is None:
+        raise NotFoundError("タスクが見つかりません")
+    instance = session.get(ProcessInstance, row.instance_id)
+    if instance is None:
+        raise NotFoundError("手続きが見つかりません")
+    resolved = instance_spec(runtime, session, instance)
+    task_spec = _task_spec(resolved, row.bpmn_id)
+    form = resolved.forms.get(row.form) if row.form else None
+    data: dict[str, Any] = {}
+    if row.state == "ready":
+        _, _, data = runtime.form_context(session, task_id)
+    documentation = str(getattr(task_spec, "documentation", None) or "") if task_spec is not None else ""
+    instructions = projection.instructions(task_spec) if task_spec is not None else ""
+    return TaskView(row, form, instructions, documentation, data)
+
+
+def progress(runtime: Runtime, session: Session, instance_id: int) -> dict[str, Progress]:
+    """Per process id (the instance's own and each called subprocess): completed and current element ids."""
+    loaded = runtime.load(session, instance_id)
+    result: dict[str, Progress] = {}
+    for task in loaded.workflow.get_tasks():
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            continue  # Spiff's own bookkeeping specs (Root, Start, End) have no element in the diagram
+        process_id = task.workflow.spec.name
+        entry = result.setdefault(process_id, Progress())
+        if task.state == spiff.TaskState.COMPLETED:
+            if bpmn_id not in entry.completed:
+                entry.completed.append(bpmn_id)
+        elif task.state in (spiff.TaskState.READY, spiff.TaskState.WAITING, spiff.TaskState.STARTED):
+            if bpmn_id not in entry.current:
+                entry.current.append(bpmn_id)
+    for entry in result.values():
+        # A step done once and now current again (a loop) is shown as current.
+        entry.completed = [i for i in entry.completed if i not in entry.current]
+    return result
+
+
+def _task_spec(resolved: ResolvedSpec, bpmn_id: str) -> Any:
+    for process_spec in resolved.all_specs():
+        spec = process_spec.task_specs.get(bpmn_id)
+        if spec is not None:
+            return spec
+    return None

@@ -21,6 +21,7 @@ from jsonschema import FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from engine import deadlines
+from engine import spiff
 from engine import xmlsafe
 from engine.errors import LibraryError
 from engine.errors import Problem
@@ -172,6 +173,22 @@ def check_diagram(content: bytes, filename: str) -> list[Problem]:
     return problems
 
 
+def check_decision(content: bytes, filename: str) -> list[Problem]:
+    """A DMN table must be safe XML, parse, and define a decision whose id is the file's stem."""
+    root, problems = xmlsafe.parse(content, filename)
+    if root is None:
+        return problems
+    stem = Path(filename).stem
+    parser = spiff.KaigoflowParser()
+    try:
+        parser.add_dmn_xml(root, filename=filename)
+        parser.get_engine(stem, None)
+    except Exception as exc:  # Spiff raises several kinds for a broken table; all mean the same to a modeller
+        message = f"判定表「{stem}」を読み込めません(ファイル名と判定IDは同じにしてください): {exc}"
+        return [Problem(filename, message, element=stem, rule="dmn-invalid")]
+    return []
+
+
 def check_form(path: Path, rel: str) -> list[Problem]:
     try:
         schema = json.loads(path.read_text(encoding="utf-8"))
@@ -212,6 +229,9 @@ def lint_library(library: Library, municipalities: Iterable[str] | None = None) 
             if path.suffix == ".bpmn":
                 report.files += 1
                 report.add(check_diagram(path.read_bytes(), rel))
+            elif path.suffix == ".dmn":
+                report.files += 1
+                report.add(check_decision(path.read_bytes(), rel))
             elif path.name.endswith(".json") and "forms" in path.parts:
                 report.files += 1
                 report.add(check_form(path, rel))

@@ -115,3 +115,14 @@ def test_a_broken_diagram_is_a_library_error_not_a_crash(tmp_path):
         Library(root, python_decisions={"score"}).resolve("demo", "mini")
     assert failed.value.problems[0].file == "demo/mini.bpmn"
     assert "XML" in str(failed.value)
+
+
+def test_a_broken_or_misnamed_decision_table_is_reported():
+    from engine.lint import check_decision
+
+    good = (Path(__file__).resolve().parents[2] / "processes/common/decisions/minor_change.dmn").read_bytes()
+    assert check_decision(good, "common/decisions/minor_change.dmn") == []
+    [misnamed] = check_decision(good, "common/decisions/other_name.dmn")
+    assert misnamed.rule == "dmn-invalid" and misnamed.element == "other_name"
+    [broken] = check_decision(b"<dmn:definitions", "common/decisions/x.dmn")
+    assert broken.rule == "xml-syntax"

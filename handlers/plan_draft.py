@@ -1,4 +1,17 @@
-"""介護予防サービス・支援計画書: the plan period sits inside the certification period; the evaluation month follows."""
+"""介護予防サービス・支援計画書(原案): periods inside the plan and the certification.
+
+The evaluation month follows from the end of the plan period.
+
+Rules (鈴鹿亀山 記載要領):
+- the plan period runs forwards, and each goal's 期間 lies inside it;
+- 期間 is set considering the 認定の有効期間 (003:493-495): nothing starts before the
+  certification starts or ends after it ends. A plan marked 申請中 (certification_status
+  `pending`: a new, 区分変更 or late renewal application, 003:278-280) may run past the old
+  validity, so the end is not checked then;
+- 目標とする生活: the 1日 or the 1年 goal, either alone is enough (003:312). Only the
+  介護予防サービス・支援計画書 has that box: a municipality's own plan form under the same name
+  (前橋's 居宅サービス計画書, with `needs` in place of `goals`) is not held to it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +21,9 @@ from typing import Any
 
 from engine.forms import FormContext
 from handlers.base import Handler
+from handlers.validators import as_date
+from handlers.validators import blank
+from handlers.validators import to_wareki
 
 
 class PlanDraft(Handler):
@@ -15,44 +31,73 @@ class PlanDraft(Handler):
 
     def validate(self, submission: Mapping[str, Any], context: FormContext) -> dict[str, str]:
         errors: dict[str, str] = {}
-        start, end = _day(submission.get("plan_start")), _day(submission.get("plan_end"))
+        start, end = as_date(submission.get("plan_start")), as_date(submission.get("plan_end"))
+        cert_start = as_date(context.data.get("certification_start"))
+        cert_end = None if _pending(submission) else as_date(context.data.get("certification_end"))
+        if _preventive(submission) and all(blank(submission.get(name)) for name in ("life_goal_day", "life_goal_year")):
+            errors["life_goal_day"] = "目標とする生活は1日・1年のどちらかを記載してください(003:312)"
         if start and end and start > end:
-            errors["plan_end"] = "計画期間(終了)は計画期間(開始)以降にしてください"
-        cert_start, cert_end = (
-            _day(context.data.get("certification_start")),
-            _day(context.data.get("certification_end")),
-        )
+            errors["plan_end"] = f"計画期間(終了)は計画期間(開始)({to_wareki(start)})以降の日付にしてください"
         if start and cert_start and start < cert_start:
-            errors["plan_start"] = f"計画期間は認定有効期間({cert_start.isoformat()}〜)の中にしてください"
-        if end and cert_end and end > cert_end and not _pending(submission):
-            errors["plan_end"] = f"計画期間は認定有効期間(〜{cert_end.isoformat()})の中にしてください (003:495)"
+            errors["plan_start"] = f"計画期間は認定有効期間の開始日({to_wareki(cert_start)})以降にしてください(003:495)"
+        if end and cert_end and end > cert_end:
+            errors.setdefault(
+                "plan_end",
+                f"計画期間は認定有効期間の終了日({to_wareki(cert_end)})までにしてください(003:495)",
+            )
         for index, goal in enumerate(submission.get("goals") or []):
-            first, last = _day(goal.get("period_start")), _day(goal.get("period_end"))
-            if first and last and first > last:
-                errors[f"goals.{index}.period_end"] = "期間(終了)は期間(開始)以降にしてください"
-            if start and end and ((first and first < start) or (last and last > end)):
-                errors[f"goals.{index}.period_start"] = "目標の期間は計画期間の中にしてください"
+            if isinstance(goal, Mapping):
+                errors.update(_goal_problems(index, goal, start, end, cert_start, cert_end))
         return errors
 
     def derive(self, submission: Mapping[str, Any], context: FormContext) -> dict[str, Any]:
-        end = _day(submission.get("plan_end"))
-        if end is None:
+        start, end = as_date(submission.get("plan_start")), as_date(submission.get("plan_end"))
+        if start is None or end is None:
             return {}
-        # The evaluation happens in the month the plan period ends (評価月, DOMAIN.md §11.4); plan_period's timer
-        # waits for the first day of that month, Japan time.
+        # The evaluation is due in the month the plan period ends (評価月, 003:617);
+        # plan_period's timer waits for the first moment of that month, Japan time.
         return {
+            "plan_start": start.isoformat(),
+            "plan_end": end.isoformat(),
             "evaluation_month": f"{end:%Y-%m}",
             "evaluation_due_at": f"{end:%Y-%m}-01T00:00:00+09:00",
         }
 
 
+def _goal_problems(
+    index: int,
+    goal: Mapping[str, Any],
+    plan_start: date | None,
+    plan_end: date | None,
+    cert_start: date | None,
+    cert_end: date | None,
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    first, last = as_date(goal.get("period_start")), as_date(goal.get("period_end"))
+    at = f"goals.{index}"
+    if first and last and first > last:
+        errors[f"{at}.period_end"] = f"期間(終了)は期間(開始)({to_wareki(first)})以降の日付にしてください"
+    if first and plan_start and first < plan_start:
+        errors[f"{at}.period_start"] = f"期間は計画期間の中にしてください(計画期間の開始は{to_wareki(plan_start)})"
+    elif first and cert_start and first < cert_start:
+        errors[f"{at}.period_start"] = f"期間は認定有効期間の中にしてください(開始日は{to_wareki(cert_start)}、003:495)"
+    if last and plan_end and last > plan_end:
+        errors.setdefault(
+            f"{at}.period_end",
+            f"期間は計画期間の中にしてください(計画期間の終了は{to_wareki(plan_end)})",
+        )
+    elif last and cert_end and last > cert_end:
+        errors.setdefault(
+            f"{at}.period_end",
+            f"期間は認定有効期間の中にしてください(終了日は{to_wareki(cert_end)}、003:495)",
+        )
+    return errors
+
+
+def _preventive(submission: Mapping[str, Any]) -> bool:
+    """The common 介護予防サービス・支援計画書: its 支援計画 (`goals`) is required."""
+    return "goals" in submission
+
+
 def _pending(submission: Mapping[str, Any]) -> bool:
-    """申請中 (暫定) plans may run past the old validity (003:278-280)."""
     return submission.get("certification_status") == "pending"
-
-
-def _day(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None

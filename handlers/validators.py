@@ -1,87 +1,195 @@
-"""Reusable checks for form handlers: each returns a Japanese message, or None when the value is fine."""
+"""Reusable checks for form handlers, and 和暦 (Japanese era) dates.
+
+Each check returns a Japanese message for a person, or None when the value is fine. The date
+helpers read what staff type (令和7年4月1日, R7.4.1, 2025/4/1) and write what the 帳票 print
+(令和7年4月1日).
+"""
 
 from __future__ import annotations
 
 import re
-import unicodedata
+from dataclasses import dataclass
 from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-_INSURED_NUMBER = re.compile(r"^[0-9]{10}$")
-_WAREKI = re.compile(
-    r"^\s*(?P<era>令和|平成|昭和|大正|明治|[RHSTMrhstm])\s*(?P<year>元|\d{1,2})\s*[年.\-/]\s*"
-    r"(?P<month>\d{1,2})\s*[月.\-/]\s*(?P<day>\d{1,2})\s*日?\s*$"
-)
-_SEIREKI = re.compile(r"^\s*(?P<year>\d{4})\s*[年.\-/]\s*(?P<month>\d{1,2})\s*[月.\-/]\s*(?P<day>\d{1,2})\s*日?\s*$")
-ERAS = (  # (name, initial, first day): newest first, so the first era that has begun is the right one
-    ("令和", "R", date(2019, 5, 1)),
-    ("平成", "H", date(1989, 1, 8)),
-    ("昭和", "S", date(1926, 12, 25)),
-    ("大正", "T", date(1912, 7, 30)),
-    ("明治", "M", date(1868, 1, 25)),
-)
+__all__ = [
+    "ERAS",
+    "Era",
+    "as_date",
+    "blank",
+    "date_order",
+    "insured_number",
+    "iso_date",
+    "normalise_width",
+    "parse_wareki",
+    "to_wareki",
+]
+
+_FULL_WIDTH_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FULL_WIDTH_ASCII[0x3000] = 0x20  # 全角スペース (ideographic space)
 
 
 def normalise_width(text: str) -> str:
-    """Turn full-width digits, Latin letters and punctuation into half-width (NFKC).
+    """Turn full-width ASCII (０-９, Ａ-Ｚ, －, ／…) and the 全角スペース into half-width.
 
-    Only for codes, numbers and dates: never apply it to names, where NFKC would also change half-width katakana
-    and compatibility kanji that a person chose on purpose.
+    This is NFKC restricted to the full-width forms of ASCII: every other character is left exactly
+    as typed. Use it for codes, numbers and dates only, never for names: full NFKC would also turn
+    half-width katakana into full-width, 「①」 into 「1」 and compatibility kanji into their unified
+    forms, and a person's name must stay as the person (and the 被保険者証) writes it.
     """
-    return unicodedata.normalize("NFKC", text)
+    return text.translate(_FULL_WIDTH_ASCII)
+
+
+def blank(value: Any) -> bool:
+    """True for a missing value or text that is empty after trimming."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+_INSURED_NUMBER = re.compile(r"[0-9]{10}")
 
 
 def insured_number(value: Any) -> str | None:
-    if not isinstance(value, str) or not _INSURED_NUMBER.match(normalise_width(value).strip()):
-        return "被保険者番号は半角数字10桁で入力してください"
+    """被保険者番号: 10 half-width digits (full-width digits are accepted and normalised first)."""
+    if not isinstance(value, str) or not _INSURED_NUMBER.fullmatch(normalise_width(value).strip()):
+        return "被保険者番号は数字10桁で入力してください(例: 0123456789)"
     return None
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def iso_date(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return "日付を入力してください"
+    """An ISO date as the data holds it: `YYYY-MM-DD` (or a date object)."""
+    if isinstance(value, date):
+        return None
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value.strip()):
+        return "日付は 2026-04-01 の形式で入力してください"
     try:
-        date.fromisoformat(value)
+        date.fromisoformat(value.strip())
     except ValueError:
-        return "日付(例: 2026-04-01 または 令和8年4月1日)で入力してください"
+        return f"{value.strip()} は存在しない日付です"
     return None
 
 
-def parse_wareki(text: str) -> date:
-    """Read 令和8年4月1日, R8.4.1, 令和元年5月1日, 平成・昭和・大正・明治, or 西暦 2026-04-01 / 2026/4/1.
+def as_date(value: Any) -> date | None:
+    """A date from form or instance data (a date, or an ISO date or date-time string).
 
-    Raises ValueError (with a Japanese message) when the text is not a real date.
+    None when the value is absent or not a date.
     """
-    text = normalise_width(text)
-    seireki = _SEIREKI.match(text)
-    if seireki:
-        return date(int(seireki["year"]), int(seireki["month"]), int(seireki["day"]))
-    match = _WAREKI.match(text)
-    if not match:
-        raise ValueError(f"「{text}」は日付として読めません(例: 令和8年4月1日、R8.4.1、2026-04-01)")
-    era = match["era"].upper()
-    start = next(first for name, initial, first in ERAS if era in (name, initial))
-    year = 1 if match["year"] == "元" else int(match["year"])
-    result = date(start.year + year - 1, int(match["month"]), int(match["day"]))
-    if result < start:
-        raise ValueError(f"「{text}」はその元号の始まりより前の日付です")
-    return result
-
-
-def to_wareki(day: date) -> str:
-    """令和8年4月1日 (元年 for the first year of an era)."""
-    for name, _initial, first in ERAS:
-        if day >= first:
-            year = day.year - first.year + 1
-            return f"{name}{'元' if year == 1 else year}年{day.month}月{day.day}日"
-    return f"{day.year}年{day.month}月{day.day}日"
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()[:10]):
+        try:
+            return date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
 
 
 def date_order(start: Any, end: Any, start_title: str, end_title: str) -> str | None:
+    """A message when `end` is before `start`.
+
+    None when they are in order, or when either is not a date (the schema reports that).
+    """
+    first, last = as_date(start), as_date(end)
+    if first is None or last is None or first <= last:
+        return None
+    return f"{end_title}は{start_title}({to_wareki(first)})以降の日付にしてください"
+
+
+# -- 和暦 -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Era:
+    name: str
+    initial: str
+    first_day: date
+    last_day: date | None
+    """None for the current era."""
+
+
+def _eras() -> tuple[Era, ...]:
+    starts = (
+        ("令和", "R", date(2019, 5, 1)),
+        ("平成", "H", date(1989, 1, 8)),
+        ("昭和", "S", date(1926, 12, 25)),
+        ("大正", "T", date(1912, 7, 30)),
+        # 明治元年 is counted from the first day of 1868 in the old calendar.
+        ("明治", "M", date(1868, 1, 25)),
+    )
+    eras = []
+    following: date | None = None
+    for name, initial, first in starts:
+        eras.append(Era(name, initial, first, following - timedelta(days=1) if following else None))
+        following = first
+    return tuple(eras)
+
+
+ERAS = _eras()
+"""Newest first, so the first era that has begun on a day is the era of that day."""
+
+_SEPARATOR = r"\s*(?:[./\-]|年|月)\s*"
+_WAREKI = re.compile(
+    r"(?P<era>令和|平成|昭和|大正|明治|[RHSTM])\.?\s*(?P<year>元|\d{1,2})"
+    + _SEPARATOR
+    + r"(?P<month>\d{1,2})"
+    + _SEPARATOR
+    + r"(?P<day>\d{1,2})\s*日?",
+    re.IGNORECASE,
+)
+_SEIREKI = re.compile(r"(?P<year>\d{4})" + _SEPARATOR + r"(?P<month>\d{1,2})" + _SEPARATOR + r"(?P<day>\d{1,2})\s*日?")
+_EXAMPLES = "例: 令和7年4月1日、R7.4.1、2025-04-01、2025/4/1"
+
+
+def parse_wareki(text: str) -> date:
+    """Read a date as staff type it: 令和7年4月1日, R7.4.1, 令和元年5月1日, 平成・昭和・大正・明治
+    (H/S/T/M), or 西暦 2025-04-01, 2025/4/1, 2025年4月1日. Full-width digits are accepted.
+
+    Raises ValueError with a Japanese message when the text is not a date, the day does not exist,
+    or the day lies outside its era (令和元年4月30日, 平成31年5月1日).
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"日付を文字で入力してください({_EXAMPLES})")
+    cleaned = normalise_width(text).strip()
+    seireki = _SEIREKI.fullmatch(cleaned)
+    if seireki:
+        return _day(cleaned, int(seireki["year"]), int(seireki["month"]), int(seireki["day"]))
+    match = _WAREKI.fullmatch(cleaned)
+    if not match:
+        raise ValueError(f"「{text}」は日付として読めません({_EXAMPLES})")
+    era = next(e for e in ERAS if match["era"].upper() in (e.name, e.initial))
+    year = 1 if match["year"] == "元" else int(match["year"])
+    if year < 1:
+        raise ValueError(f"「{text}」の年が正しくありません({era.name}元年が1年目です)")
+    result = _day(cleaned, era.first_day.year + year - 1, int(match["month"]), int(match["day"]))
+    if result < era.first_day:
+        raise ValueError(f"「{text}」は{era.name}の始まり({to_wareki(era.first_day)})より前の日付です")
+    if era.last_day is not None and result > era.last_day:
+        raise ValueError(f"「{text}」はありません({era.name}は{to_wareki(era.last_day)}までです)")
+    return result
+
+
+def _day(text: str, year: int, month: int, day: int) -> date:
     try:
-        first, last = date.fromisoformat(str(start)[:10]), date.fromisoformat(str(end)[:10])
+        return date(year, month, day)
     except ValueError:
-        return None  # the schema reports malformed dates
-    if first > last:
-        return f"{end_title}は{start_title}以降の日付にしてください"
-    return None
+        raise ValueError(f"「{text}」は存在しない日付です") from None
+
+
+def to_wareki(day: date) -> str:
+    """令和7年4月1日 (元年 for the first year of an era).
+
+    Days before 明治 are written in 西暦 (1867年1月1日).
+    """
+    if isinstance(day, datetime):
+        day = day.date()
+    for era in ERAS:
+        if day >= era.first_day:
+            year = day.year - era.first_day.year + 1
+            return f"{era.name}{'元' if year == 1 else year}年{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"

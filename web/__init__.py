@@ -2,31 +2,97 @@
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from flask import render_template
+from flask import request
+from werkzeug.wrappers import Response
 
+from engine.clock import Clock
+from engine.clock import SystemClock
 from engine.services import Services
 
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
-def create_app(services: Services | None = None, config: dict[str, Any] | None = None) -> Flask:
+
+def create_app(
+    services: Services | None = None,
+    config: dict[str, Any] | None = None,
+    clock: Clock | None = None,
+) -> Flask:
+    """The web app: defaults, then the environment (KAIGOFLOW_*), then `config` (tests)."""
     app = Flask(__name__)
     if services is None:
         from web.cli import build_services
 
         services = build_services()
-    app.config.from_mapping(SECRET_KEY=services.settings.secret_key or "dev-only-change-me")
+    app.config.from_mapping(
+        SECRET_KEY=services.settings.secret_key or "dev-only-change-me",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="kaigoflow_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long assessment is not lost
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+        API_TOKEN_MAX_AGE=12 * 3600,
+        INBOX_PER_PAGE=50,
+    )
+    if os.environ.get("KAIGOFLOW_COOKIE_SECURE") in ("0", "1"):
+        app.config["SESSION_COOKIE_SECURE"] = os.environ["KAIGOFLOW_COOKIE_SECURE"] == "1"
     if config:
         app.config.update(config)
+    if "SESSION_COOKIE_SECURE" not in (config or {}) and "KAIGOFLOW_COOKIE_SECURE" not in os.environ:
+        app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Japanese messages readable in the API's JSON
     app.extensions["kaigoflow"] = services
+    app.extensions["kaigoflow_clock"] = clock or SystemClock()
+    app.extensions["kaigoflow_runtime"] = services.runtime(app.extensions["kaigoflow_clock"])
 
-    @app.get("/")
-    def index() -> str:
-        library = services.library
-        municipalities = [
-            (m, library.flows(m.key)) for m in sorted(library.municipalities().values(), key=lambda m: m.key)
-        ]
-        return render_template("index.html", municipalities=municipalities)
+    from web import api
+    from web import auth
+    from web import cases
+    from web import errors
+    from web import extensions
+    from web import filters
+    from web import formfields
+    from web import inbox
+    from web import tasks
 
+    extensions.init_app(app, services.settings.database_url)
+    filters.init_app(app)
+    app.jinja_env.globals.update(formfields.template_globals())
+    errors.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(cases.bp)
+    api.init_app(app)
+    app.after_request(_security_headers)
     return app
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.endpoint != "static":
+        # Pages carry personal data of 利用者: never keep them in shared or back-button caches.
+        headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -5,12 +5,16 @@ This is the composition root: the only place that knows the engine, the handlers
 
 from __future__ import annotations
 
+import os
+
 import click
 
 import handlers
 from engine import cli as engine_cli
 from engine.config import Settings
 from engine.services import Services
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def build_services() -> Services:
@@ -35,7 +39,11 @@ def serve(services: Services, host: str, port: int) -> None:
     """Web アプリを起動する(既定: 127.0.0.1:5000)。"""
     from web import create_app
 
-    app = create_app(services=services)
+    config = {}
+    if host in LOOPBACK and "KAIGOFLOW_COOKIE_SECURE" not in os.environ:
+        # Plain HTTP on this machine only: a Secure cookie would never be sent back, and nothing crosses a network.
+        config["SESSION_COOKIE_SECURE"] = False
+    app = create_app(services=services, config=config)
     click.echo(f"kaigoflow: http://{host}:{port}/ で起動します")
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
@@ -51,7 +59,10 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     services: Services = ctx.obj
     with services.sessions() as session:
         logins = demo_data.seed(session, services.library)
+        cases = demo_data.seed_cases(session, services.library, services.runtime())
     click.echo(f"デモ職員 {len(logins)} 組(パスワードはすべて {demo_data.DEMO_PASSWORD}):")
     for login in logins:
         click.echo(f"  {login.municipality} / {login.organisation}: {login.login}")
+    for line in cases:
+        click.echo(f"  {line}")
     ctx.invoke(serve, host=host, port=port)

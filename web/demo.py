@@ -1,17 +1,33 @@
-"""Demo organisations and staff for every municipality in processes/, so a newcomer can sign in at once."""
+"""Demo organisations, staff and cases for every municipality in processes/, so a newcomer can sign in at once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from engine.directory import DEMO_ORGS
+from engine.directory import STAFF_ROLES
 from engine.directory import demo_organisations
 from engine.directory import demo_user
+from engine.errors import KaigoflowError
 from engine.library import Library
+from engine.models import Case
+from engine.models import Organisation
+from engine.models import ProcessInstance
+from engine.models import User
+from engine.runtime import Actor
+from engine.runtime import Runtime
 
 DEMO_PASSWORD = "kaigoflow-demo"  # noqa: S105 - printed on the start page on purpose: demo data only
+
+DEMO_CLIENTS = (
+    # (name, kana, care level, delegated to the office)
+    ("デモ 花子", "デモ ハナコ", "shien1", False),
+    ("デモ 一郎", "デモ イチロウ", "kaigo1", True),
+)
 
 
 @dataclass(frozen=True)
@@ -35,3 +51,69 @@ def seed(session: Session, library: Library) -> list[DemoLogin]:
                         logins.append(DemoLogin(municipality.name, org.name, role, user.login))
     session.commit()
     return logins
+
+
+def demo_logins(session: Session, library: Library) -> list[DemoLogin]:
+    """The first demo login of each demo organisation that exists in the database (none in production)."""
+    wanted: dict[str, tuple[str, str]] = {}
+    for municipality in sorted(library.municipalities().values(), key=lambda m: m.key):
+        for role in STAFF_ROLES:
+            for index in range(1, len(DEMO_ORGS[role]) + 1):
+                wanted[f"{municipality.key}-{role}-{index}-1"] = (municipality.name, role)
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(User.login, Organisation.name)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(User.login.in_(list(wanted)), User.active.is_(True))
+    ).all()
+    found = {login: name for login, name in rows}
+    return [
+        DemoLogin(muni_name, found[login], role, login) for login, (muni_name, role) in wanted.items() if login in found
+    ]
+
+
+def seed_cases(session: Session, library: Library, runtime: Runtime) -> list[str]:
+    """Open (once) two demo cases in each municipality that has a 新規 flow, and start it; return what was done.
+
+    A municipality whose flow cannot be loaded is skipped with the reason, so the demo still starts.
+    """
+    report = []
+    for number, municipality in enumerate(sorted(library.municipalities().values(), key=lambda m: m.key), 1):
+        if "new_case" not in library.flows(municipality.key):
+            continue
+        orgs = demo_organisations(session, municipality)
+        center, office = orgs["center"][0], orgs["office"][0]
+        user = demo_user(session, center)
+        session.commit()
+        actor = Actor(user_id=user.id, organisation_id=center.id, role="center")
+        for index, (name, kana, level, delegated) in enumerate(DEMO_CLIENTS, 1):
+            insured_number = f"99{number:04d}{index:04d}"
+            case = session.scalar(
+                select(Case).where(Case.municipality == municipality.key, Case.insured_number == insured_number)
+            )
+            try:
+                if case is None:
+                    case = runtime.open_case(
+                        session,
+                        municipality.key,
+                        actor,
+                        client_name=name,
+                        client_name_kana=kana,
+                        insured_number=insured_number,
+                        care_level=level,
+                        delegated=delegated,
+                        center_org_id=center.id,
+                        office_org_id=office.id,
+                        insurer_org_id=orgs["insurer"][0].id,
+                        provider_org_id=orgs["provider"][0].id,
+                    )
+                elif session.scalar(select(ProcessInstance.id).where(ProcessInstance.case_id == case.id).limit(1)):
+                    continue
+                runtime.start(session, case.id, "new_case", actor=actor)
+            except KaigoflowError as exc:
+                session.rollback()
+                report.append(f"{municipality.name}: デモケースを作れませんでした({exc.message})")
+                break
+            report.append(f"{municipality.name}: デモケース「{name}」(被保険者番号 {insured_number})")
+    return report

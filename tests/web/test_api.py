@@ -1,0 +1,223 @@
+"""The JSON API: tokens, each endpoint, 401/404/409/422, CSRF for session requests, the OpenAPI document."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from engine.models import Document
+from engine.models import Event
+from engine.models import Task
+from engine.models import User
+from tests.web.conftest import INTAKE
+from tests.web.conftest import PASSWORD
+from tests.web.conftest import ready_task
+
+ROUTES = [
+    ("get", "/api/tasks"),
+    ("get", "/api/tasks/{task}"),
+    ("post", "/api/tasks/{task}/claim"),
+    ("post", "/api/tasks/{task}/release"),
+    ("post", "/api/tasks/{task}/complete"),
+    ("get", "/api/cases/{case}"),
+    ("get", "/api/cases/{case}/documents"),
+    ("get", "/api/documents/{document}"),
+]
+
+
+@pytest.fixture
+def token(app, world):
+    def issue(key: str) -> str:
+        response = app.test_client().post("/api/token", json={"login": world[key].login, "password": PASSWORD})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["token"]
+
+    return issue
+
+
+@pytest.fixture
+def api(app, token):
+    """`api(key)`: a client that sends that person's bearer token (and no cookie, no CSRF token)."""
+
+    class Api:
+        def __init__(self, key: str) -> None:
+            self.client = app.test_client(use_cookies=False)
+            self.headers = {"Authorization": f"Bearer {token(key)}"}
+
+        def get(self, url: str):
+            return self.client.get(url, headers=self.headers)
+
+        def post(self, url: str, json=None):
+            return self.client.post(url, json=json if json is not None else {}, headers=self.headers)
+
+    return Api
+
+
+@pytest.fixture
+def document(db_session, runtime, case, world) -> Document:
+    task = ready_task(db_session, case.id, "intake")
+    runtime.complete(db_session, task.id, INTAKE, world["alpha.center"].actor())
+    return db_session.scalars(select(Document)).one()
+
+
+def fill(url: str, case, task_id: str, document_id: int) -> str:
+    return url.format(case=case.id, task=task_id, document=document_id)
+
+
+@pytest.mark.parametrize(("method", "url"), ROUTES)
+def test_every_endpoint_needs_authentication(app, case, db_session, method, url):
+    task = ready_task(db_session, case.id, "intake")
+    client = app.test_client()
+    response = getattr(client, method)(fill(url, case, task.id, 1), json={})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "ログインが必要です"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    bad = getattr(client, method)(fill(url, case, task.id, 1), json={}, headers={"Authorization": "Bearer nonsense"})
+    assert bad.status_code == 401 and "トークン" in bad.get_json()["message"]
+
+
+def test_token_needs_json_and_the_right_password(app, world):
+    client = app.test_client()
+    assert (
+        client.post("/api/token", data={"login": world["alpha.center"].login, "password": PASSWORD}).status_code == 415
+    )
+    wrong = client.post("/api/token", json={"login": world["alpha.center"].login, "password": "nope"})
+    assert wrong.status_code == 401 and "パスワードが違います" in wrong.get_json()["message"]
+
+
+def test_a_token_dies_with_a_password_change_and_with_age(app, api, world, db_session, clock):
+    client = api("alpha.center")
+    assert client.get("/api/tasks").status_code == 200
+    clock.advance(timedelta(hours=1))
+    row = db_session.get(User, world["alpha.center"].user_id)
+    row.password_hash = "pbkdf2:sha256:1000$changed$0000"
+    db_session.commit()
+    assert client.get("/api/tasks").status_code == 401
+    app.config["API_TOKEN_MAX_AGE"] = -1
+    assert api("alpha.office").get("/api/tasks").status_code == 401
+
+
+def test_task_list_sections_filters_and_paging(api, case, db_session, world, runtime):
+    task = ready_task(db_session, case.id, "intake")
+    client = api("alpha.center")
+    body = client.get("/api/tasks").get_json()
+    assert body["section"] == "unclaimed" and body["total"] == 1 and body["counts"] == {"unclaimed": 1, "mine": 0}
+    [item] = body["items"]
+    assert item["id"] == task.id and item["client_name"] == "山田 花子" and item["flow_name"] == "新規"
+    assert item["due_date"] == "2026-05-08" and item["due_wareki"] == "令和8年5月8日(金)" and not item["overdue"]
+    assert client.get("/api/tasks?due=overdue").get_json()["total"] == 0
+    assert client.get("/api/tasks?step=assessment").get_json()["items"] == []
+    assert client.get("/api/tasks?section=bogus").status_code == 400
+    runtime.claim(db_session, task.id, world["alpha.center"].actor())
+    mine = client.get("/api/tasks?section=mine").get_json()
+    assert [i["id"] for i in mine["items"]] == [task.id] and mine["page"] == 1 and mine["pages"] == 1
+
+
+def test_get_claim_release_and_complete(api, case, db_session, world):
+    task = ready_task(db_session, case.id, "intake")
+    client = api("alpha.center")
+    detail = client.get(f"/api/tasks/{task.id}").get_json()
+    assert detail["form_spec"]["title"] == "相談受付票" and detail["data"]["client_name"] == "山田 花子"
+    assert detail["instructions"] == "相談内容を聞き取り、受付票に記録してください。"
+    claimed = client.post(f"/api/tasks/{task.id}/claim")
+    assert claimed.status_code == 200 and claimed.get_json()["claimed_by_id"] == world["alpha.center"].user_id
+    released = client.post(f"/api/tasks/{task.id}/release")
+    assert released.get_json()["claimed_by_id"] is None
+    done = client.post(f"/api/tasks/{task.id}/complete", json=INTAKE)
+    assert done.status_code == 200
+    body = done.get_json()
+    assert body["task"]["state"] == "completed"
+    assert [t["bpmn_id"] for t in body["next_tasks"]] == ["assessment"]
+
+
+def test_complete_answers_422_with_field_messages(api, case, db_session):
+    task = ready_task(db_session, case.id, "intake")
+    response = api("alpha.center").post(f"/api/tasks/{task.id}/complete", json={**INTAKE, "insured_number": "12"})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"insured_number": "書式が違います"}
+    assert api("alpha.center").post(f"/api/tasks/{task.id}/complete", json=[1, 2]).status_code == 400
+
+
+def test_conflicts_answer_409(api, case, db_session, world, runtime):
+    task = ready_task(db_session, case.id, "intake")
+    runtime.claim(db_session, task.id, world["alpha.center.b"].actor())
+    client = api("alpha.center")
+    claim = client.post(f"/api/tasks/{task.id}/claim")
+    assert claim.status_code == 409 and claim.get_json()["message"] == "このタスクは他の職員が担当しています"
+    assert client.post(f"/api/tasks/{task.id}/complete", json=INTAKE).status_code == 409
+    colleague = api("alpha.center.b")
+    assert colleague.post(f"/api/tasks/{task.id}/complete", json=INTAKE).status_code == 200
+    again = colleague.post(f"/api/tasks/{task.id}/complete", json=INTAKE)
+    assert again.status_code == 409 and "すでに完了" in again.get_json()["message"]
+
+
+def test_cases_and_documents(api, case, document):
+    client = api("alpha.office")
+    body = client.get(f"/api/cases/{case.id}").get_json()
+    assert body["client_name"] == "山田 花子" and body["care_level_name"] == "要支援1"
+    assert body["organisations"]["office"]["name"] == "テスト市A さくら居宅介護支援事業所"
+    assert [i["process_key"] for i in body["instances"]] == ["new_case"]
+    assert [t["bpmn_id"] for t in body["ready_tasks"]] == ["assessment"]
+    listed = client.get(f"/api/cases/{case.id}/documents").get_json()["items"]
+    assert [(d["id"], d["title"], d["version"]) for d in listed] == [(document.id, "相談受付票", 1)]
+    assert listed[0]["links"]["pdf"] == f"/documents/{document.id}.pdf"
+    full = client.get(f"/api/documents/{document.id}").get_json()
+    assert full["data"]["insured_number"] == "0123456789" and full["schema"]["title"] == "相談受付票"
+
+
+def test_other_organisations_get_404_and_it_is_logged(api, case, document, db_session, world):
+    task = ready_task(db_session, case.id, "assessment")
+    client = api("beta.center")
+    for method, url in ROUTES[1:]:
+        response = getattr(client, method)(fill(url, case, task.id, document.id))
+        assert response.status_code == 404, url
+        assert response.get_json()["error"] == "ページが見つかりません"
+    denied = db_session.scalars(select(Event).where(Event.kind == "access_denied")).all()
+    assert len(denied) == len(ROUTES) - 1
+    assert {e.actor_id for e in denied} == {world["beta.center"].user_id}
+    assert {e.detail["path"] for e in denied} == {fill(u, case, task.id, document.id) for _, u in ROUTES[1:]}
+    # And nothing changed.
+    db_session.expire_all()
+    assert db_session.get(Task, task.id).claimed_by_id is None
+
+
+def test_session_requests_need_the_csrf_header(login_as, case, db_session):
+    task = ready_task(db_session, case.id, "intake")
+    browser = login_as("alpha.center")
+    assert browser.client.get("/api/tasks").status_code == 200  # reading needs no token
+    refused = browser.client.post(f"/api/tasks/{task.id}/claim", json={})
+    assert refused.status_code == 400
+    db_session.expire_all()
+    assert db_session.get(Task, task.id).claimed_by_id is None
+    allowed = browser.client.post(f"/api/tasks/{task.id}/claim", json={}, headers={"X-CSRFToken": browser.token})
+    assert allowed.status_code == 200
+
+
+def test_openapi_lists_every_api_route(app):
+    document = app.test_client().get("/api/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    paths = document["paths"]
+    seen = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        assert path in paths, f"{path} is not in the OpenAPI document"
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert method.lower() in paths[path], f"{method} {path} is not in the OpenAPI document"
+        seen.add(path)
+    assert seen == set(paths), "the OpenAPI document names routes that do not exist"
+
+
+def test_api_writes_leave_one_event_each(api, case, db_session):
+    task = ready_task(db_session, case.id, "intake")
+    client = api("alpha.center")
+    client.post(f"/api/tasks/{task.id}/claim")
+    client.post(f"/api/tasks/{task.id}/complete", json=INTAKE)
+    kinds = db_session.scalars(select(Event.kind).where(Event.task_id == task.id).order_by(Event.id)).all()
+    assert kinds == ["task_claimed", "task_completed"]
+    assert db_session.scalar(select(func.count()).select_from(Document)) == 1

@@ -1,0 +1,165 @@
+"""Sign-in and sign-out, lockout, session fixation, CSRF, cookie flags and security headers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlalchemy import select
+
+from engine.models import Event
+from engine.models import Task
+from tests.web.conftest import CSRF
+from tests.web.conftest import PASSWORD
+from tests.web.conftest import made_app
+from tests.web.conftest import ready_task
+from tests.web.conftest import sign_in
+from tests.web.conftest import user
+from web import demo
+
+
+def test_pages_send_strangers_to_the_sign_in_page(app):
+    response = app.test_client().get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_start_page_lists_the_demo_logins_and_password(app, web_services, db_session):
+    demo.seed(db_session, web_services.library)
+    page = app.test_client().get("/login").get_data(as_text=True)
+    assert "デモ用のログイン" in page
+    assert demo.DEMO_PASSWORD in page
+    assert "alpha-center-1-1" in page and "beta-office-2-1" in page
+    assert "テスト市A 第一地域包括支援センター" in page
+
+
+def test_start_page_shows_no_demo_section_without_demo_staff(app):
+    page = app.test_client().get("/login").get_data(as_text=True)
+    assert "デモ用のログイン" not in page
+
+
+def test_sign_in_then_out(app, world):
+    client = app.test_client()
+    response = sign_in(client, world["alpha.center"].login)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    inbox = client.get("/").get_data(as_text=True)
+    assert "地域包括支援センター職員1" in inbox and "テスト市A 第一地域包括支援センター" in inbox
+    token = CSRF.search(inbox).group(1)
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302  # signed out: back to the sign-in page
+
+
+def test_wrong_password_is_refused_in_japanese(app, world):
+    client = app.test_client()
+    response = sign_in(client, world["alpha.center"].login, "wrong")
+    assert response.status_code == 200
+    assert "ログインIDまたはパスワードが違います" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_login_gets_the_same_answer(app, world):
+    response = sign_in(app.test_client(), "nobody", "wrong")
+    assert "ログインIDまたはパスワードが違います" in response.get_data(as_text=True)
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(app, world, db_session, clock):
+    login = world["alpha.center"].login
+    client = app.test_client()
+    for _ in range(4):
+        assert "パスワードが違います" in sign_in(client, login, "wrong").get_data(as_text=True)
+    assert user(db_session, login).failed_logins == 4
+    fifth = sign_in(client, login, "wrong").get_data(as_text=True)
+    assert "15分間使えなくしました" in fifth
+    locked = user(db_session, login)
+    assert locked.locked_until == clock.now() + timedelta(minutes=15)
+    # While locked even the right password is refused.
+    refused = sign_in(client, login, PASSWORD)
+    assert refused.status_code == 200 and "一時的に使えません" in refused.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+    kinds = db_session.scalars(select(Event.kind).where(Event.actor_id == locked.id)).all()
+    assert kinds.count("account_locked") == 1
+    clock.advance(timedelta(minutes=16))
+    assert sign_in(client, login, PASSWORD).status_code == 302
+    assert user(db_session, login).failed_logins == 0
+
+
+def test_a_success_resets_the_failure_count(app, world, db_session):
+    login = world["alpha.center"].login
+    client = app.test_client()
+    for _ in range(3):
+        sign_in(client, login, "wrong")
+    assert sign_in(client, login, PASSWORD).status_code == 302
+    assert user(db_session, login).failed_logins == 0
+
+
+def test_sign_in_starts_a_new_session(app, world):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    sign_in(client, world["alpha.center"].login)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"] == str(world["alpha.center"].user_id)
+
+
+def test_next_must_stay_on_this_site(app, world):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = CSRF.search(page).group(1)
+    response = client.post(
+        "/login",
+        data={
+            "login": world["alpha.center"].login,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/",
+        },
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_a_form_without_csrf_token_is_rejected(app, world, case, db_session):
+    client = app.test_client()
+    response = client.post("/login", data={"login": world["alpha.center"].login, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "画面の有効期限が切れたか" in response.get_data(as_text=True)
+    sign_in(client, world["alpha.center"].login)
+    task = ready_task(db_session, case.id, "intake")
+    response = client.post(f"/tasks/{task.id}/claim", data={})
+    assert response.status_code == 400
+    db_session.expire_all()
+    assert db_session.get(Task, task.id).claimed_by_id is None
+    forged = client.post(f"/tasks/{task.id}/claim", data={"csrf_token": "forged"})
+    assert forged.status_code == 400
+
+
+def test_security_headers_on_every_page(app):
+    response = app.test_client().get("/login")
+    headers = response.headers
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_session_cookie_is_httponly_lax_and_secure_outside_tests(web_services, world, clock):
+    with made_app(web_services, clock, TESTING=False) as app:
+        response = app.test_client().get("/login")
+        cookie = response.headers["Set-Cookie"]  # the CSRF token put the session in a cookie
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    with made_app(web_services, clock, TESTING=True) as testing:
+        assert "Secure" not in testing.test_client().get("/login").headers["Set-Cookie"]
+
+
+def test_sign_in_and_failures_are_recorded(app, world, db_session):
+    client = app.test_client()
+    sign_in(client, world["alpha.office"].login, "wrong")
+    sign_in(client, world["alpha.office"].login)
+    kinds = db_session.scalars(
+        select(Event.kind).where(Event.actor_id == world["alpha.office"].user_id).order_by(Event.id)
+    ).all()
+    assert kinds == ["login_failed", "login"]
+    assert db_session.scalar(select(func.count()).select_from(Event).where(Event.address.is_(None))) == 0

@@ -1,0 +1,308 @@
+"""The task page: every widget kind, validation with input kept, 和暦 and full-width input, drafts, conflicts."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func
+from sqlalchemy import select
+
+from engine.models import Document
+from engine.models import Event
+from engine.models import Task
+from engine.models import TaskDraft
+from tests.web.conftest import INTAKE
+from tests.web.conftest import ready_task
+
+GOOD_FORM = {
+    "client_name": "山田 花子",
+    "insured_number": "0123456789",
+    "consultation_date": "2026-05-01",
+    "route": "phone",
+    "consent": "true",
+    "goals.0.goal": "自宅で入浴できる",
+}
+
+
+def intake(db_session, case) -> Task:
+    return ready_task(db_session, case.id, "intake")
+
+
+def field_value(page: str, name: str) -> str:
+    found = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', page)
+    assert found, f"no input {name}"
+    return found.group(1)
+
+
+def error_for(page: str, dom_id: str) -> str:
+    found = re.search(rf'id="{re.escape(dom_id)}-error"><span class="visually-hidden">エラー: </span>([^<]*)<', page)
+    assert found, f"no error shown for {dom_id}"
+    return found.group(1)
+
+
+def documents(session) -> int:
+    return session.scalar(select(func.count()).select_from(Document))
+
+
+def test_the_page_shows_instructions_and_every_widget_kind(login_as, case, db_session):
+    page = login_as("alpha.center").get(f"/tasks/{intake(db_session, case).id}").get_data(as_text=True)
+    assert "相談内容を聞き取り、受付票に記録してください。" in page
+    assert "令和8年5月8日(金)" in page  # due, in 和暦 with weekday
+    assert '<label for="f-client_name">利用者氏名<span class="required">必須</span></label>' in page
+    assert 'class="input-date" placeholder="例: 令和8年5月1日 / 2026-05-01"' in page  # date: text, 和暦 accepted
+    assert 'id="f-age" name="age" value="" type="text" inputmode="numeric"' in page  # integer
+    assert 'inputmode="decimal"' in page  # number
+    assert '<textarea id="f-summary" name="summary"' in page  # ui:widget textarea
+    assert '<input type="radio" name="route" value="visit">' in page  # enum as radios (ui:widget radio)
+    assert '<select id="f-care_level" name="care_level">' in page  # enum as select (default)
+    assert '<input type="checkbox" id="f-consent" name="consent" value="true">' in page  # boolean: checkbox
+    assert '<input type="radio" name="delegated" value="true"> はい' in page  # boolean: はい/いいえ
+    assert '<input type="checkbox" name="needs" value="meal"> 食事' in page  # array of enums: checkboxes
+    assert 'name="goals.0.goal"' in page and 'name="goals.1.goal"' in page  # rows, blank ones to fill
+    assert 'name="goals.0._delete"' in page
+    assert "バスや電車で1人で外出していますか" in page  # ui:labels
+    assert '<input type="radio" name="checklist.2" value="0"> いいえ' in page
+    assert 'src="/static/js/rows.js"' in page
+
+
+def test_prefill_only_from_instance_data(login_as, case, db_session):
+    page = login_as("alpha.center").get(f"/tasks/{intake(db_session, case).id}").get_data(as_text=True)
+    assert field_value(page, "client_name") == "山田 花子"  # case data
+    assert field_value(page, "insured_number") == "0123456789"
+    assert '<option value="shien1" selected>' in page
+    assert '<input type="radio" name="delegated" value="false" checked>' in page  # the case's delegated=False
+    # The schema's example submission is never used to fill the form.
+    assert field_value(page, "consultation_date") == ""
+    assert 'value="phone" checked' not in page
+    assert field_value(page, "goals.0.goal") == ""
+
+
+def test_refused_fields_get_messages_next_to_them_and_everything_typed_stays(login_as, case, db_session):
+    task = intake(db_session, case)
+    browser = login_as("alpha.center")
+    form = {
+        **GOOD_FORM,
+        "client_name": "ＡＢＣ 花子",
+        "insured_number": "12345",
+        "consultation_date": "令和8年13月1日",
+        "age": "とても高齢",
+        "summary": "長い相談内容\r\n二行目",
+        "needs": ["bath", "walk"],
+        "goals.0.goal": "",
+        "goals.0.until": "R8.6.30",
+        "goals.1.goal": "散歩を続ける",
+        "checklist.1": "0",
+    }
+    del form["consent"]
+    response = browser.post(f"/tasks/{task.id}", data=form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "入力内容を確認してください" in page
+    assert error_for(page, "f-insured_number") == "書式が違います"
+    assert error_for(page, "f-consultation_date") == "存在しない日付です"
+    assert error_for(page, "f-age") == "形式が違います(整数で入力してください)"
+    assert error_for(page, "f-goals-0-goal") == "入力してください"
+    assert "目標(1行目)・目標: 入力してください" in page  # the summary names the field
+    # Everything typed is back, as typed (the full-width name untouched, the bad date as it was written).
+    assert field_value(page, "client_name") == "ＡＢＣ 花子"
+    assert field_value(page, "insured_number") == "12345"
+    assert field_value(page, "consultation_date") == "令和8年13月1日"
+    assert field_value(page, "age") == "とても高齢"
+    assert field_value(page, "goals.0.until") == "R8.6.30"
+    assert field_value(page, "goals.1.goal") == "散歩を続ける"
+    assert ">長い相談内容\r\n二行目</textarea>" in page or ">長い相談内容\n二行目</textarea>" in page
+    assert 'value="bath" checked' in page and 'value="walk" checked' in page and 'value="meal" checked' not in page
+    assert '<input type="radio" name="checklist.1" value="0" checked>' in page
+    assert 'id="f-consent" name="consent" value="true">' in page  # left unchecked
+    db_session.expire_all()
+    assert db_session.get(Task, task.id).state == "ready"
+    assert documents(db_session) == 0
+
+
+def test_wareki_and_full_width_input_is_accepted_and_stored_as_iso(login_as, case, db_session):
+    task = intake(db_session, case)
+    form = {
+        **GOOD_FORM,
+        "client_name": "ＡＢＣ 花子",
+        "insured_number": "０１２３４５６７８９",
+        "consultation_date": "令和8年5月1日",
+        "age": "８０",
+        "height_cm": "１５２.５",
+        "goals.0.until": "R8.6.30",
+        "goals.1.goal": "散歩を続ける",
+        "goals.1.until": "２０２６／７／１",
+        "checklist.0": "1",
+        "checklist.1": "0",
+        "checklist.2": "1",
+        "delegated": "true",
+    }
+    response = login_as("alpha.center").post(f"/tasks/{task.id}", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    document = db_session.scalars(select(Document)).one()
+    assert document.data["consultation_date"] == "2026-05-01"
+    assert document.data["insured_number"] == "0123456789"
+    assert document.data["client_name"] == "ＡＢＣ 花子"  # names are never normalised
+    assert document.data["age"] == 80 and document.data["height_cm"] == 152.5
+    assert document.data["goals"] == [
+        {"goal": "自宅で入浴できる", "until": "2026-06-30"},
+        {"goal": "散歩を続ける", "until": "2026-07-01"},
+    ]
+    assert document.data["checklist"] == [1, 0, 1]
+    assert document.data["consent"] is True and document.data["delegated"] is True
+    db_session.expire_all()
+    assert db_session.get(Task, task.id).state == "completed"
+
+
+def test_completion_redirects_to_the_inbox_and_names_the_next_step(login_as, case, db_session):
+    browser = login_as("alpha.center")
+    response = browser.post(f"/tasks/{intake(db_session, case).id}", data=GOOD_FORM)
+    assert response.headers["Location"] == "/"
+    page = browser.get("/").get_data(as_text=True)
+    assert "「相談受付・利用申込」を完了しました" in page
+    assert "次の作業: 「アセスメント」" in page  # not delegated: the center plans
+
+
+def test_deleted_and_empty_rows_are_dropped_and_errors_follow_the_rows_kept(login_as, case, db_session):
+    task = intake(db_session, case)
+    form = {
+        **GOOD_FORM,
+        "goals.0.goal": "消す行",
+        "goals.0._delete": "1",
+        "goals.1.goal": "",
+        "goals.2.goal": "",
+        "goals.2.until": "2026-09-01",
+        "goals.3.goal": "残る行",
+    }
+    page = login_as("alpha.center").post(f"/tasks/{task.id}", data=form).get_data(as_text=True)
+    # Kept: the row with only a date (now row 1) and 残る行 (row 2); the error is on the kept row 1.
+    assert field_value(page, "goals.0.until") == "2026-09-01"
+    assert field_value(page, "goals.1.goal") == "残る行"
+    assert error_for(page, "f-goals-0-goal") == "入力してください"
+    assert "消す行" not in page
+
+
+def test_more_rows_without_javascript(login_as, case, db_session):
+    task = intake(db_session, case)
+    form = {**GOOD_FORM, "goals.1.goal": "二つ目", "action": "add_row"}
+    response = login_as("alpha.center").post(f"/tasks/{task.id}", data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert field_value(page, "goals.1.goal") == "二つ目"
+    assert 'name="goals.3.goal"' in page  # two filled rows, two empty ones
+    assert 'name="goals.4.goal"' not in page
+    db_session.expire_all()
+    assert db_session.get(Task, task.id).state == "ready"
+
+
+def test_draft_is_saved_per_user_and_restored(login_as, case, db_session):
+    task = intake(db_session, case)
+    browser = login_as("alpha.center")
+    response = browser.post(
+        f"/tasks/{task.id}", data={"client_name": "山田 花子", "consultation_date": "令和8年5月", "action": "draft"}
+    )
+    assert response.status_code == 302
+    page = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "下書きを保存しました" in page and "保存した下書きを表示しています" in page
+    assert field_value(page, "consultation_date") == "令和8年5月"  # even an unfinished date
+    assert field_value(page, "insured_number") == ""  # the draft, not the instance data
+    draft = db_session.get(TaskDraft, (task.id, browser.person.user_id))
+    assert draft.data["values"]["consultation_date"] == "令和8年5月"
+    colleague = login_as("alpha.center.b").get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "保存した下書き" not in colleague and field_value(colleague, "insured_number") == "0123456789"
+    browser.post(f"/tasks/{task.id}", data={"action": "discard_draft"})
+    page = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "保存した下書き" not in page and field_value(page, "insured_number") == "0123456789"
+
+
+def test_completion_removes_drafts(login_as, case, db_session):
+    task = intake(db_session, case)
+    browser = login_as("alpha.center")
+    browser.post(f"/tasks/{task.id}", data={"client_name": "下書き", "action": "draft"})
+    browser.post(f"/tasks/{task.id}", data=GOOD_FORM)
+    assert db_session.scalar(select(func.count()).select_from(TaskDraft)) == 0
+
+
+def test_completed_elsewhere_first_is_a_clear_conflict_and_nothing_typed_is_lost(
+    login_as, case, db_session, runtime, world
+):
+    task = intake(db_session, case)
+    browser = login_as("alpha.center")
+    browser.get(f"/tasks/{task.id}")
+    runtime.complete(db_session, task.id, INTAKE, world["alpha.center.b"].actor())  # a colleague, a moment earlier
+    form = {**GOOD_FORM, "summary": "30分かけて書いた記録", "goals.0.goal": "私の目標"}
+    response = browser.post(f"/tasks/{task.id}", data=form)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "すでに完了しています" in page and "入力した内容は下に残っています" in page
+    assert "30分かけて書いた記録</textarea>" in page
+    assert field_value(page, "goals.0.goal") == "私の目標"
+    assert documents(db_session) == 1
+
+
+def test_a_double_submission_gets_the_conflict_message_not_an_error_page(login_as, case, db_session):
+    task = intake(db_session, case)
+    browser = login_as("alpha.center")
+    first = browser.post(f"/tasks/{task.id}", data=GOOD_FORM)
+    second = browser.post(f"/tasks/{task.id}", data=GOOD_FORM)
+    assert first.status_code == 302
+    assert second.status_code == 409
+    page = second.get_data(as_text=True)
+    assert "二重送信または他の職員が先に完了" in page
+    assert field_value(page, "client_name") == "山田 花子"
+    assert documents(db_session) == 1
+    assert db_session.scalar(select(func.count()).select_from(Event).where(Event.kind == "task_completed")) == 1
+
+
+def test_a_task_a_colleague_holds_cannot_be_completed_and_input_is_kept(login_as, case, db_session, runtime, world):
+    task = intake(db_session, case)
+    runtime.claim(db_session, task.id, world["alpha.center.b"].actor())
+    browser = login_as("alpha.center")
+    page = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "地域包括支援センター職員2 さんが担当しています" in page
+    response = browser.post(f"/tasks/{task.id}", data={**GOOD_FORM, "summary": "記録"})
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    assert "このタスクは他の職員が担当しています" in text and "記録</textarea>" in text
+    db_session.expire_all()
+    assert db_session.get(Task, task.id).state == "ready"
+
+
+def test_claim_and_release_on_the_task_page(login_as, case, db_session):
+    task = intake(db_session, case)
+    browser = login_as("alpha.center")
+    response = browser.post(f"/tasks/{task.id}/claim")
+    assert response.headers["Location"] == f"/tasks/{task.id}"
+    page = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "担当を外れる" in page and "地域包括支援センター職員1" in page
+    browser.post(f"/tasks/{task.id}/release")
+    assert "このタスクを担当する" in browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+
+
+def test_a_completed_task_shows_who_finished_it_and_its_document(login_as, case, db_session):
+    task = intake(db_session, case)
+    browser = login_as("alpha.center")
+    browser.post(f"/tasks/{task.id}", data=GOOD_FORM)
+    page = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+    document = db_session.scalars(select(Document)).one()
+    assert "地域包括支援センター職員1 さんが" in page and "令和8年5月1日(金)" in page
+    assert f'href="/documents/{document.id}"' in page and "「相談受付票」(第1版)" in page
+    assert "完了する</button>" not in page
+
+
+def test_handover_fields_offer_the_organisations_of_that_role_in_the_municipality(app, world):
+    from web import formfields
+    from web import tasks as task_views
+
+    schema = {"type": "object", "properties": {"office_org_id": {"type": "integer", "title": "引継ぎ先の居宅"}}}
+    fields = formfields.build(schema)
+    with app.app_context():
+        task_views._organisation_choices(fields, "alpha")
+    [field] = fields
+    assert field.kind == "select"
+    assert sorted(o.title for o in field.options) == [
+        "テスト市A さくら居宅介護支援事業所",
+        "テスト市A みどり居宅介護支援事業所",
+    ]
+    assert {o.const for o in field.options} == {world.orgs["alpha.office"].id, world.orgs["alpha.office2"].id}
+    submission, _ = formfields.to_submission(fields, {"office_org_id": str(world.orgs["alpha.office2"].id)})
+    assert submission == {"office_org_id": world.orgs["alpha.office2"].id}

@@ -1,0 +1,240 @@
+"""Sign-in and sign-out: password hashes, lockout after repeated failures, a fresh session on every sign-in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from flask import Blueprint
+from flask import Flask
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_login import UserMixin
+from flask_login import current_user
+from flask_login import login_user
+from flask_login import logout_user
+from sqlalchemy import select
+from sqlalchemy import update
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+from werkzeug.wrappers import Response
+
+from engine.models import Event
+from engine.models import Organisation
+from engine.models import User
+from engine.runtime import Actor
+from web import demo
+from web import wiring
+from web.extensions import db
+from web.extensions import login_manager
+
+bp = Blueprint("auth", __name__)
+
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+
+
+class Staff(UserMixin):
+    """A signed-in staff member with their organisation (what pages and the API act as)."""
+
+    def __init__(self, user: User, organisation: Organisation) -> None:
+        self.user = user
+        self.organisation = organisation
+
+    def get_id(self) -> str:
+        return str(self.user.id)
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def organisation_id(self) -> int:
+        return self.organisation.id
+
+    @property
+    def role(self) -> str:
+        return self.organisation.role
+
+    @property
+    def municipality(self) -> str:
+        return self.organisation.municipality
+
+    def actor(self) -> Actor:
+        return Actor(
+            user_id=self.user.id,
+            organisation_id=self.organisation.id,
+            role=self.organisation.role,
+            address=request.remote_addr,
+        )
+
+
+def load_staff(user_id: int) -> Staff | None:
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    organisation = db.session.get(Organisation, user.organisation_id)
+    return Staff(user, organisation) if organisation is not None else None
+
+
+def _user_loader(user_id: str) -> Staff | None:
+    try:
+        return load_staff(int(user_id))
+    except ValueError:
+        return None
+
+
+def init_app(app: Flask) -> None:
+    login_manager.user_loader(_user_loader)
+    app.register_blueprint(bp)
+
+
+def require_login() -> Response | None:
+    """before_request of the page blueprints: the sign-in page for strangers, g.staff for staff."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    g.staff = current_user._get_current_object()
+    return None
+
+
+# -- checking a password ------------------------------------------------------------------------------
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not-a-password")
+
+
+class SignInRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+WRONG = "ログインIDまたはパスワードが違います"
+
+
+def authenticate(login: str, password: str) -> User:
+    """The user for a login and password; SignInRefused (Japanese) otherwise.
+
+    After MAX_FAILED_LOGINS failures in a row the account refuses every password for LOCK_MINUTES. Unknown
+    logins cost the same hash check as known ones, and get the same message as a wrong password.
+    """
+    now = wiring.clock().now()
+    user = db.session.scalar(select(User).where(User.login == login.strip()))
+    if user is None or not user.active:
+        check_password_hash(_dummy_hash(), password)
+        raise SignInRefused(WRONG)
+    if user.locked_until is not None and user.locked_until > now:
+        _event("login_failed", user.id, {"reason": "locked"})
+        db.session.commit()
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise SignInRefused(
+            f"ログインに{MAX_FAILED_LOGINS}回続けて失敗したため、このIDは一時的に使えません。"
+            f"約{minutes}分後にもう一度お試しください"
+        )
+    if user.password_hash and check_password_hash(user.password_hash, password):
+        user.failed_logins, user.locked_until = 0, None
+        _event("login", user.id, {})
+        db.session.commit()
+        return user
+    # Counted in the database (not in Python), so parallel attempts cannot undercount.
+    failures = db.session.scalar(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    )
+    _event("login_failed", user.id, {"reason": "password", "failures": failures})
+    if failures is not None and failures >= MAX_FAILED_LOGINS:
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_logins=0, locked_until=now + timedelta(minutes=LOCK_MINUTES))
+            .execution_options(synchronize_session=False)
+        )
+        _event("account_locked", user.id, {"minutes": LOCK_MINUTES})
+        db.session.commit()
+        raise SignInRefused(
+            f"ログインに{MAX_FAILED_LOGINS}回続けて失敗したため、このIDを{LOCK_MINUTES}分間使えなくしました"
+        )
+    db.session.commit()
+    raise SignInRefused(WRONG)
+
+
+def _event(kind: str, user_id: int | None, detail: dict[str, Any]) -> None:
+    db.session.add(
+        Event(
+            at=wiring.clock().now(),
+            actor_id=user_id,
+            kind=kind,
+            detail=detail,
+            address=request.remote_addr,
+        )
+    )
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site (never //host or a scheme) may be the page shown after sign-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("inbox.index")
+
+
+# -- views ----------------------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("inbox.index"))
+    error = None
+    login_id = ""
+    next_url = request.values.get("next", "")
+    if request.method == "POST":
+        login_id = request.form.get("login", "")
+        try:
+            user = authenticate(login_id, request.form.get("password", ""))
+        except SignInRefused as refused:
+            error = refused.message
+        else:
+            staff = load_staff(user.id)
+            if staff is None:
+                error = WRONG
+            else:
+                # Session fixation: nothing from before sign-in survives, and the session cookie is rewritten.
+                session.clear()
+                login_user(staff)
+                session.permanent = True
+                flash(f"{user.display_name}さん、ようこそ", "info")
+                return redirect(safe_next(next_url))
+    library = wiring.services().library
+    logins = demo.demo_logins(db.session, library)
+    municipalities = [(m, library.flows(m.key)) for m in sorted(library.municipalities().values(), key=lambda m: m.key)]
+    return render_template(
+        "auth/login.html",
+        error=error,
+        login_id=login_id,
+        next_url=next_url,
+        demo_logins=logins,
+        municipalities=municipalities,
+        demo_password=demo.DEMO_PASSWORD,
+    )
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    if current_user.is_authenticated:
+        _event("logout", current_user.id, {})
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("ログアウトしました", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,378 @@
+"""Cases: open one and start its flow, the case page (data, flows with diagrams, history, documents), documents."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from sqlalchemy import select
+
+from engine import views
+from engine.errors import KaigoflowError
+from engine.library import ResolvedSpec
+from engine.models import Case
+from engine.models import Document
+from engine.models import Event
+from engine.models import Organisation
+from engine.models import ProcessInstance
+from engine.models import Task
+from engine.models import User
+from web import access
+from web import auth
+from web import errors
+from web import filters
+from web import formfields
+from web import wiring
+from web.extensions import db
+
+bp = Blueprint("cases", __name__)
+bp.before_request(auth.require_login)
+
+HISTORY_LIMIT = 300
+KANA = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb\u3000 ・ー゛゜]+$")
+STARTING_ROLES = ("center", "office")
+
+
+# -- reading a case -----------------------------------------------------------------------------------------
+
+
+def organisations_of(case: Case) -> dict[str, Organisation]:
+    ids = {role: getattr(case, f"{role}_org_id") for role in access.CASE_ROLES}
+    rows = db.session.scalars(select(Organisation).where(Organisation.id.in_([i for i in ids.values() if i]))).all()
+    by_id = {org.id: org for org in rows}
+    return {role: by_id[org_id] for role, org_id in ids.items() if org_id in by_id}
+
+
+@dataclass
+class Diagram:
+    process_id: str
+    title: str
+    url: str
+    completed: list[str] = field(default_factory=list)
+    current: list[str] = field(default_factory=list)
+
+
+def diagrams(instance: ProcessInstance, resolved: ResolvedSpec) -> list[Diagram]:
+    """The instance's own diagram first, then each called subprocess's, with progress markers."""
+    try:
+        marks = views.progress(wiring.runtime(), db.session(), instance.id)
+    except KaigoflowError:
+        marks = {}
+    if not marks:
+        # Fall back on the task table: the steps done and the steps waiting (no gateways or events then).
+        rows = db.session.execute(select(Task.bpmn_id, Task.state).where(Task.instance_id == instance.id)).all()
+        done = [b for b, s in rows if s == "completed"]
+        waiting = [b for b, s in rows if s == "ready"]
+        marks = {pid: views.Progress(done, waiting) for pid in resolved.bpmn}
+    order = [instance.process_key, *sorted(pid for pid in resolved.bpmn if pid != instance.process_key)]
+    found = []
+    for process_id in order:
+        if process_id not in resolved.bpmn:
+            continue
+        progress = marks.get(process_id, views.Progress())
+        found.append(
+            Diagram(
+                process_id=process_id,
+                title=filters.flow_name(process_id),
+                url=url_for(
+                    "cases.diagram_xml", case_id=instance.case_id, instance_id=instance.id, process_id=process_id
+                ),
+                completed=progress.completed,
+                current=progress.current,
+            )
+        )
+    return found
+
+
+@bp.get("/cases/<int:case_id>")
+def show(case_id: int) -> str:
+    case = access.case_or_404(case_id)
+    staff = wiring.staff()
+    runtime = wiring.runtime()
+    instances = db.session.scalars(
+        select(ProcessInstance).where(ProcessInstance.case_id == case.id).order_by(ProcessInstance.id)
+    ).all()
+    shown = request.args.get("diagram", type=int)
+    drawn: dict[int, list[Diagram]] = {}
+    for instance in instances:
+        if instance.status == "running" or instance.id == shown:
+            try:
+                resolved = views.instance_spec(runtime, db.session(), instance)
+            except KaigoflowError:
+                continue
+            drawn[instance.id] = diagrams(instance, resolved)
+    tasks = db.session.execute(
+        select(Task, Organisation.name, User.display_name)
+        .outerjoin(Organisation, Organisation.id == Task.organisation_id)
+        .outerjoin(User, User.id == Task.claimed_by_id)
+        .where(Task.case_id == case.id, Task.state == "ready")
+        .order_by(Task.due_date.is_(None), Task.due_date, Task.ready_at)
+    ).all()
+    history = db.session.execute(
+        select(Event, User.display_name, Task.name)
+        .outerjoin(User, User.id == Event.actor_id)
+        .outerjoin(Task, Task.id == Event.task_id)
+        .where(Event.case_id == case.id, Event.kind != "access_denied")
+        .order_by(Event.at.desc(), Event.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    documents = db.session.execute(
+        select(Document, User.display_name)
+        .outerjoin(User, User.id == Document.submitted_by_id)
+        .where(Document.case_id == case.id)
+        .order_by(Document.submitted_at.desc(), Document.id.desc())
+    ).all()
+    library = wiring.services().library
+    try:
+        flows = library.flows(case.municipality)
+        municipality_name = library.municipality(case.municipality).name
+    except KaigoflowError:
+        flows, municipality_name = [], case.municipality
+    return render_template(
+        "cases/show.html",
+        case=case,
+        municipality_name=municipality_name,
+        organisations=organisations_of(case),
+        instances=instances,
+        drawn=drawn,
+        tasks=tasks,
+        history=history,
+        documents=documents,
+        flows=flows,
+        staff=staff,
+        today=wiring.today(),
+    )
+
+
+@bp.get("/cases/<int:case_id>/instances/<int:instance_id>/<process_id>.bpmn")
+def diagram_xml(case_id: int, instance_id: int, process_id: str) -> Response:
+    instance, case = access.instance_or_404(instance_id)
+    if case.id != case_id:
+        abort(404)
+    resolved = views.instance_spec(wiring.runtime(), db.session(), instance)
+    xml = resolved.bpmn.get(process_id)
+    if xml is None:
+        abort(404)
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.post("/cases/<int:case_id>/start")
+def start_flow(case_id: int) -> Any:
+    case = access.case_or_404(case_id)
+    staff = wiring.staff()
+    key = request.form.get("process_key", "")
+    if key not in wiring.services().library.flows(case.municipality):
+        flash("開始する手続きを選んでください", "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    try:
+        wiring.runtime().start(db.session(), case.id, key, actor=staff.actor())
+    except KaigoflowError as failure:
+        flash(f"手続きを開始できませんでした: {failure.message}", "error")
+    else:
+        flash(f"「{filters.flow_name(key)}」を開始しました", "info")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+# -- opening a case ---------------------------------------------------------------------------------------
+
+
+def _choices(municipality: str, role: str) -> list[Organisation]:
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(Organisation.municipality == municipality, Organisation.role == role)
+            .order_by(Organisation.name)
+        ).all()
+    )
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+def new() -> Any:
+    staff = wiring.staff()
+    if staff.role not in STARTING_ROLES:
+        return errors.error_response(
+            403, "ケースの登録は地域包括支援センターまたは居宅介護支援事業所の職員が行います。"
+        )
+    library = wiring.services().library
+    municipality = library.municipality(staff.municipality)
+    flows = library.flows(municipality.key)
+    choices = {role: _choices(municipality.key, role) for role in ("center", "office", "provider")}
+    values: dict[str, str] = {
+        "process_key": "new_case" if "new_case" in flows else (flows[0] if flows else ""),
+        f"{staff.role}_org_id": str(staff.organisation_id),
+    }
+    problems: dict[str, str] = {}
+    if request.method == "POST":
+        values = {k: request.form.get(k, "") for k in _NEW_CASE_FIELDS}
+        values[f"{staff.role}_org_id"] = str(staff.organisation_id)
+        fields, problems = _read_new_case(values, flows, choices)
+        if not problems:
+            runtime = wiring.runtime()
+            insurer = _choices(municipality.key, "insurer")
+            case = runtime.open_case(
+                db.session(),
+                municipality.key,
+                staff.actor(),
+                insurer_org_id=insurer[0].id if insurer else None,
+                **fields,
+            )
+            try:
+                runtime.start(db.session(), case.id, values["process_key"], actor=staff.actor())
+            except KaigoflowError as failure:
+                flash(f"ケースは登録しましたが、手続きを開始できませんでした: {failure.message}", "error")
+            else:
+                flash(f"ケースを登録し、「{filters.flow_name(values['process_key'])}」を開始しました", "info")
+            return redirect(url_for("cases.show", case_id=case.id))
+    page = render_template(
+        "cases/new.html",
+        municipality=municipality,
+        flows=flows,
+        choices=choices,
+        values=values,
+        problems=problems,
+        staff=staff,
+        care_levels=filters.CARE_LEVELS,
+    )
+    return page, 422 if problems else 200
+
+
+_NEW_CASE_FIELDS = (
+    "client_name",
+    "client_name_kana",
+    "insured_number",
+    "care_level",
+    "process_key",
+    "center_org_id",
+    "office_org_id",
+    "provider_org_id",
+)
+
+
+def _read_new_case(
+    values: dict[str, str], flows: list[str], choices: dict[str, list[Organisation]]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The case's fields from the form, or a Japanese message per field (names are kept exactly as typed)."""
+    problems: dict[str, str] = {}
+    fields: dict[str, Any] = {}
+    name = values["client_name"].strip()
+    if not name:
+        problems["client_name"] = "入力してください"
+    elif len(name) > 100:
+        problems["client_name"] = "100文字以内で入力してください"
+    fields["client_name"] = name
+    kana = values["client_name_kana"].strip()
+    if kana and not KANA.match(kana):
+        problems["client_name_kana"] = "カナで入力してください"
+    elif len(kana) > 100:
+        problems["client_name_kana"] = "100文字以内で入力してください"
+    fields["client_name_kana"] = kana or None
+    number = re.sub(r"[\s-]", "", filters.normalise_ascii(values["insured_number"]))
+    if not re.fullmatch(r"\d{10}", number):
+        problems["insured_number"] = "10桁の数字で入力してください"
+    fields["insured_number"] = number
+    level = values["care_level"]
+    if level and level not in filters.CARE_LEVELS:
+        problems["care_level"] = "選択肢の中から選んでください"
+    fields["care_level"] = level or None
+    if values["process_key"] not in flows:
+        problems["process_key"] = "選択肢の中から選んでください"
+    for role in ("center", "office", "provider"):
+        raw = values.get(f"{role}_org_id", "")
+        if not raw:
+            continue
+        allowed = {str(org.id): org.id for org in choices[role]}
+        if raw not in allowed:
+            problems[f"{role}_org_id"] = "選択肢の中から選んでください"
+        else:
+            fields[f"{role}_org_id"] = allowed[raw]
+    if "center_org_id" not in fields and "office_org_id" not in fields and not problems:
+        problems["center_org_id"] = "地域包括支援センターか居宅介護支援事業所を選んでください"
+    return fields, problems
+
+
+# -- documents ----------------------------------------------------------------------------------------------
+
+
+@bp.get("/documents/<int:document_id>")
+def document(document_id: int) -> str:
+    doc, case = access.document_or_404(document_id)
+    uischema: dict[str, Any] = {}
+    instance = db.session.get(ProcessInstance, doc.instance_id)
+    if instance is not None:
+        try:
+            form = views.instance_spec(wiring.runtime(), db.session(), instance).forms.get(doc.form)
+            uischema = form.uischema if form else {}
+        except KaigoflowError:
+            uischema = {}
+    fields = formfields.build(doc.schema, uischema)
+    known = {f.key for f in fields}
+    extra = {k: v for k, v in doc.data.items() if k not in known}
+    submitted_by = db.session.get(User, doc.submitted_by_id) if doc.submitted_by_id else None
+    return render_template(
+        "cases/document.html",
+        document=doc,
+        case=case,
+        fields=fields,
+        values=formfields.from_data(fields, doc.data),
+        extra=extra,
+        submitted_by=submitted_by,
+    )
+
+
+def _print_arguments(doc: Document, case: Case) -> dict[str, Any]:
+    organisations = {role: org.name for role, org in organisations_of(case).items()}
+    submitted_by = db.session.get(User, doc.submitted_by_id) if doc.submitted_by_id else None
+    try:
+        municipality_name = wiring.services().library.municipality(case.municipality).name
+    except KaigoflowError:
+        municipality_name = case.municipality
+    return {
+        "organisations": organisations,
+        "municipality_name": municipality_name,
+        "recorded_by": submitted_by.display_name if submitted_by else "",
+    }
+
+
+PDF_UNAVAILABLE = "PDF 出力は現在利用できません(準備中です)。画面の「印刷用表示」をお使いください。"
+
+
+@bp.get("/documents/<int:document_id>.pdf")
+def document_pdf(document_id: int) -> Any:
+    doc, case = access.document_or_404(document_id)
+    try:
+        from web.pdf import render_document_pdf
+    except ImportError:
+        return errors.error_response(503, PDF_UNAVAILABLE)
+    arguments = _print_arguments(doc, case)
+    try:
+        pdf = render_document_pdf(doc, case, arguments.pop("organisations"), **arguments)
+    except (ImportError, OSError):
+        return errors.error_response(503, PDF_UNAVAILABLE)
+    filename = f"{doc.title}_第{doc.version}版.pdf"
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f"inline; filename=\"document-{doc.id}.pdf\"; filename*=UTF-8''{quote(filename)}"
+    )
+    return response
+
+
+@bp.get("/documents/<int:document_id>/print")
+def document_print(document_id: int) -> Any:
+    doc, case = access.document_or_404(document_id)
+    try:
+        from web.pdf import render_document_html
+    except ImportError:
+        return errors.error_response(503, "印刷用表示は現在利用できません(準備中です)。")
+    arguments = _print_arguments(doc, case)
+    return render_document_html(doc, case, arguments.pop("organisations"), **arguments)

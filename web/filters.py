@@ -1,0 +1,243 @@
+"""Jinja filters and the text helpers behind them: 和暦 dates, weekdays, Japanese names of codes, due badges.
+
+Also the input side of dates: staff type 令和8年5月1日, R8.5.1, 2026-05-01 or 2026/5/1 (full-width digits too);
+`parse_date_input` turns each into a date so forms store ISO dates only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+from engine.clock import JST
+from web import wareki
+
+WEEKDAYS = "月火水木金土日"
+
+CARE_LEVELS = {
+    "jigyo": "事業対象者",
+    "shien1": "要支援1",
+    "shien2": "要支援2",
+    "kaigo1": "要介護1",
+    "kaigo2": "要介護2",
+    "kaigo3": "要介護3",
+    "kaigo4": "要介護4",
+    "kaigo5": "要介護5",
+    "higaito": "非該当",
+    "pending": "申請中",
+}
+ROLE_NAMES = {
+    "center": "地域包括支援センター",
+    "office": "居宅介護支援事業所",
+    "insurer": "保険者",
+    "provider": "サービス事業所",
+    "client": "利用者・家族",
+    "planner": "計画作成担当",
+}
+FLOW_NAMES = {
+    "new_case": "新規",
+    "renewal": "更新",
+    "level_change": "区分変更",
+    "provisional_plan": "暫定ケアプラン",
+    "equipment_exception": "福祉用具例外給付",
+    "plan_cycle": "一連の業務",
+    "plan_period": "計画期間",
+    "monthly_monitoring": "月次モニタリング",
+}
+CASE_STATUS = {"open": "対応中", "ended": "終了"}
+INSTANCE_STATUS = {"running": "進行中", "completed": "完了", "cancelled": "中止", "error": "エラー"}
+TASK_STATES = {"ready": "未完了", "completed": "完了", "cancelled": "取消"}
+EVENT_NAMES = {
+    "case_opened": "ケースを登録しました",
+    "instance_started": "手続きを開始しました",
+    "instance_completed": "手続きが完了しました",
+    "task_claimed": "担当しました",
+    "task_released": "担当を外れました",
+    "task_completed": "完了しました",
+    "case_ended": "ケースを終了しました",
+    "timer_fired": "期日になりました",
+    "timer_failed": "期日の処理に失敗しました",
+    "duty_started": "定期業務を開始しました",
+    "access_denied": "権限のないアクセスがありました",
+    "login": "ログインしました",
+    "login_failed": "ログインに失敗しました",
+    "account_locked": "ログインを一時停止しました",
+    "logout": "ログアウトしました",
+}
+
+
+# -- output --------------------------------------------------------------------------------------------
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(JST).date() if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def to_wareki(value: Any) -> str:
+    """令和8年5月15日 for 2026-05-15 (元年 for the first year of an era); '' for no date, the text if not a date."""
+    day = _as_date(value)
+    if day is None:
+        return "" if value in (None, "") else str(value)
+    try:
+        return wareki.to_wareki(day)
+    except ValueError:
+        return day.isoformat()
+
+
+def weekday(value: Any) -> str:
+    day = _as_date(value)
+    return WEEKDAYS[day.weekday()] if day else ""
+
+
+def wareki_weekday(value: Any) -> str:
+    """令和8年5月15日(金)."""
+    day = _as_date(value)
+    return f"{to_wareki(day)}({weekday(day)})" if day else ""
+
+
+def wareki_datetime(value: datetime | None) -> str:
+    """令和8年5月1日(金) 10:32, in Japan time."""
+    if value is None:
+        return ""
+    moment = value.astimezone(JST) if value.tzinfo else value
+    return f"{wareki_weekday(moment.date())} {moment:%H:%M}"
+
+
+def care_level_name(code: str | None) -> str:
+    if not code:
+        return "未登録"
+    return CARE_LEVELS.get(code, code)
+
+
+def role_name(code: str | None) -> str:
+    return ROLE_NAMES.get(code or "", code or "")
+
+
+def flow_name(key: str | None) -> str:
+    return FLOW_NAMES.get(key or "", key or "")
+
+
+def event_name(kind: str) -> str:
+    return EVENT_NAMES.get(kind, kind)
+
+
+def due_badge(due: date | None, today: date) -> dict[str, str]:
+    """A short relative label and a CSS class for a due date, seen from `today` (Japan's calendar)."""
+    if due is None:
+        return {"class": "due-none", "text": "期限なし"}
+    days = (due - today).days
+    if days < 0:
+        return {"class": "due-overdue", "text": f"期限切れ({-days}日超過)"}
+    if days == 0:
+        return {"class": "due-today", "text": "今日まで"}
+    if days == 1:
+        return {"class": "due-soon", "text": "明日まで"}
+    if days <= 7:
+        return {"class": "due-soon", "text": f"あと{days}日"}
+    return {"class": "due-later", "text": f"あと{days}日"}
+
+
+def week_end(today: date) -> date:
+    """The Sunday that ends the week (Monday to Sunday) `today` is in."""
+    return today + timedelta(days=6 - today.weekday())
+
+
+# -- input ---------------------------------------------------------------------------------------------
+
+
+def normalise_ascii(text: str) -> str:
+    """Full-width ASCII (０-９, Ａ-Ｚ, －, ／ …) and the ideographic space to ASCII. Not for names."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if 0xFF01 <= code <= 0xFF5E:
+            out.append(chr(code - 0xFEE0))
+        elif char == "\u3000":
+            out.append(" ")
+        elif char in "ー−‐―－":
+            out.append("-")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+_ERA_BY_TOKEN = {}
+for _first, _name, _initial in wareki.ERAS:
+    _ERA_BY_TOKEN[_name] = (_name, _first)
+    _ERA_BY_TOKEN[_name[0]] = (_name, _first)
+    _ERA_BY_TOKEN[_initial] = (_name, _first)
+    _ERA_BY_TOKEN[_initial.lower()] = (_name, _first)
+
+_WAREKI = re.compile(
+    r"^(?P<era>令和|平成|昭和|大正|明治|[令平昭大明]|[RHSTMrhstm])\s*"
+    r"(?P<year>\d{1,2}|元)\s*(?:年|[./\-])\s*(?P<month>\d{1,2})\s*(?:月|[./\-])\s*(?P<day>\d{1,2})\s*日?$"
+)
+_SEIREKI = re.compile(
+    r"^(?P<year>\d{4})\s*(?:年|[./\-])\s*(?P<month>\d{1,2})\s*(?:月|[./\-])\s*(?P<day>\d{1,2})\s*日?$"
+)
+_COMPACT = re.compile(r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})$")
+
+
+class DateInputError(ValueError):
+    """The text is not a date staff could have meant; the message is Japanese."""
+
+
+def parse_date_input(text: str) -> date:
+    """Read a date typed in 和暦 (令和8年5月1日, R8.5.1, 令8/5/1, 元年) or 西暦 (2026-05-01, 2026/5/1, 20260501).
+
+    Raises DateInputError with a Japanese message when the text is not a real date of that era.
+    """
+    raw = normalise_ascii(unicodedata.normalize("NFKC", text)).strip()  # NFKC: ㋿ → 令和, ８ → 8
+    match = _WAREKI.match(raw)
+    if match:
+        era_name, first = _ERA_BY_TOKEN[match["era"]]
+        year = 1 if match["year"] == "元" else int(match["year"])
+        if year < 1:
+            raise DateInputError("年が正しくありません")
+        try:
+            day = date(first.year + year - 1, int(match["month"]), int(match["day"]))
+        except ValueError:
+            raise DateInputError("存在しない日付です") from None
+        names = [e[1] for e in wareki.ERAS]
+        index = names.index(era_name)
+        following = wareki.ERAS[index - 1][0] if index > 0 else None
+        if day < first or (following is not None and day >= following):
+            raise DateInputError(f"{era_name}{year}年{day.month}月{day.day}日は{era_name}の期間にありません")
+        return day
+    match = _SEIREKI.match(raw) or _COMPACT.match(raw)
+    if match:
+        try:
+            return date(int(match["year"]), int(match["month"]), int(match["day"]))
+        except ValueError:
+            raise DateInputError("存在しない日付です") from None
+    raise DateInputError("日付として読み取れません(例: 令和8年5月1日、R8.5.1、2026-05-01)")
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(to_wareki, "wareki")
+    app.add_template_filter(wareki_weekday, "wareki_weekday")
+    app.add_template_filter(wareki_datetime, "wareki_datetime")
+    app.add_template_filter(weekday, "weekday")
+    app.add_template_filter(care_level_name, "care_level")
+    app.add_template_filter(role_name, "role_name")
+    app.add_template_filter(flow_name, "flow_name")
+    app.add_template_filter(event_name, "event_name")
+    app.add_template_global(due_badge, "due_badge")
+    app.add_template_filter(lambda v: CASE_STATUS.get(v, v), "case_status")
+    app.add_template_filter(lambda v: INSTANCE_STATUS.get(v, v), "instance_status")
+    app.add_template_filter(lambda v: TASK_STATES.get(v, v), "task_state")

@@ -1,0 +1,514 @@
+"""Server-side forms from a JSON Schema and its uischema (react-jsonschema-form conventions).
+
+Three shapes of the same form travel through a task page:
+- `Field`s, built once from the schema and uischema: what to draw (kind, title, options, rows);
+- flat values, `{"goals.0.goal": "…", "needs": ["bath"]}`: exactly what the person typed, keyed by input name.
+  A re-rendered form, a draft and a conflict page all show these, so nothing typed is ever lost or rewritten;
+- the submission, typed as the schema wants (ints, booleans, ISO dates), built from the flat values.
+
+Normalisation happens only on the way to the submission: full-width digits and ASCII in number, date and code
+fields (被保険者番号); names and free text are kept as typed (trimmed).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+from web.filters import DateInputError
+from web.filters import normalise_ascii
+from web.filters import parse_date_input
+
+Flat = dict[str, Any]
+"""Input name -> the text typed (a list of texts for checkbox lists)."""
+
+BLANK_ROWS = 2
+"""Empty rows offered under a repeatable group, so rows can be added without JavaScript."""
+
+CODE_NAMES = re.compile(r"(^|_)(number|code|no|tel|phone|fax|postal|zip)$")
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    """The text in the HTML form."""
+    title: str
+    const: Any
+    """The value in the submission."""
+
+
+@dataclass
+class Field:
+    key: str
+    title: str
+    kind: str
+    """text, code, textarea, integer, number, date, hidden, select, radio, checkbox, yesno, checkboxes, rows,
+    group, labelled, lines or json."""
+    schema: dict[str, Any]
+    required: bool = False
+    help: str = ""
+    placeholder: str = ""
+    options: list[Option] = dc_field(default_factory=list)
+    children: list[Field] = dc_field(default_factory=list)
+    labels: list[str] = dc_field(default_factory=list)
+    readonly: bool = False
+    min_items: int = 0
+    max_items: int | None = None
+    textarea_rows: int = 4
+
+    @property
+    def item(self) -> Field:
+        """The item field of a labelled list or a list of lines."""
+        return self.children[0]
+
+
+# -- building -------------------------------------------------------------------------------------------
+
+
+def build(schema: Mapping[str, Any], uischema: Mapping[str, Any] | None = None) -> list[Field]:
+    """The fields of a form, in the uischema's order (`ui:order`, with `*` for the rest)."""
+    return _object_fields(schema, uischema or {}, schema, depth=0)
+
+
+def _object_fields(
+    schema: Mapping[str, Any], ui: Mapping[str, Any], root: Mapping[str, Any], depth: int
+) -> list[Field]:
+    properties = schema.get("properties") or {}
+    required = set(schema.get("required") or [])
+    fields = []
+    for key in _ordered(list(properties), ui.get("ui:order")):
+        sub_ui = ui.get(key) if isinstance(ui.get(key), Mapping) else {}
+        fields.append(_field(key, _resolve(properties[key], root), sub_ui, key in required, root, depth))
+    return fields
+
+
+def _ordered(keys: list[str], order: Any) -> list[str]:
+    if not isinstance(order, list):
+        return keys
+    named = [k for k in order if k in keys]
+    rest = [k for k in keys if k not in named]
+    if "*" in order:
+        at = order.index("*")
+        before = [k for k in order[:at] if k in keys]
+        after = [k for k in order[at + 1 :] if k in keys]
+        return before + rest + after
+    return named + rest
+
+
+def _resolve(schema: Any, root: Mapping[str, Any]) -> dict[str, Any]:
+    """Follow one local `$ref` (#/$defs/x); anything else is taken as it is."""
+    if not isinstance(schema, Mapping):
+        return {}
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, Mapping) else {}
+        merged = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        return dict(merged)
+    return dict(schema)
+
+
+def _type(schema: Mapping[str, Any]) -> str | None:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind is None:
+        consts = [o.get("const") for o in schema.get("oneOf") or schema.get("anyOf") or [] if isinstance(o, Mapping)]
+        consts += list(schema.get("enum") or [])
+        if consts and all(isinstance(c, bool) for c in consts):
+            return "boolean"
+        if consts and all(isinstance(c, int) and not isinstance(c, bool) for c in consts):
+            return "integer"
+        if consts:
+            return "string"
+    return kind if isinstance(kind, str) else None
+
+
+def _options(schema: Mapping[str, Any], ui: Mapping[str, Any]) -> list[Option]:
+    choices = schema.get("oneOf") or schema.get("anyOf")
+    if isinstance(choices, list) and choices and all(isinstance(c, Mapping) and "const" in c for c in choices):
+        return [Option(_text(c["const"]), str(c.get("title", c["const"])), c["const"]) for c in choices]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        names = ui.get("ui:enumNames") or schema.get("enumNames") or []
+        return [
+            Option(_text(v), str(names[i]) if i < len(names) else _text(v), v)
+            for i, v in enumerate(enum)
+            if v is not None
+        ]
+    return []
+
+
+EMPTY_CHOICE = "__empty__"
+"""The form value of a choice whose const is "" (e.g. 介護予防支援 among ケアマネジメントの類型): an empty
+input means "nothing chosen", so a chosen empty string needs a value of its own."""
+
+
+def _text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value == "":
+        return EMPTY_CHOICE
+    return str(value)
+
+
+YES_NO = [Option("true", "はい", True), Option("false", "いいえ", False)]
+YES_NO_NUMBERS = [Option("1", "はい", 1), Option("0", "いいえ", 0)]
+"""Answers coded 1 = はい / 0 = いいえ (the 基本チェックリスト's convention, CONTRACT.md)."""
+
+
+def _is_yes_no(schema: Mapping[str, Any]) -> bool:
+    """An integer item with enum [0, 1] and no labels of its own."""
+    enum = schema.get("enum")
+    return isinstance(enum, list) and sorted(enum) == [0, 1] and not schema.get("oneOf")
+
+
+def _field(
+    key: str,
+    schema: dict[str, Any],
+    ui: Mapping[str, Any],
+    required: bool,
+    root: Mapping[str, Any],
+    depth: int,
+) -> Field:
+    widget = ui.get("ui:widget")
+    options_ui = ui.get("ui:options") if isinstance(ui.get("ui:options"), Mapping) else {}
+    common = {
+        "key": key,
+        "title": str(ui.get("ui:title") or schema.get("title") or key),
+        "schema": schema,
+        "required": required,
+        "help": str(ui.get("ui:help") or schema.get("description") or ""),
+        "placeholder": str(ui.get("ui:placeholder") or ""),
+        "readonly": bool(schema.get("readOnly") or ui.get("ui:readonly")),
+    }
+    kind = _type(schema)
+    options = _options(schema, ui)
+    if widget == "hidden":
+        return Field(kind="hidden", **common)
+    if kind == "boolean":
+        if widget in ("radio", "select"):
+            return Field(kind="yesno", options=YES_NO, **common)
+        return Field(kind="checkbox", **common)
+    if options and kind in ("string", "integer", "number"):
+        return Field(kind="radio" if widget == "radio" else "select", options=options, **common)
+    if kind == "integer":
+        return Field(kind="integer", **common)
+    if kind == "number":
+        return Field(kind="number", **common)
+    if kind == "string":
+        if schema.get("format") == "date" or widget == "date":
+            return Field(kind="date", **common)
+        if widget == "textarea":
+            return Field(kind="textarea", textarea_rows=int(options_ui.get("rows", 4)), **common)
+        pattern = schema.get("pattern")
+        if (isinstance(pattern, str) and pattern.isascii()) or CODE_NAMES.search(key):
+            return Field(kind="code", **common)
+        return Field(kind="text", **common)
+    if kind == "array":
+        items = _resolve(schema.get("items"), root)
+        item_ui = ui.get("items") if isinstance(ui.get("items"), Mapping) else {}
+        limits = {"min_items": int(schema.get("minItems") or 0), "max_items": schema.get("maxItems")}
+        labels = ui.get("ui:labels")
+        if isinstance(labels, list) and labels:
+            item = _field("", items, item_ui, False, root, depth + 1)
+            if widget == "yesno-list" or _is_yes_no(items):
+                item.kind, item.options = "radio", list(YES_NO_NUMBERS)
+            elif item.kind == "select" and item_ui.get("ui:widget") != "select":
+                item.kind = "radio"  # a list of questions answered one by one (基本チェックリスト): radios are quicker
+            return Field(kind="labelled", children=[item], labels=[str(x) for x in labels], **limits, **common)
+        item_options = _options(items, item_ui)
+        if item_options:
+            return Field(kind="checkboxes", options=item_options, **limits, **common)
+        if _type(items) == "object" and depth == 0 and items.get("properties"):
+            children = _object_fields(items, item_ui, root, depth + 1)
+            return Field(kind="rows", children=children, **limits, **common)
+        if _type(items) in ("string", "integer", "number"):
+            item = _field("", items, item_ui, False, root, depth + 1)
+            return Field(kind="lines", children=[item], **limits, **common)
+    if kind == "object" and depth == 0 and schema.get("properties"):
+        return Field(kind="group", children=_object_fields(schema, ui, root, depth + 1), **common)
+    return Field(kind="json", **common)
+
+
+# -- flat values ------------------------------------------------------------------------------------------
+
+
+def from_data(fields: list[Field], data: Mapping[str, Any], prefix: str = "") -> Flat:
+    """Flat values showing typed data (instance data, a draft's submission or a document)."""
+    flat: Flat = {}
+    for f in fields:
+        if not isinstance(data, Mapping) or data.get(f.key) is None:
+            continue
+        value, path = data[f.key], prefix + f.key
+        if f.kind == "rows" and isinstance(value, list):
+            for index, row in enumerate(value):
+                if isinstance(row, Mapping):
+                    flat.update(from_data(f.children, row, f"{path}.{index}."))
+        elif f.kind == "group" and isinstance(value, Mapping):
+            flat.update(from_data(f.children, value, path + "."))
+        elif f.kind == "labelled" and isinstance(value, list):
+            for index, item in enumerate(value):
+                if item is not None:
+                    flat[f"{path}.{index}"] = _scalar_text(f.item, item)
+        elif f.kind == "checkboxes" and isinstance(value, list):
+            flat[path] = [_scalar_text(f, v) for v in value]
+        elif f.kind == "lines" and isinstance(value, list):
+            flat[path] = "\n".join(str(v) for v in value)
+        elif f.kind == "json":
+            flat[path] = json.dumps(value, ensure_ascii=False, indent=2)
+        elif f.kind == "checkbox":
+            flat[path] = "true" if value is True else ""
+        else:
+            flat[path] = _scalar_text(f, value)
+    return flat
+
+
+def _scalar_text(f: Field, value: Any) -> str:
+    for option in f.options:
+        if option.const == value and type(option.const) is type(value):
+            return option.value
+    if isinstance(value, bool):
+        return _text(value)
+    return str(value)
+
+
+def from_form(fields: list[Field], form: Any, prefix: str = "") -> Flat:
+    """Flat values from a posted form (a MultiDict), as typed.
+
+    Rows marked for deletion and rows left empty are dropped and the rest renumbered, so the indices in the
+    result are the indices of the submission built from it (and of any error the engine reports).
+    """
+    flat: Flat = {}
+    for f in fields:
+        path = prefix + f.key
+        if f.kind == "checkboxes":
+            flat[path] = [v for v in form.getlist(path) if v != ""]
+        elif f.kind == "rows":
+            pattern = re.compile(re.escape(path) + r"\.(\d+)\.")
+            indices = sorted({int(m.group(1)) for name in form for m in [pattern.match(name)] if m})
+            kept = 0
+            for index in indices:
+                if form.get(f"{path}.{index}._delete"):
+                    continue
+                row = from_form(f.children, form, f"{path}.{index}.")
+                if not any(_filled(v) for v in row.values()):
+                    continue
+                old, new = f"{path}.{index}.", f"{path}.{kept}."
+                flat.update({new + name[len(old) :]: value for name, value in row.items()})
+                kept += 1
+        elif f.kind == "group":
+            flat.update(from_form(f.children, form, path + "."))
+        elif f.kind == "labelled":
+            for index in range(len(f.labels)):
+                flat[f"{path}.{index}"] = form.get(f"{path}.{index}", "")
+        elif f.kind == "checkbox":
+            flat[path] = "true" if form.get(path) else ""
+        else:
+            flat[path] = form.get(path, "")
+    return flat
+
+
+def _filled(value: Any) -> bool:
+    if isinstance(value, list):
+        return bool(value)
+    return bool(str(value).strip())
+
+
+def row_count(flat: Flat, path: str) -> int:
+    """How many rows of a repeatable group the flat values hold (their indices run from 0)."""
+    pattern = re.compile(re.escape(path) + r"\.(\d+)\.")
+    indices = [int(m.group(1)) for name in flat for m in [pattern.match(name)] if m]
+    return max(indices) + 1 if indices else 0
+
+
+def row_indices(f: Field, flat: Flat, path: str, readonly: bool = False) -> list[int]:
+    """Rows to draw: those with values, then empty ones to fill in (at least minItems, at most maxItems)."""
+    filled = row_count(flat, path)
+    if readonly:
+        return list(range(filled))
+    total = max(filled + BLANK_ROWS, f.min_items)
+    if isinstance(f.max_items, int):
+        total = min(total, max(f.max_items, filled))
+    return list(range(total))
+
+
+# -- submission ---------------------------------------------------------------------------------------------
+
+
+def to_submission(
+    fields: list[Field], flat: Flat, prefix: str = "", data: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The typed submission and the errors found while reading it (dates that are not dates).
+
+    A value that cannot be read as its type is passed on as typed, so the schema reports it in its own words;
+    empty inputs are left out, so a required field is reported as missing. Read-only fields keep the
+    instance data's value, whatever was posted.
+    """
+    out: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in fields:
+        path = prefix + f.key
+        if f.readonly:
+            if data is not None and f.key in data:
+                out[f.key] = data[f.key]
+            continue
+        if f.kind == "rows":
+            rows = []
+            for index in range(row_count(flat, path)):
+                row, row_errors = to_submission(f.children, flat, f"{path}.{index}.")
+                rows.append(row)
+                errors.update(row_errors)
+            out[f.key] = rows
+        elif f.kind == "group":
+            group, group_errors = to_submission(f.children, flat, path + ".")
+            errors.update(group_errors)
+            if group:
+                out[f.key] = group
+        elif f.kind == "labelled":
+            items = [_scalar(f.item, flat.get(f"{path}.{i}", ""), f"{path}.{i}", errors) for i in range(len(f.labels))]
+            if any(item is not None for item in items):
+                out[f.key] = items
+        elif f.kind == "checkboxes":
+            chosen = flat.get(path) or []
+            known = [o.const for o in f.options if o.value in chosen]
+            unknown = [v for v in chosen if v not in {o.value for o in f.options}]
+            out[f.key] = known + unknown
+        elif f.kind == "lines":
+            lines = [line.strip() for line in str(flat.get(path, "")).splitlines() if line.strip()]
+            items = [_scalar(f.item, line, f"{path}.{i}", errors) for i, line in enumerate(lines)]
+            if items:
+                out[f.key] = items
+        elif f.kind == "checkbox":
+            out[f.key] = flat.get(path) == "true"
+        elif f.kind == "json":
+            text = str(flat.get(path, "")).strip()
+            if text:
+                try:
+                    out[f.key] = json.loads(text)
+                except ValueError:
+                    errors[path] = "JSONとして読み取れません"
+                    out[f.key] = text
+        else:
+            value = _scalar(f, flat.get(path, ""), path, errors)
+            if value is not None:
+                out[f.key] = value
+    return out, errors
+
+
+def _scalar(f: Field, raw: Any, path: str, errors: dict[str, str]) -> Any:
+    """One typed value from one input's text; None when nothing was entered."""
+    text = str(raw if raw is not None else "")
+    if f.kind in ("text", "textarea"):
+        text = text.replace("\r\n", "\n").strip()
+        return text or None
+    text = normalise_ascii(text).strip()
+    if not text:
+        return None
+    if f.kind in ("select", "radio", "yesno"):
+        for option in f.options:
+            if option.value == text:
+                return option.const
+        return text
+    kind = f.kind
+    if kind == "hidden":
+        kind = {"integer": "integer", "number": "number", "boolean": "yesno"}.get(_type(f.schema) or "", "text")
+    if kind == "yesno":
+        return {"true": True, "false": False}.get(text, text)
+    if kind == "integer":
+        try:
+            return int(text.replace(",", ""))
+        except ValueError:
+            return text
+    if kind == "number":
+        try:
+            number = float(text.replace(",", ""))
+        except ValueError:
+            return text
+        if not math.isfinite(number):
+            return text
+        return int(number) if re.fullmatch(r"-?[\d,]+", text) else number
+    if kind == "date":
+        try:
+            return parse_date_input(text).isoformat()
+        except DateInputError as exc:
+            errors[path] = str(exc)
+            return text
+    return text
+
+
+# -- reading back ----------------------------------------------------------------------------------------------
+
+
+def option_title(f: Field, value: Any) -> str:
+    """The Japanese label of a chosen option (its text in the form), or the value itself."""
+    for option in f.options or (YES_NO if f.kind in ("checkbox", "yesno") else []):
+        if option.value == value:
+            return option.title
+    return str(value)
+
+
+def describe(fields: list[Field], path: str) -> str:
+    """A person's name for an error path: 目標(2行目)・目標; the path itself when it matches no field."""
+    if path in ("", "_form"):
+        return "様式全体"
+    parts = path.split(".")
+    names: list[str] = []
+    current = fields
+    index = 0
+    while index < len(parts):
+        key = parts[index]
+        match = next((f for f in current if f.key == key), None)
+        if match is None:
+            return "・".join(names + parts[index:]) if names else path
+        names.append(match.title)
+        index += 1
+        if match.kind in ("rows", "labelled") and index < len(parts) and parts[index].isdigit():
+            number = int(parts[index])
+            if match.kind == "labelled" and number < len(match.labels):
+                names[-1] += f"({number + 1}. {match.labels[number]})"
+            else:
+                names[-1] += f"({number + 1}行目)"
+            index += 1
+        current = match.children if match.kind in ("rows", "group") else []
+    return "・".join(names)
+
+
+def dom_id(path: str) -> str:
+    """An HTML id for an input name (dots are legal in ids but awkward in CSS selectors)."""
+    return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", path)
+
+
+def display(f: Field, flat: Flat, path: str) -> str:
+    """The text a read-only view shows for one field: option labels, はい/いいえ, 和暦 dates."""
+    from web.filters import to_wareki
+
+    value = flat.get(path)
+    if f.kind == "checkbox":
+        return "はい" if value == "true" else "いいえ"
+    if value in (None, "", []):
+        return ""
+    if f.kind == "checkboxes":
+        return "、".join(option_title(f, v) for v in value)
+    if f.kind in ("select", "radio", "yesno"):
+        return option_title(f, value)
+    if f.kind == "date":
+        return to_wareki(value)
+    return str(value)
+
+
+def template_globals() -> dict[str, Any]:
+    return {
+        "dom_id": dom_id,
+        "describe": describe,
+        "row_indices": row_indices,
+        "display": display,
+    }

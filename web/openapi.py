@@ -1,0 +1,301 @@
+"""The OpenAPI 3.1 document of /api (written by hand; a test checks it names every /api route)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERROR = _json(_ref("Error"), "エラー(日本語のメッセージ)")
+NOT_FOUND = _json(_ref("Error"), "存在しないか、所属の事業所が扱えない(区別しない)")
+CONFLICT = _json(_ref("Error"), "他の職員が先に処理した・二重送信")
+UNAUTHORIZED = _json(_ref("Error"), "認証されていない")
+
+TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+DOCUMENT_ID = {"name": "document_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+FILTERS = [
+    {
+        "name": "section",
+        "in": "query",
+        "description": "mine: 自分が担当中 / unclaimed: 所属の未担当",
+        "schema": {"type": "string", "enum": ["mine", "unclaimed"], "default": "unclaimed"},
+    },
+    {"name": "process_key", "in": "query", "description": "手続き(new_case など)", "schema": {"type": "string"}},
+    {"name": "municipality", "in": "query", "description": "市町村キー", "schema": {"type": "string"}},
+    {"name": "step", "in": "query", "description": "作業の BPMN id(assessment など)", "schema": {"type": "string"}},
+    {
+        "name": "due",
+        "in": "query",
+        "description": "期限: overdue 期限切れ / today 今日まで / week 今週まで / all すべて",
+        "schema": {"type": "string", "enum": ["all", "overdue", "today", "week"], "default": "all"},
+    },
+    {"name": "page", "in": "query", "description": "ページ(50件ずつ)", "schema": {"type": "integer", "minimum": 1}},
+]
+
+
+def _task_action(summary: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "parameters": [TASK_ID],
+            "responses": {
+                "200": _json(_ref("Task"), "処理後のタスク"),
+                "401": UNAUTHORIZED,
+                "404": NOT_FOUND,
+                "409": CONFLICT,
+            },
+        }
+    }
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "kaigoflow API",
+            "version": "1.0",
+            "description": (
+                "介護予防支援・居宅介護支援の業務フローのタスク・ケース・帳票。認証はブラウザのセッション"
+                "(変更系は X-CSRFToken ヘッダが必要)か、POST /api/token で得たトークンを "
+                "Authorization: Bearer で送る。他の事業所のケース・タスク・帳票は 404 になる。"
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": {
+            "/api/token": {
+                "post": {
+                    "summary": "ログインIDとパスワードからトークンを発行する",
+                    "security": [],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("Credentials")}},
+                    },
+                    "responses": {
+                        "200": _json(_ref("Token"), "トークン"),
+                        "401": _json(_ref("Error"), "IDかパスワードが違う、または一時的に停止中"),
+                        "415": ERROR,
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "summary": "この文書",
+                    "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
+                }
+            },
+            "/api/tasks": {
+                "get": {
+                    "summary": "受信箱(自分の担当・所属の未担当)",
+                    "parameters": FILTERS,
+                    "responses": {"200": _json(_ref("TaskPage"), "タスクの一覧"), "400": ERROR, "401": UNAUTHORIZED},
+                }
+            },
+            "/api/tasks/{task_id}": {
+                "get": {
+                    "summary": "タスク(様式の JSON Schema と既存データを含む)",
+                    "parameters": [TASK_ID],
+                    "responses": {"200": _json(_ref("TaskDetail"), "タスク"), "401": UNAUTHORIZED, "404": NOT_FOUND},
+                }
+            },
+            "/api/tasks/{task_id}/claim": _task_action("タスクを担当する"),
+            "/api/tasks/{task_id}/release": _task_action("タスクの担当を外れる"),
+            "/api/tasks/{task_id}/complete": {
+                "post": {
+                    "summary": "様式を提出してタスクを完了する",
+                    "parameters": [TASK_ID],
+                    "requestBody": {
+                        "required": True,
+                        "description": "様式の JSON Schema に沿った提出内容",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "task": _ref("Task"),
+                                    "next_tasks": {"type": "array", "items": _ref("Task")},
+                                },
+                            },
+                            "完了したタスクと、所属に回ってきた次のタスク",
+                        ),
+                        "400": ERROR,
+                        "401": UNAUTHORIZED,
+                        "404": NOT_FOUND,
+                        "409": CONFLICT,
+                        "422": _json(_ref("ValidationErrors"), "項目ごとの誤り(日本語)"),
+                    },
+                }
+            },
+            "/api/cases/{case_id}": {
+                "get": {
+                    "summary": "ケース(利用者・認定・担当事業所・手続き)",
+                    "parameters": [CASE_ID],
+                    "responses": {"200": _json(_ref("Case"), "ケース"), "401": UNAUTHORIZED, "404": NOT_FOUND},
+                }
+            },
+            "/api/cases/{case_id}/documents": {
+                "get": {
+                    "summary": "ケースの帳票(提出された様式の版)",
+                    "parameters": [CASE_ID],
+                    "responses": {
+                        "200": _json(
+                            {"type": "object", "properties": {"items": {"type": "array", "items": _ref("Document")}}},
+                            "帳票の一覧",
+                        ),
+                        "401": UNAUTHORIZED,
+                        "404": NOT_FOUND,
+                    },
+                }
+            },
+            "/api/documents/{document_id}": {
+                "get": {
+                    "summary": "帳票(提出内容と様式)",
+                    "parameters": [DOCUMENT_ID],
+                    "responses": {"200": _json(_ref("Document"), "帳票"), "401": UNAUTHORIZED, "404": NOT_FOUND},
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "POST /api/token で発行"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "kaigoflow_session"},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+                },
+                "ValidationErrors": {
+                    "type": "object",
+                    "required": ["errors"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "message": {"type": "string"},
+                        "errors": {
+                            "type": "object",
+                            "description": "項目のパス(goals.0.goal など)→ 日本語のメッセージ",
+                            "additionalProperties": {"type": "string"},
+                        },
+                    },
+                },
+                "Credentials": {
+                    "type": "object",
+                    "required": ["login", "password"],
+                    "properties": {"login": {"type": "string"}, "password": {"type": "string"}},
+                },
+                "Token": {
+                    "type": "object",
+                    "properties": {
+                        "token": {"type": "string"},
+                        "token_type": {"const": "Bearer"},
+                        "expires_in": {"type": "integer"},
+                    },
+                },
+                "InboxItem": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "name": {"type": "string"},
+                        "bpmn_id": {"type": "string"},
+                        "process_key": {"type": "string"},
+                        "flow_name": {"type": "string"},
+                        "municipality": {"type": "string"},
+                        "role": {"type": "string"},
+                        "due_date": {"type": ["string", "null"], "format": "date"},
+                        "due_wareki": {"type": "string"},
+                        "due_label": {"type": "string"},
+                        "overdue": {"type": "boolean"},
+                        "due_today": {"type": "boolean"},
+                        "case_id": {"type": "integer"},
+                        "client_name": {"type": ["string", "null"]},
+                        "claimed_by_id": {"type": ["integer", "null"]},
+                    },
+                },
+                "TaskPage": {
+                    "type": "object",
+                    "properties": {
+                        "section": {"type": "string"},
+                        "page": {"type": "integer"},
+                        "pages": {"type": "integer"},
+                        "per_page": {"type": "integer"},
+                        "total": {"type": "integer"},
+                        "overdue": {"type": "integer"},
+                        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                        "items": {"type": "array", "items": _ref("InboxItem")},
+                    },
+                },
+                "Task": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "name": {"type": "string"},
+                        "bpmn_id": {"type": "string"},
+                        "process_key": {"type": "string"},
+                        "case_id": {"type": "integer"},
+                        "state": {"type": "string", "enum": ["ready", "completed", "cancelled"]},
+                        "due_date": {"type": ["string", "null"], "format": "date"},
+                        "claimed_by_id": {"type": ["integer", "null"]},
+                        "form": {"type": ["string", "null"]},
+                    },
+                },
+                "TaskDetail": {
+                    "allOf": [
+                        _ref("Task"),
+                        {
+                            "type": "object",
+                            "properties": {
+                                "instructions": {"type": "string"},
+                                "form_spec": {"type": ["object", "null"]},
+                                "data": {"type": "object"},
+                            },
+                        },
+                    ]
+                },
+                "Case": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "municipality": {"type": "string"},
+                        "client_name": {"type": ["string", "null"]},
+                        "insured_number": {"type": ["string", "null"]},
+                        "care_level": {"type": ["string", "null"]},
+                        "care_level_name": {"type": "string"},
+                        "certification_start": {"type": ["string", "null"], "format": "date"},
+                        "certification_end": {"type": ["string", "null"], "format": "date"},
+                        "status": {"type": "string"},
+                        "organisations": {"type": "object"},
+                        "instances": {"type": "array", "items": {"type": "object"}},
+                        "ready_tasks": {"type": "array", "items": _ref("Task")},
+                    },
+                },
+                "Document": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "case_id": {"type": "integer"},
+                        "form": {"type": "string"},
+                        "title": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "submitted_by_id": {"type": ["integer", "null"]},
+                        "submitted_at": {"type": "string", "format": "date-time"},
+                        "data": {"type": "object"},
+                        "schema": {"type": "object"},
+                        "links": {"type": "object"},
+                    },
+                },
+            },
+        },
+    }

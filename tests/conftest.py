@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -43,8 +44,8 @@ def _postgres_reachable() -> str | None:
         return f"PostgreSQL に接続できません: {type(exc).__name__}"
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def _throwaway_postgres_database() -> Iterator[str]:
     reason = _postgres_reachable()
     if reason:
         pytest.skip(reason)
@@ -59,6 +60,20 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One database for the session; `database_url` empties it for each test."""
+    with _throwaway_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """A database of its own that nothing else has touched (for migrations run from nothing)."""
+    with _throwaway_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -33,11 +33,11 @@ def test_init_db_creates_the_schema_through_migrations(cli):
     assert runner.invoke(main, ["init-db"]).exit_code == 0  # idempotent
 
 
-def test_init_db_on_postgresql(postgres_url, monkeypatch):
-    monkeypatch.setenv("KAIGOFLOW_DATABASE_URL", postgres_url)
+def test_init_db_on_postgresql(empty_postgres_url, monkeypatch):
+    monkeypatch.setenv("KAIGOFLOW_DATABASE_URL", empty_postgres_url)
     result = CliRunner().invoke(main, ["init-db"])
     assert result.exit_code == 0, result.output
-    engine = make_engine(postgres_url)
+    engine = make_engine(empty_postgres_url)
     assert "task" in inspect(engine).get_table_names()
     engine.dispose()
 

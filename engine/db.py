@@ -20,18 +20,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if ":///" in url and not url.endswith(":memory:") and url != "sqlite://":
             Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # WAL lets the web app read while the worker writes; foreign keys are off by default in SQLite.
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
+        event.listen(engine, "connect", sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Connect hook for every SQLite engine (this module's and Flask-SQLAlchemy's)."""
+    # WAL lets the web app read while the worker writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

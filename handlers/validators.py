@@ -8,6 +8,7 @@ helpers read what staff type (令和7年4月1日, R7.4.1, 2025/4/1) and write wh
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
@@ -135,7 +136,7 @@ ERAS = _eras()
 
 _SEPARATOR = r"\s*(?:[./\-]|年|月)\s*"
 _WAREKI = re.compile(
-    r"(?P<era>令和|平成|昭和|大正|明治|[RHSTM])\.?\s*(?P<year>元|\d{1,2})"
+    r"(?P<era>令和|平成|昭和|大正|明治|[令平昭大明]|[RHSTM])\.?\s*(?P<year>元|\d{1,2})"
     + _SEPARATOR
     + r"(?P<month>\d{1,2})"
     + _SEPARATOR
@@ -143,6 +144,8 @@ _WAREKI = re.compile(
     re.IGNORECASE,
 )
 _SEIREKI = re.compile(r"(?P<year>\d{4})" + _SEPARATOR + r"(?P<month>\d{1,2})" + _SEPARATOR + r"(?P<day>\d{1,2})\s*日?")
+_COMPACT = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})")
+_DASHES = str.maketrans({char: "-" for char in "ー−‐―"})
 _EXAMPLES = "例: 令和7年4月1日、R7.4.1、2025-04-01、2025/4/1"
 
 
@@ -155,14 +158,16 @@ def parse_wareki(text: str) -> date:
     """
     if not isinstance(text, str):
         raise ValueError(f"日付を文字で入力してください({_EXAMPLES})")
-    cleaned = normalise_width(text).strip()
-    seireki = _SEIREKI.fullmatch(cleaned)
+    # The era ligature ㋿ is the one compatibility character a date may hold; NFKC on a date alone is safe.
+    cleaned = unicodedata.normalize("NFKC", normalise_width(text)).translate(_DASHES).strip()
+    seireki = _SEIREKI.fullmatch(cleaned) or _COMPACT.fullmatch(cleaned)
     if seireki:
         return _day(cleaned, int(seireki["year"]), int(seireki["month"]), int(seireki["day"]))
     match = _WAREKI.fullmatch(cleaned)
     if not match:
         raise ValueError(f"「{text}」は日付として読めません({_EXAMPLES})")
-    era = next(e for e in ERAS if match["era"].upper() in (e.name, e.initial))
+    token = match["era"].upper()
+    era = next(e for e in ERAS if token in (e.name, e.name[0], e.initial))
     year = 1 if match["year"] == "元" else int(match["year"])
     if year < 1:
         raise ValueError(f"「{text}」の年が正しくありません({era.name}元年が1年目です)")

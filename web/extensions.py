@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 
+from engine.db import sqlite_pragmas
 from engine.models import Base
 
 db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
@@ -33,19 +32,10 @@ def init_app(app: Flask, database_url: str) -> None:
     db.init_app(app)
     if database_url.startswith("sqlite"):
         with app.app_context():
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+            event.listen(db.engine, "connect", sqlite_pragmas)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "ログインしてください"
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """The same pragmas engine.db.make_engine sets: foreign keys on, WAL, wait rather than fail when busy."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()

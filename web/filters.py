@@ -6,8 +6,6 @@ Also the input side of dates: staff type 令和8年5月1日, R8.5.1, 2026-05-01 
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -16,6 +14,8 @@ from typing import Any
 from flask import Flask
 
 from engine.clock import JST
+from handlers.validators import normalise_width
+from handlers.validators import parse_wareki
 from web import wareki
 
 WEEKDAYS = "月火水木金土日"
@@ -76,14 +76,8 @@ EVENT_NAMES = {
 
 
 def _as_date(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(JST).date() if value.tzinfo else value.date()
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value)[:10])
+        return wareki.parse_date(value)
     except ValueError:
         return None
 
@@ -161,36 +155,11 @@ def week_end(today: date) -> date:
 
 
 def normalise_ascii(text: str) -> str:
-    """Full-width ASCII (０-９, Ａ-Ｚ, －, ／ …) and the ideographic space to ASCII. Not for names."""
-    out = []
-    for char in text:
-        code = ord(char)
-        if 0xFF01 <= code <= 0xFF5E:
-            out.append(chr(code - 0xFEE0))
-        elif char == "\u3000":
-            out.append(" ")
-        elif char in "ー−‐―－":
-            out.append("-")
-        else:
-            out.append(char)
-    return "".join(out)
+    """Full-width ASCII (０-９, Ａ-Ｚ, －, ／ …), the ideographic space and dash-like marks to ASCII. Not for names."""
+    return normalise_width(text).translate(_DASHES)
 
 
-_ERA_BY_TOKEN = {}
-for _first, _name, _initial in wareki.ERAS:
-    _ERA_BY_TOKEN[_name] = (_name, _first)
-    _ERA_BY_TOKEN[_name[0]] = (_name, _first)
-    _ERA_BY_TOKEN[_initial] = (_name, _first)
-    _ERA_BY_TOKEN[_initial.lower()] = (_name, _first)
-
-_WAREKI = re.compile(
-    r"^(?P<era>令和|平成|昭和|大正|明治|[令平昭大明]|[RHSTMrhstm])\s*"
-    r"(?P<year>\d{1,2}|元)\s*(?:年|[./\-])\s*(?P<month>\d{1,2})\s*(?:月|[./\-])\s*(?P<day>\d{1,2})\s*日?$"
-)
-_SEIREKI = re.compile(
-    r"^(?P<year>\d{4})\s*(?:年|[./\-])\s*(?P<month>\d{1,2})\s*(?:月|[./\-])\s*(?P<day>\d{1,2})\s*日?$"
-)
-_COMPACT = re.compile(r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})$")
+_DASHES = str.maketrans({char: "-" for char in "ー−‐―"})
 
 
 class DateInputError(ValueError):
@@ -202,30 +171,10 @@ def parse_date_input(text: str) -> date:
 
     Raises DateInputError with a Japanese message when the text is not a real date of that era.
     """
-    raw = normalise_ascii(unicodedata.normalize("NFKC", text)).strip()  # NFKC: ㋿ → 令和, ８ → 8
-    match = _WAREKI.match(raw)
-    if match:
-        era_name, first = _ERA_BY_TOKEN[match["era"]]
-        year = 1 if match["year"] == "元" else int(match["year"])
-        if year < 1:
-            raise DateInputError("年が正しくありません")
-        try:
-            day = date(first.year + year - 1, int(match["month"]), int(match["day"]))
-        except ValueError:
-            raise DateInputError("存在しない日付です") from None
-        names = [e[1] for e in wareki.ERAS]
-        index = names.index(era_name)
-        following = wareki.ERAS[index - 1][0] if index > 0 else None
-        if day < first or (following is not None and day >= following):
-            raise DateInputError(f"{era_name}{year}年{day.month}月{day.day}日は{era_name}の期間にありません")
-        return day
-    match = _SEIREKI.match(raw) or _COMPACT.match(raw)
-    if match:
-        try:
-            return date(int(match["year"]), int(match["month"]), int(match["day"]))
-        except ValueError:
-            raise DateInputError("存在しない日付です") from None
-    raise DateInputError("日付として読み取れません(例: 令和8年5月1日、R8.5.1、2026-05-01)")
+    try:
+        return parse_wareki(text)
+    except ValueError as exc:
+        raise DateInputError(str(exc)) from None
 
 
 def init_app(app: Flask) -> None:

@@ -20,7 +20,7 @@ from jinja2 import FileSystemLoader
 from jinja2 import StrictUndefined
 from jinja2 import select_autoescape
 
-from web.printing import CARE_LEVELS
+from web.filters import CARE_LEVELS
 from web.printing import Record
 from web.printing import age_on
 from web.printing import display_scalar

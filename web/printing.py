@@ -23,18 +23,6 @@ from web.wareki import parse_date
 from web.wareki import to_wareki
 from web.wareki import to_wareki_datetime
 
-CARE_LEVELS = {
-    "jigyo": "事業対象者",
-    "shien1": "要支援1",
-    "shien2": "要支援2",
-    "kaigo1": "要介護1",
-    "kaigo2": "要介護2",
-    "kaigo3": "要介護3",
-    "kaigo4": "要介護4",
-    "kaigo5": "要介護5",
-    "higaito": "非該当",
-    "pending": "申請中",
-}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 YES, NO = "はい", "いいえ"

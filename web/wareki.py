@@ -7,16 +7,9 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 
-JST = timezone(timedelta(hours=9), "JST")  # Japan keeps no daylight saving time
+from handlers.validators import ERAS
 
-# (first day, era name, era initial); newest first.
-ERAS = (
-    (date(2019, 5, 1), "令和", "R"),
-    (date(1989, 1, 8), "平成", "H"),
-    (date(1926, 12, 25), "昭和", "S"),
-    (date(1912, 7, 30), "大正", "T"),
-    (date(1868, 10, 23), "明治", "M"),
-)
+JST = timezone(timedelta(hours=9), "JST")  # Japan keeps no daylight saving time
 
 
 def parse_date(value: date | datetime | str | None) -> date | None:
@@ -35,9 +28,9 @@ def parse_date(value: date | datetime | str | None) -> date | None:
 
 def era_of(day: date) -> tuple[str, int]:
     """Return (era name, year of the era) for a date; ValueError before 明治."""
-    for start, name, _initial in ERAS:
-        if day >= start:
-            return name, day.year - start.year + 1
+    for era in ERAS:
+        if day >= era.first_day:
+            return era.name, day.year - era.first_day.year + 1
     raise ValueError(f"明治より前の日付は和暦にできません: {day.isoformat()}")
 
 

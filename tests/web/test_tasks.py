@@ -99,7 +99,7 @@ def test_refused_fields_get_messages_next_to_them_and_everything_typed_stays(log
     page = response.get_data(as_text=True)
     assert "入力内容を確認してください" in page
     assert error_for(page, "f-insured_number") == "書式が違います"
-    assert error_for(page, "f-consultation_date") == "存在しない日付です"
+    assert error_for(page, "f-consultation_date") == "「令和8年13月1日」は存在しない日付です"
     assert error_for(page, "f-age") == "形式が違います(整数で入力してください)"
     assert error_for(page, "f-goals-0-goal") == "入力してください"
     assert "目標(1行目)・目標: 入力してください" in page  # the summary names the field

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import projection
@@ -18,6 +19,7 @@ from engine.errors import NotFoundError
 from engine.library import FormSpec
 from engine.library import ResolvedSpec
 from engine.models import Case
+from engine.models import Document
 from engine.models import ProcessInstance
 from engine.models import Task
 from engine.runtime import Runtime
@@ -32,6 +34,8 @@ class TaskView:
     instructions: str
     documentation: str
     data: dict[str, Any] = field(default_factory=dict)
+    prefill: dict[str, Any] = field(default_factory=dict)
+    """What the empty form shows: `data` without another document's free text (see `prefill`)."""
 
 
 @dataclass
@@ -64,9 +68,46 @@ def task_view(runtime: Runtime, session: Session, task_id: str) -> TaskView:
     data: dict[str, Any] = {}
     if row.state == "ready":
         _, _, data = runtime.form_context(session, task_id)
+    filled = prefill(session, row, form, data) if form is not None else {}
     documentation = str(getattr(task_spec, "documentation", None) or "") if task_spec is not None else ""
     instructions = projection.instructions(task_spec) if task_spec is not None else ""
-    return TaskView(row, form, instructions, documentation, data)
+    return TaskView(row, form, instructions, documentation, data, filled)
+
+
+NARRATIVE_LENGTH = 500
+"""Longer than any name, address or number a later form may rightly carry over (addresses are ≤ 300)."""
+
+
+def prefill(session: Session, row: Task, form: FormSpec, data: dict[str, Any]) -> dict[str, Any]:
+    """The instance data a form starts from, without narrative that another document wrote.
+
+    Instance data is one namespace: a 備考 (`notes`) or an opinion typed into one document (the insurer's 認定結果, say)
+    would otherwise appear in the next form with a field of that name, and be recorded again as if written there.
+    Narrative comes only from this form's own latest document in the case (a plan redone after review starts from the
+    last draft); everything else (names, address, dates, numbers, choices, the case's canonical data) flows on.
+    """
+    properties = form.schema.get("properties") or {}
+    free_text = {key for key, prop in properties.items() if _is_narrative(prop, form.uischema.get(key))}
+    filled = {key: value for key, value in data.items() if key not in free_text}
+    if free_text:
+        latest = session.scalars(
+            select(Document.data)
+            .where(Document.case_id == row.case_id, Document.form == form.name)
+            .order_by(Document.id.desc())
+            .limit(1)
+        ).first()
+        filled.update({key: value for key, value in (latest or {}).items() if key in free_text})
+    return filled
+
+
+def _is_narrative(prop: Any, ui: Any) -> bool:
+    """A long free-text statement (備考, 意見, 理由): a textarea, or text allowed to run past a few lines."""
+    if not isinstance(prop, dict) or prop.get("type") != "string":
+        return False
+    if any(key in prop for key in ("format", "enum", "oneOf", "const", "pattern")):
+        return False
+    widget = ui.get("ui:widget") if isinstance(ui, dict) else None
+    return widget == "textarea" or int(prop.get("maxLength") or 0) > NARRATIVE_LENGTH
 
 
 def progress(runtime: Runtime, session: Session, instance_id: int) -> dict[str, Progress]:

@@ -202,6 +202,7 @@ def task(task_id: str) -> Any:
         else None
     )
     body["data"] = view.data
+    body["prefill"] = view.prefill
     return jsonify(body)
 
 

@@ -259,7 +259,11 @@ def document() -> dict[str, Any]:
                             "properties": {
                                 "instructions": {"type": "string"},
                                 "form_spec": {"type": ["object", "null"]},
-                                "data": {"type": "object"},
+                                "data": {"type": "object", "description": "インスタンスのデータ(判定・検証の文脈)"},
+                                "prefill": {
+                                    "type": "object",
+                                    "description": "空の様式の初期値: 他の帳票の自由記述は含めない",
+                                },
                             },
                         },
                     ]

@@ -118,7 +118,7 @@ def show(task_id: str) -> Any:
     if draft is not None:
         values = dict(draft.data.get("values") or {})
     else:
-        values = formfields.from_data(fields, view.data)
+        values = formfields.from_data(fields, view.prefill)
     return _page(row, view, fields, values, draft=draft)
 
 

@@ -77,6 +77,18 @@ def test_prefill_only_from_instance_data(login_as, case, db_session):
     assert field_value(page, "goals.0.goal") == ""
 
 
+def test_narrative_of_another_document_is_not_carried_into_the_next_form(login_as, case, db_session):
+    browser = login_as("alpha.center")
+    browser.post(f"/tasks/{intake(db_session, case).id}", data={**GOOD_FORM, "summary": "入浴が不安との相談"})
+    assessment = ready_task(db_session, case.id, "assessment")
+    page = browser.get(f"/tasks/{assessment.id}").get_data(as_text=True)
+    assert field_value(page, "client_name") == "山田 花子"  # a name flows on
+    assert "入浴が不安との相談" not in page  # the intake's 相談内容 is not the assessment's 特記事項
+    detail = browser.get(f"/api/tasks/{assessment.id}").get_json()
+    assert detail["data"]["summary"] == "入浴が不安との相談"  # still there for decisions and checks
+    assert "summary" not in detail["prefill"] and detail["prefill"]["client_name"] == "山田 花子"
+
+
 def test_refused_fields_get_messages_next_to_them_and_everything_typed_stays(login_as, case, db_session):
     task = intake(db_session, case)
     browser = login_as("alpha.center")

@@ -72,7 +72,8 @@ class _State:
     session: Session
     clock: FixedClock
     case: Case
-    actors: dict[str, Actor]
+    actors: dict[int, Actor]
+    """Organisation id -> a member of its staff."""
     last_instance_id: int | None = None
     step_no: int = 0
     log: list[str] = field(default_factory=list)
@@ -131,8 +132,9 @@ def _prepare(runtime: Runtime, session: Session, clock: FixedClock, scenario: di
     orgs = directory.demo_organisations(session, muni)
     actors = {}
     for role, members in orgs.items():
-        user = directory.demo_user(session, members[0])
-        actors[role] = Actor(user_id=user.id, organisation_id=members[0].id, role=role)
+        for org in members:  # one member of staff in every organisation: a task handed to the 2nd office is theirs
+            user = directory.demo_user(session, org)
+            actors[org.id] = Actor(user_id=user.id, organisation_id=org.id, role=role)
     session.commit()
     _ORG_IDS.set({(role, i): org.id for role, members in orgs.items() for i, org in enumerate(members, start=1)})
     fields = {k: _resolve(v, clock) for k, v in (scenario.get("case") or {}).items()}
@@ -236,9 +238,7 @@ def _complete(state: _State, step: dict[str, Any]) -> None:
         raise ScenarioFailure(f"準備完了の {step_id} が{len(matches)}件あります(1件であるべき)")
     task = matches[0]
     role = step.get("as") or task.role
-    actor = state.actors.get("center" if role == "client" else role)
-    if role == "client":
-        actor = _actor_for_org(state, task.organisation_id)
+    actor = _actor_for(state, task, role)
     if actor is None:
         raise ScenarioFailure(f"役割 {role} の職員がいません")
     _, _, data = state.runtime.form_context(state.session, task.id)
@@ -256,8 +256,14 @@ def _complete(state: _State, step: dict[str, Any]) -> None:
     state.last_instance_id = task.instance_id
 
 
-def _actor_for_org(state: _State, organisation_id: int | None) -> Actor | None:
-    return next((a for a in state.actors.values() if a.organisation_id == organisation_id), None)
+def _actor_for(state: _State, task: Task, role: str) -> Actor | None:
+    """A member of the task's organisation when acting in its role (client steps are recorded by it too); for another
+    role, a member of the case's organisation of that role (`as:`, e.g. to show the wrong organisation is refused)."""
+    if role in (task.role, "client"):
+        return state.actors.get(task.organisation_id)
+    state.session.refresh(state.case)
+    org_id = getattr(state.case, f"{role}_org_id", None)
+    return state.actors.get(org_id) if org_id else None
 
 
 def _submission(state: _State, task: Task, data: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:

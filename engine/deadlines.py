@@ -11,7 +11,10 @@ from typing import Any
 
 from engine.errors import KaigoflowError
 
-_RULE = re.compile(r"^\s*(?P<anchor>[a-z_]+(?:\.[A-Za-z0-9_]+)?)\s*(?:(?P<sign>[+-])\s*(?P<dur>P\w+))?\s*$")
+_RULE = re.compile(
+    r"^\s*(?P<anchor>[a-z_]+(?:\.[A-Za-z0-9_]+)?)\s*"
+    r"(?:(?P<sign>[+-])\s*(?:(?P<dur>P\w+)|days\.(?P<days_param>[A-Za-z0-9_]+)))?\s*$"
+)
 _DURATION = re.compile(r"^P(?:(?P<y>\d+)Y)?(?:(?P<m>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?$")
 
 
@@ -23,7 +26,10 @@ def check(rule: str) -> str | None:
     """Return a Japanese message when `rule` is not a valid due rule, else None."""
     match = _RULE.match(rule)
     if not match:
-        return f"期限ルール「{rule}」の書式が正しくありません(例: ready+P14D, month_end, data.service_start_date)"
+        return (
+            f"期限ルール「{rule}」の書式が正しくありません"
+            "(例: ready+P14D, month_end, data.service_start_date, data.certification_end-days.renewal_support_days)"
+        )
     anchor = match["anchor"]
     head = anchor.split(".")[0]
     if head not in ("ready", "month_end", "next_month_day", "data"):
@@ -34,6 +40,16 @@ def check(rule: str) -> str | None:
     if match["dur"] and not _DURATION.match(match["dur"]):
         return f"期限ルール「{rule}」の期間「{match['dur']}」が正しくありません"
     return None
+
+
+def parameters(rule: str) -> list[str]:
+    """The municipality parameters a valid rule reads (`next_month_day.<name>`, `days.<name>`)."""
+    match = _RULE.match(rule)
+    if not match:
+        return []
+    head, _, arg = match["anchor"].partition(".")
+    names = [arg] if head == "next_month_day" and not arg.isdigit() else []
+    return names + ([match["days_param"]] if match["days_param"] else [])
 
 
 def add_months(day: date, months: int) -> date:
@@ -79,8 +95,15 @@ def due_date(rule: str | None, ready: date, data: Mapping[str, Any], params: Map
         base = _as_date(data.get(arg))
     if base is None:
         return None
+    sign = -1 if match["sign"] == "-" else 1
     if match["dur"]:
-        base = apply_duration(base, match["dur"], -1 if match["sign"] == "-" else 1)
+        base = apply_duration(base, match["dur"], sign)
+    elif match["days_param"]:
+        days = params.get(match["days_param"])
+        if not isinstance(days, int) or isinstance(days, bool):
+            name = match["days_param"]
+            raise DueRuleError(f"期限ルール「{rule}」のパラメータ「{name}」(日数)が市町村設定にありません")
+        base += timedelta(days=sign * days)
     return shift(base, params)
 
 

@@ -247,9 +247,16 @@ def _resolve_problems(library: Library, municipality: str, process_key: str) -> 
     except LibraryError as exc:
         return exc.problems
     problems = []
+    params = library.municipality(municipality).params
     for process_spec in resolved.all_specs():
         for task_spec in process_spec.task_specs.values():
             props = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+            for name in deadlines.parameters(props.get("dueRule") or ""):
+                if name not in params:
+                    message = f"期限ルールが読むパラメータ「{name}」が {municipality} の municipality.toml にありません"
+                    problems.append(
+                        Problem(f"{process_spec.name}.bpmn", message, element=task_spec.bpmn_id, rule="due-rule")
+                    )
             follow = props.get("continueWith")
             if follow and follow not in library.process_keys(municipality):
                 message = f"続けて開始するプロセス「{follow}」がありません"

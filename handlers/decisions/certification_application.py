@@ -39,8 +39,8 @@ Refused (ValidationError, Japanese, per input):
 - a current level that is not a certified level or 事業対象者 (非該当 / 申請中 clients have nothing to renew).
 
 Parameters (municipality.toml `[deadlines]`, all optional):
-- `renewal_support_days` (30): the support duty, 004:570-572 (the diagram's dueRule writes the same 30 days, because a
-  dueRule cannot read a parameter: `data.certification_end-P30D`);
+- `renewal_support_days` (30): the support duty, 004:570-572 (the diagram's dueRule reads the same parameter:
+  `data.certification_end-days.renewal_support_days`);
 - `renewal_ready_days` (60) and `renewal_earliest_days` (60): the national window for filing [N];
 - `special_handling` / `special_handling_min_days`: as the `special_handling` decision (鈴鹿亀山 31);
 - `provisional_lead_days` (0): start the 暫定 route this many days before the end instead of after it [I]. 前橋's

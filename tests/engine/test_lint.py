@@ -94,6 +94,14 @@ def test_missing_form_unknown_lane_and_missing_decision_are_reported(tmp_path):
     assert any(p.element == "謎の係" for p in report.problems)
 
 
+def test_a_due_rule_reading_a_parameter_the_municipality_lacks_is_reported(tmp_path):
+    root = _library_copy(tmp_path)
+    text = (root / "common" / "mini.bpmn").read_text(encoding="utf-8")
+    (root / "common" / "mini.bpmn").write_text(text.replace('value="ready+P3D"', 'value="ready+days.no_such_days"'))
+    report = lint_library(Library(root, python_decisions=("score",)))
+    assert any(p.rule == "due-rule" and "no_such_days" in p.message for p in report.problems)
+
+
 def test_a_municipality_override_wins_and_changes_the_hash(tmp_path):
     root = _library_copy(tmp_path)
     library = Library(root, python_decisions={"score"})

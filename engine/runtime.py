@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -443,15 +444,57 @@ class Runtime:
         end_props = _end_properties(loaded.workflow)
         follow = end_props.get("continueWith")
         if follow:
+            # A case has one plan period (or one of whatever is continued) at a time: a renewal that starts the new
+            # plan period retires the old one still waiting for its evaluation, rather than leaving both to fire.
+            self._withdraw_others(session, loaded.case, loaded.instance, actor, "superseded", process_key=follow)
             carried = {k: v for k, v in data.items() if k not in ("case_id", "municipality")}
             self._start(session, loaded.case.id, follow, carried, actor, previous=loaded.instance)
         elif end_props.get("endsCase") == "true":
-            self._end_case(session, loaded.case, actor)
+            self._end_case(session, loaded.case, loaded.instance, actor)
 
-    def _end_case(self, session: Session, case: Case, actor: Actor) -> None:
+    def _end_case(self, session: Session, case: Case, ending: ProcessInstance, actor: Actor) -> None:
         case.status, case.ended_at = "ended", self.clock.now()
         schedule.cancel_duties(session, case)
+        self._withdraw_others(session, case, ending, actor, "case_ended")
         self._event(session, actor, "case_ended", case_id=case.id)
+
+    def _withdraw_others(
+        self,
+        session: Session,
+        case: Case,
+        keep: ProcessInstance,
+        actor: Actor,
+        reason: str,
+        process_key: str | None = None,
+    ) -> None:
+        """Cancel the case's other running instances (of one process, or all): their tasks leave the inboxes, their
+        timers are dropped, and the event log says why. Each is version-checked like a completion, so a colleague
+        completing a task of it at the same moment gets a conflict instead of working on a withdrawn instance."""
+        query = select(ProcessInstance).where(
+            ProcessInstance.case_id == case.id, ProcessInstance.status == "running", ProcessInstance.id != keep.id
+        )
+        if process_key:
+            query = query.where(ProcessInstance.process_key == process_key)
+        now = self.clock.now()
+        for other in session.scalars(query).all():
+            result = session.execute(
+                update(ProcessInstance)
+                .where(ProcessInstance.id == other.id, ProcessInstance.version == other.version)
+                .values(status="cancelled", ended_at=now, version=other.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                raise ConflictError("他の職員が先にこのケースを更新しました。画面を開き直してください")
+            session.execute(
+                update(Task)
+                .where(Task.instance_id == other.id, Task.state == "ready")
+                .values(state="cancelled")
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(delete(Timer).where(Timer.instance_id == other.id, Timer.fired_at.is_(None)))
+            session.refresh(other)
+            detail = {"process_key": other.process_key, "reason": reason}
+            self._event(session, actor, "instance_cancelled", case_id=case.id, instance_id=other.id, detail=detail)
 
     def _snapshot(
         self,

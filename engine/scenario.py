@@ -7,6 +7,7 @@ publish it, and so the flow tests are the same files. Format: CONTRACT.md, "Scen
 - `complete: … expect_error: {field: substring}` expects the submission to be refused;
 - `expect_case: {status: ended, care_level: kaigo1}` checks the case row;
 - `expect_documents: {plan_draft: 2}` counts document snapshots by form;
+- `expect_instances: {plan_period: {running: 1, cancelled: 1}}` counts the case's instances of a process by status;
 - `${org.office.2}` is the id of the municipality's second demo office (for handovers: `office_org_id`).
 Every step goes through the database: nothing is kept in memory between steps.
 """
@@ -197,6 +198,8 @@ def _run_step(state: _State, step: dict[str, Any]) -> None:
         _expect_ended(state, step["expect_ended"])
     elif "expect_case" in step:
         _expect_case(state, step["expect_case"])
+    elif "expect_instances" in step:
+        _expect_instances(state, step["expect_instances"])
     elif "expect_documents" in step:
         _expect_documents(state, step["expect_documents"])
     elif "expect_risks" in step:
@@ -332,6 +335,20 @@ def _expect_ended(state: _State, key: str) -> None:
         raise ScenarioFailure(f"{key} は開始されていません")
     if instance.status != "completed":
         raise ScenarioFailure(f"{key} は終了していません(状態: {instance.status})")
+
+
+def _expect_instances(state: _State, expected: Mapping[str, Mapping[str, int]]) -> None:
+    """`{plan_period: {running: 1, cancelled: 1}}`: how many instances of a process the case has, per status."""
+    for key, by_status in expected.items():
+        rows = state.session.execute(
+            select(ProcessInstance.status, func.count())
+            .where(ProcessInstance.case_id == state.case.id, ProcessInstance.process_key == key)
+            .group_by(ProcessInstance.status)
+        ).all()
+        actual = {status: count for status, count in rows}
+        for status, count in by_status.items():
+            if actual.get(status, 0) != count:
+                raise ScenarioFailure(f"{key} の {status} は {count} 件のはずが {actual.get(status, 0)} 件です")
 
 
 def _expect_case(state: _State, expected: Mapping[str, Any]) -> None:

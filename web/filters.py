@@ -57,6 +57,7 @@ EVENT_NAMES = {
     "case_opened": "ケースを登録しました",
     "instance_started": "手続きを開始しました",
     "instance_completed": "手続きが完了しました",
+    "instance_cancelled": "手続きを中止しました(新しい手続きに引き継ぎ、またはケース終了)",
     "task_claimed": "担当しました",
     "task_released": "担当を外れました",
     "task_completed": "完了しました",

@@ -35,6 +35,7 @@ CANONICAL_DEFAULTS: dict[str, Any] = {
     "delegated": False,
     "care_management_type": None,
     "current_benefit": None,
+    "plan_benefit": None,  # the benefit a 暫定 plan is written under (provisional_plan_author), before the result
     "application_type": None,
     "application_date": None,
     "expected_level": None,

@@ -360,7 +360,7 @@ class Runtime:
     def _script_engine(self, resolved: ResolvedSpec, case: Case) -> spiff.KaigoflowScriptEngine:
         params = self.library.municipality(case.municipality).params
         decisions = Decisions(resolved.dmn, self.python_decisions, params)
-        return spiff.KaigoflowScriptEngine(decide=decisions.decide)
+        return spiff.KaigoflowScriptEngine(decide=decisions.decide, defaults=casedata.CANONICAL_DEFAULTS)
 
     def _validate(self, loaded: Loaded, row: Task, submission: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         form = loaded.resolved.forms.get(row.form or "")

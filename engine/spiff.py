@@ -185,11 +185,24 @@ def instance_from_dict(
     return workflow
 
 
+class _DefaultingEnvironment(TaskDataEnvironment):  # type: ignore[misc]
+    """Conditions see `defaults` under the task data, so a variable added to the canonical set later is defined for
+    instances that started before it (their data lacks it) instead of failing their next gateway."""
+
+    def __init__(self, globals_: dict[str, Any], defaults: Mapping[str, Any]) -> None:
+        super().__init__(globals_)
+        self._defaults = dict(defaults)
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+        return super().evaluate(expression, {**self._defaults, **context}, external_context)
+
+
 class KaigoflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     """Evaluates conditions with no builtins, and decisions through the caller's resolver."""
 
-    def __init__(self, decide: Decider) -> None:
-        super().__init__(environment=TaskDataEnvironment({"__builtins__": {}, **SAFE_FUNCTIONS}))
+    def __init__(self, decide: Decider, defaults: Mapping[str, Any] | None = None) -> None:
+        environment = _DefaultingEnvironment({"__builtins__": {}, **SAFE_FUNCTIONS}, defaults or {})
+        super().__init__(environment=environment)
         self._decide = decide
 
     def decide(self, decision_id: str, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -202,3 +202,17 @@ def test_every_change_is_in_the_event_log_with_who_and_when(session, runtime, ca
         ("task_completed", staff["center"].user_id),
     ]
     assert all(e.at == clock.now() for e in session.scalars(select(Event)))
+
+
+def test_conditions_see_canonical_defaults_when_an_older_instance_lacks_a_key():
+    """An instance started before a canonical variable existed still passes gateways that read it."""
+    from engine import spiff
+    from engine.casedata import CANONICAL_DEFAULTS
+
+    engine = spiff.KaigoflowScriptEngine(decide=lambda *_: {}, defaults=CANONICAL_DEFAULTS)
+    old_data = {"delegated": True, "current_benefit": "preventive"}  # no plan_benefit
+    assert engine.environment.evaluate('delegated and (plan_benefit or current_benefit) != "care"', old_data) is True
+    assert engine.environment.evaluate("plan_benefit", {"plan_benefit": "care"}) == "care"  # the data wins
+    bare = spiff.KaigoflowScriptEngine(decide=lambda *_: {})
+    with pytest.raises(NameError):
+        bare.environment.evaluate("plan_benefit", old_data)

@@ -66,3 +66,33 @@ STEP_IDS: tuple[str, ...] = tuple(step for step, _ in STEPS)
 
 def is_canonical(step_id: str) -> bool:
     return step_id in STEP_NAMES
+
+
+ROLE_NAMES: dict[str, str] = {
+    "center": "地域包括支援センター",
+    "office": "居宅介護支援事業所",
+    "insurer": "保険者",
+    "provider": "サービス事業所",
+    "client": "利用者・家族",
+    "planner": "計画作成担当",
+}
+"""Role keys (CONTRACT.md) in Japanese, for reports the engine writes itself (CSV, command output)."""
+
+FLOW_NAMES: dict[str, str] = {
+    "new_case": "新規",
+    "renewal": "更新",
+    "level_change": "区分変更",
+    "provisional_plan": "暫定ケアプラン",
+    "equipment_exception": "福祉用具例外給付",
+    "plan_cycle": "一連の業務",
+    "plan_period": "計画期間",
+    "monthly_monitoring": "月次モニタリング",
+}
+
+
+def role_name(role: str | None) -> str:
+    return ROLE_NAMES.get(role or "", role or "")
+
+
+def flow_name(key: str) -> str:
+    return FLOW_NAMES.get(key, key)

@@ -339,7 +339,7 @@ def _form_change(left: FormSpec | None, right: FormSpec | None) -> FieldChange |
     only_left = [f"{k}({t})" for k, t in left_fields.items() if k not in right_fields]
     only_right = [f"{k}({t})" for k, t in right_fields.items() if k not in left_fields]
     if not only_left and not only_right:
-        only_left = only_right = ["(項目は同じで、内容が異なります)"]
+        only_left = only_right = ["(項目は同じで、項目の定義が異なります)"]
     return _change("form_fields", only_left, only_right)
 
 

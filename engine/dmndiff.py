@@ -76,10 +76,15 @@ def read_table(source: str, name: str = "decision") -> Table | None:
         return " ".join("".join(node.xpath(path)).split())
 
     inputs = [
-        (text(i, "./*[local-name()='inputExpression']/*[local-name()='text']/text()") or i.get("label", ""), i.get("label", ""))
+        (
+            text(i, "./*[local-name()='inputExpression']/*[local-name()='text']/text()") or i.get("label", ""),
+            i.get("label", ""),
+        )
         for i in table.xpath("./*[local-name()='input']")
     ]
-    outputs = [(o.get("name") or o.get("label", ""), o.get("label", "")) for o in table.xpath("./*[local-name()='output']")]
+    outputs = [
+        (o.get("name") or o.get("label", ""), o.get("label", "")) for o in table.xpath("./*[local-name()='output']")
+    ]
     rules = []
     for rule in table.xpath("./*[local-name()='rule']"):
         entries = [text(e, "./*[local-name()='text']/text()") for e in rule.xpath("./*[local-name()='inputEntry']")]

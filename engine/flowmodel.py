@@ -271,7 +271,9 @@ def _read_process(model: FlowModel, pid: str, xml: str, lanes: Mapping[str, str]
         element_id = node.get("id", "")
         props = {
             p.get("name", ""): p.get("value", "")
-            for p in node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
+            for p in node.xpath(
+                "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
+            )
         }
         form = props.pop("formJsonSchemaFilename", None)
         props.pop("formUiSchemaFilename", None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import heapq
 import io
+import itertools
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
@@ -37,7 +38,9 @@ class Occurrence:
 
     @classmethod
     def of(cls, element: Element) -> Occurrence:
-        return cls(element.process, element.label, element.lane, element.role, element.due_rule, element.due, element.form)
+        return cls(
+            element.process, element.label, element.lane, element.role, element.due_rule, element.due, element.form
+        )
 
 
 def _who(occurrence: Occurrence) -> str:
@@ -199,7 +202,7 @@ def merge_orders(sequences: list[list[str]]) -> list[str]:
     successors: dict[str, set[str]] = {step: set() for step in first_seen}
     incoming = dict.fromkeys(first_seen, 0)
     for sequence in sequences:
-        for before, after in zip(sequence, sequence[1:], strict=False):
+        for before, after in itertools.pairwise(sequence):
             if after not in successors[before]:
                 successors[before].add(after)
                 incoming[after] += 1

@@ -59,6 +59,8 @@
 
     state.applying = true;
     try {
+      // The viewbox getter rounds the scale; settle the left on its rounded view so both start identical.
+      copyView(left, left);
       copyView(left, right);
     } finally {
       state.applying = false;

@@ -10,7 +10,7 @@
  *   </div>
  *   <li class="change" data-element="plan_review" data-left-process="plan_cycle" data-right-process="plan_cycle">
  *
- * Once both diagrams of a pair are drawn the right one takes the left one's view, and from then on a pan or zoom
+ * Once both diagrams of a pair are drawn they start at the same view (see startView), and from then on a pan or zoom
  * of either is applied to the other (the pair gets data-synced="true"). Hovering or focusing a change adds the
  * kf-highlight marker to that element on each side where it exists; clicking it moves the view to the element.
  * Load this before diagram.js (both deferred) so no "kf:diagram-ready" event is missed. No inline code: CSP-safe.
@@ -32,6 +32,21 @@
   function copyView(from, to) {
     var box = from.get("canvas").viewbox();
     to.get("canvas").viewbox({ x: box.x, y: box.y, width: box.width, height: box.height });
+  }
+
+  // Both diagrams start at the same readable view: the drawings' common top-left corner, zoomed so the taller of
+  // the two fills the frame's height (never above 100 %). Wide flows are then read by panning, both at once.
+  function startView(left, right) {
+    var a = left.get("canvas").viewbox();
+    var b = right.get("canvas").viewbox();
+    var pad = 20;
+    var x = Math.min(a.inner.x, b.inner.x) - pad;
+    var y = Math.min(a.inner.y, b.inner.y) - pad;
+    var height = Math.max(a.inner.y + a.inner.height, b.inner.y + b.inner.height) + pad - y;
+    var scale = Math.min(1, a.outer.height / height);
+    left.get("canvas").viewbox({ x: x, y: y, width: a.outer.width / scale, height: a.outer.height / scale });
+    // The viewbox getter rounds the scale: settle the left on its rounded view so both start identical.
+    copyView(left, left);
   }
 
   // Viewbox changes are followed on the next frame; while one side is being moved to match, the events it
@@ -59,8 +74,7 @@
 
     state.applying = true;
     try {
-      // The viewbox getter rounds the scale; settle the left on its rounded view so both start identical.
-      copyView(left, left);
+      startView(left, right);
       copyView(left, right);
     } finally {
       state.applying = false;

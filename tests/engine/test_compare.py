@@ -14,11 +14,11 @@ import pytest
 from engine import dmndiff
 from engine.compare import Side
 from engine.compare import diff_flow
-from engine.compare import diff_parameters
+from engine.duewords import describe_due_rule
 from engine.errors import NotFoundError
-from engine.flowmodel import describe_due_rule
 from engine.flowmodel import load_flow
 from engine.library import Library
+from engine.paramdiff import diff_parameters
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 COMPARELIB = ROOT / "tests" / "fixtures" / "comparelib"

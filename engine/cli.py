@@ -15,12 +15,17 @@ from typing import Any
 
 import click
 
+from engine import comparereport
 from engine import db
 from engine import lint as lint_module
 from engine import scenario as scenario_module
 from engine.clock import FixedClock
+from engine.compare import Side
+from engine.compare import diff_flow
 from engine.config import Settings
 from engine.errors import KaigoflowError
+from engine.errors import NotFoundError
+from engine.matrix import build_matrix
 from engine.models import Base
 from engine.services import Services
 
@@ -160,7 +165,65 @@ def worker(ctx: click.Context, interval: float) -> None:
     click.echo("ワーカーを停止しました")
 
 
-COMMANDS = (init_db, lint, decide, scenario, tick, worker)
+@click.command("diff")
+@click.argument("first")
+@click.argument("second")
+@click.argument("third")
+@click.option("--json", "as_json", is_flag=True, help="結果を JSON で出力する")
+@click.pass_context
+def diff(ctx: click.Context, first: str, second: str, third: str, as_json: bool) -> None:
+    """2つの市町村の同じ手続きを比較する: kaigoflow diff 市町村A 市町村B 手続き(手続きを先に書いてもよい)。
+
+    \b
+    例: kaigoflow diff suzuka-kameyama toyokawa new_case
+        kaigoflow diff new_case suzuka-kameyama toyokawa --json
+    """
+    library = services(ctx).library
+    try:
+        known = library.municipalities()
+        # CONTRACT.md writes KEY_A KEY_B PROCESS_KEY; the flow first reads as well. The two sets of keys never
+        # overlap (municipality folders vs process ids), so the order is unambiguous.
+        left, right, flow = (first, second, third) if first in known else (second, third, first)
+        for key in (left, right):
+            library.municipality(key)
+            if flow not in library.process_keys(key):
+                raise NotFoundError(f"手続き「{flow}」は{known[key].name}にありません")
+        result = diff_flow(Side(library, left, left), Side(library, right, right), flow)
+    except KaigoflowError as exc:
+        fail(exc)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        for line in comparereport.describe_diff(result):
+            click.echo(line)
+
+
+@click.command("matrix")
+@click.argument("flow")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="CSV に書き出す")
+@click.option("--json", "as_json", is_flag=True, help="結果を JSON で出力する")
+@click.pass_context
+def matrix(ctx: click.Context, flow: str, csv_path: Path | None, as_json: bool) -> None:
+    """1つの手続きを全市町村で並べる(標準の手順ごとの有無・担当・期限・様式と、市町村独自の手順)。"""
+    library = services(ctx).library
+    keys = [key for key in sorted(library.municipalities()) if flow in library.process_keys(key)]
+    if not keys:
+        fail(NotFoundError(f"手続き「{flow}」はどの市町村にもありません"))
+    try:
+        table = build_matrix(library, keys, flow)
+    except KaigoflowError as exc:
+        fail(exc)
+    if csv_path is not None:
+        csv_path.write_bytes(table.to_csv())
+        click.echo(f"{csv_path} に書き出しました({len(table.rows)}行 × {len(table.columns)}市町村)")
+    elif as_json:
+        click.echo(json.dumps(table.to_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        for line in comparereport.describe_matrix(table):
+            click.echo(line)
+
+
+COMMANDS = (init_db, lint, decide, scenario, tick, worker, diff, matrix)
 
 
 def default_services() -> Services:

@@ -60,6 +60,7 @@ def create_app(
     app.extensions["kaigoflow_clock"] = clock or SystemClock()
     app.extensions["kaigoflow_runtime"] = services.runtime(app.extensions["kaigoflow_clock"])
 
+    from web import admin
     from web import api
     from web import auth
     from web import cases
@@ -78,6 +79,7 @@ def create_app(
     app.register_blueprint(inbox.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(admin.bp)
     api.init_app(app)
     app.after_request(_security_headers)
     return app

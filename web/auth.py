@@ -66,6 +66,11 @@ class Staff(UserMixin):
     def municipality(self) -> str:
         return self.organisation.municipality
 
+    @property
+    def is_admin(self) -> bool:
+        """The administrator capability: compare municipalities' flows (web/admin.py)."""
+        return bool(self.user.is_admin)
+
     def actor(self) -> Actor:
         return Actor(
             user_id=self.user.id,

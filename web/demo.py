@@ -23,6 +23,10 @@ from engine.runtime import Runtime
 
 DEMO_PASSWORD = "kaigoflow-demo"  # noqa: S105 - printed on the start page on purpose: demo data only
 
+ADMIN_ORG_CODE = "admin"
+ADMIN_LOGIN = "admin-1"
+"""The demo administrator: compares the municipalities' flows (/admin), works on no case."""
+
 DEMO_CLIENTS = (
     # (name, kana, care level, delegated to the office)
     ("デモ 花子", "デモ ハナコ", "shien1", False),
@@ -49,8 +53,39 @@ def seed(session: Session, library: Library) -> list[DemoLogin]:
                     user = demo_user(session, org, index, password_hash=password_hash)
                     if index == 1:
                         logins.append(DemoLogin(municipality.name, org.name, role, user.login))
+    admin = seed_admin(session, library, password_hash)
+    if admin is not None:
+        logins.append(admin)
     session.commit()
     return logins
+
+
+def seed_admin(session: Session, library: Library, password_hash: str) -> DemoLogin | None:
+    """Create (once) the demo administrator, in an organisation of its own with the role "admin".
+
+    The organisation is filed under the first municipality only because every organisation belongs to one; the
+    administrator's pages read every municipality.
+    """
+    municipalities = sorted(library.municipalities().values(), key=lambda m: m.key)
+    if not municipalities:
+        return None
+    org = session.scalar(select(Organisation).where(Organisation.code == ADMIN_ORG_CODE))
+    if org is None:
+        org = Organisation(municipality=municipalities[0].key, role="admin", name="運用管理(デモ)", code=ADMIN_ORG_CODE)
+        session.add(org)
+        session.flush()
+    user = session.scalar(select(User).where(User.login == ADMIN_LOGIN))
+    if user is None:
+        user = User(
+            login=ADMIN_LOGIN,
+            display_name="業務管理者",
+            password_hash=password_hash,
+            organisation_id=org.id,
+            is_admin=True,
+        )
+        session.add(user)
+        session.flush()
+    return DemoLogin("全市町村", org.name, "admin", user.login)
 
 
 def demo_logins(session: Session, library: Library) -> list[DemoLogin]:
@@ -68,9 +103,17 @@ def demo_logins(session: Session, library: Library) -> list[DemoLogin]:
         .where(User.login.in_(list(wanted)), User.active.is_(True))
     ).all()
     found = {login: name for login, name in rows}
-    return [
+    logins = [
         DemoLogin(muni_name, found[login], role, login) for login, (muni_name, role) in wanted.items() if login in found
     ]
+    admin = session.scalar(
+        select(Organisation.name)
+        .join(User, User.organisation_id == Organisation.id)
+        .where(User.login == ADMIN_LOGIN, User.active.is_(True), User.is_admin.is_(True))
+    )
+    if admin is not None:
+        logins.append(DemoLogin("全市町村", admin, "admin", ADMIN_LOGIN))
+    return logins
 
 
 def seed_cases(session: Session, library: Library, runtime: Runtime) -> list[str]:

@@ -39,6 +39,7 @@ ROLE_NAMES = {
     "provider": "サービス事業所",
     "client": "利用者・家族",
     "planner": "計画作成担当",
+    "admin": "管理者(市町村の比較)",
 }
 FLOW_NAMES = {
     "new_case": "新規",

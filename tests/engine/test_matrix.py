@@ -1,0 +1,99 @@
+"""One flow across every municipality: rows of canonical steps in flow order, local additions, CSV for Excel."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.library import Library
+from engine.matrix import build_matrix
+from engine.matrix import merge_orders
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.fixture(scope="module")
+def library() -> Library:
+    import handlers
+
+    return Library(ROOT / "processes", python_decisions=handlers.python_decisions())
+
+
+@pytest.fixture(scope="module")
+def new_case(library):
+    return build_matrix(library, sorted(library.municipalities()), "new_case")
+
+
+def test_rows_are_canonical_steps_in_flow_order(new_case):
+    steps = [row.step for row in new_case.rows]
+    assert steps[0] == "intake"
+    assert steps.index("contract") < steps.index("assessment") < steps.index("plan_draft") < steps.index("evaluation")
+    assert all(row.canonical for row in new_case.rows)
+    assert not any(step.startswith("toyokawa_") for step in steps)
+
+
+def test_cells_say_who_by_when_and_with_which_form(new_case):
+    rows = {row.step: row for row in new_case.rows}
+    toyokawa = rows["notification_acceptance"].cells["toyokawa"]
+    assert toyokawa.present
+    assert toyokawa.who == "保険者(介護高齢課介護保険係)"
+    assert toyokawa.due == "作業可能になってから7日以内"
+    assert toyokawa.form == "notification_acceptance"
+    assert not rows["certification_materials"].cells["toyokawa"].present
+    assert rows["certification_materials"].cells["suzuka-kameyama"].present
+    # 前橋市 (居宅介護支援): the office plans itself, no delegation to request.
+    assert not rows["delegation_request"].cells["maebashi"].present
+    assert rows["assessment"].cells["maebashi"].who.startswith("居宅介護支援事業所")
+
+
+def test_local_additions_per_municipality(new_case):
+    local = {key: [step.step for step in steps] for key, steps in new_case.local.items()}
+    assert {"toyokawa_commission_notice", "toyokawa_internal_approval"} <= set(local["toyokawa"])
+    assert local["suzuka-kameyama"] == []
+    assert all(step.startswith("toyokawa_") for step in local["toyokawa"])
+
+
+def test_csv_has_a_bom_and_one_block_of_columns_per_municipality(new_case):
+    data = new_case.to_csv()
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    header = rows[0]
+    assert header[:3] == ["手順ID", "手順", "標準"]
+    assert len(header) == 3 + 4 * len(new_case.columns)
+    assert "豊川市 有無" in header and "鈴鹿亀山地区広域連合 期限" in header
+    body = {row[0]: row for row in rows[1 : 1 + len(new_case.rows)]}
+    column = header.index("豊川市 有無")
+    assert body["certification_materials"][column] == "-"
+    assert body["materials_handover"][column] == "○"
+    assert body["materials_handover"][column + 3] == "materials_handover"
+    local = [row for row in rows if len(row) > 1 and row[1] == "toyokawa_internal_approval"]
+    assert local and local[0][0] == "豊川市"
+
+
+def test_a_municipality_that_cannot_be_read_is_a_column_with_its_error(tmp_path):
+    for name in ("common", "good", "broken"):
+        (tmp_path / name).mkdir()
+    shutil.copytree(ROOT / "tests" / "fixtures" / "comparelib" / "common", tmp_path / "common", dirs_exist_ok=True)
+    (tmp_path / "good" / "municipality.toml").write_text('name = "良い市"\n', encoding="utf-8")
+    (tmp_path / "broken" / "municipality.toml").write_text('name = "壊れた市"\n', encoding="utf-8")
+    (tmp_path / "broken" / "new_case.bpmn").write_text("<not-closed>", encoding="utf-8")
+    matrix = build_matrix(Library(tmp_path), ["broken", "good"], "new_case")
+    broken, good = matrix.columns
+    assert broken.error and "壊れた市" in broken.error
+    assert good.error is None
+    assert [row.step for row in matrix.rows] == ["intake", "assessment", "evaluation"]
+    assert "読み込めません" in matrix.to_csv().decode("utf-8-sig")
+
+
+def test_merge_orders_keeps_agreed_order_and_breaks_conflicts_by_the_contract():
+    assert merge_orders([["intake", "contract"], ["intake", "local_x", "contract"]]) == [
+        "intake",
+        "local_x",
+        "contract",
+    ]
+    # One municipality puts contract first, the other intake first: the contract's order decides.
+    assert merge_orders([["contract", "intake"], ["intake", "contract"]]) == ["intake", "contract"]

@@ -1,0 +1,203 @@
+"""Administrators' pages: compare two municipalities' versions of one flow, and one flow across all of them.
+
+Only staff with the administrator capability (`User.is_admin`) see these pages; anyone else gets the same 404 as
+for a missing page, recorded as `access_denied` (web/access.py). A side of a comparison is addressed by a short
+string (`toyokawa`); `resolve_side` is the one place that reads it, so a published version (`toyokawa@3`) can be
+added there alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import render_template
+from flask import request
+from flask import url_for
+
+from engine import canonical
+from engine.compare import CATEGORY_NAMES
+from engine.compare import FIELD_LABELS
+from engine.compare import STATUS_NAMES
+from engine.compare import Side
+from engine.compare import diff_models
+from engine.comparereport import DECISION_STATUS
+from engine.comparereport import shown
+from engine.errors import KaigoflowError
+from engine.errors import NotFoundError
+from engine.flowmodel import load_flow
+from engine.library import FLOW_KEYS
+from engine.library import Library
+from engine.matrix import build_matrix
+from web import access
+from web import auth
+from web import wiring
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PARAMETER_STATUS = {"equal": "同じ", "different": "異なる", "left_only": "左のみ", "right_only": "右のみ"}
+
+
+@bp.before_request
+def require_admin() -> Any:
+    refused = auth.require_login()
+    if refused is not None:
+        return refused
+    if not wiring.staff().is_admin:
+        access.deny("admin", request.path)
+    return None
+
+
+def resolve_side(library: Library, text: str) -> Side:
+    """The side a string names: a municipality key of the live library (e.g. "toyokawa").
+
+    NotFoundError (Japanese) for anything else. `toyokawa@3` (a published version) is to be resolved here too.
+    """
+    key = text.strip()
+    if "@" in key:
+        raise NotFoundError(f"「{key}」: 版を指定した比較はまだできません(市町村キーだけを指定してください)")
+    library.municipality(key)
+    return Side(library, key, key)
+
+
+@dataclass
+class Choices:
+    flows: list[tuple[str, str]]
+    municipalities: list[tuple[str, str]]
+
+
+def _choices(library: Library) -> Choices:
+    municipalities = sorted(library.municipalities().values(), key=lambda m: m.key)
+    return Choices(
+        flows=[(key, canonical.flow_name(key)) for key in FLOW_KEYS],
+        municipalities=[(m.key, m.name) for m in municipalities],
+    )
+
+
+def _check_flow(library: Library, side: Side, flow: str) -> None:
+    # The live library knows which processes a municipality has; a version's side would answer from its own.
+    if flow not in library.process_keys(side.municipality):
+        name = library.municipality(side.municipality).name
+        raise NotFoundError(f"手続き「{canonical.flow_name(flow)}」({flow})は{name}にありません")
+
+
+@bp.get("/")
+def index() -> Any:
+    return render_template("admin/index.html", choices=_choices(wiring.services().library))
+
+
+@bp.get("/compare")
+def compare() -> Any:
+    library = wiring.services().library
+    flow = request.args.get("flow", "").strip()
+    left_text = request.args.get("left", "").strip()
+    right_text = request.args.get("right", "").strip()
+    context: dict[str, Any] = {
+        "choices": _choices(library),
+        "flow": flow,
+        "left_text": left_text,
+        "right_text": right_text,
+        "diff": None,
+        "error": None,
+        "status_names": STATUS_NAMES,
+        "category_names": CATEGORY_NAMES,
+        "field_labels": FIELD_LABELS,
+        "decision_status": DECISION_STATUS,
+        "parameter_status": PARAMETER_STATUS,
+        "shown": shown,
+    }
+    if not (flow or left_text or right_text):
+        return render_template("admin/compare.html", **context)
+    if not (flow and left_text and right_text):
+        context["error"] = "手続きと、比較する2つの市町村を選んでください"
+        return render_template("admin/compare.html", **context), 422
+    try:
+        left, right = resolve_side(library, left_text), resolve_side(library, right_text)
+        for side in (left, right):
+            _check_flow(library, side, flow)
+        left_model = load_flow(left.library, left.municipality, flow)
+        right_model = load_flow(right.library, right.municipality, flow)
+    except KaigoflowError as exc:
+        context["error"] = exc.message
+        return render_template("admin/compare.html", **context), 422
+    diff = diff_models(left_model, right_model, left.shown, right.shown)
+    markers = {"left": diff.markers("left"), "right": diff.markers("right")}
+    pairs = []
+    for row in diff.processes:
+        pairs.append(
+            {
+                "process": row.process,
+                "name": row.name,
+                "identical": row.identical,
+                "left_file": row.left_file,
+                "right_file": row.right_file,
+                "left_url": _diagram_url(flow, left_text, row.process) if row.left_file else None,
+                "right_url": _diagram_url(flow, right_text, row.process) if row.right_file else None,
+                "left_markers": markers["left"].get(row.process, {}),
+                "right_markers": markers["right"].get(row.process, {}),
+            }
+        )
+    context.update(diff=diff, pairs=pairs)
+    return render_template("admin/compare.html", **context)
+
+
+def _diagram_url(flow: str, side: str, process: str) -> str:
+    return url_for("admin.compare_diagram", flow=flow, side=side, process=process)
+
+
+@bp.get("/compare/diagram.bpmn")
+def compare_diagram() -> Response:
+    """One process's BPMN as the side resolves it (for the viewer on the comparison page)."""
+    library = wiring.services().library
+    flow = request.args.get("flow", "")
+    try:
+        side = resolve_side(library, request.args.get("side", ""))
+        _check_flow(library, side, flow)
+        model = load_flow(side.library, side.municipality, flow)
+    except KaigoflowError:
+        abort(404)
+    xml = model.bpmn.get(request.args.get("process", ""))
+    if xml is None:
+        abort(404)
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/matrix")
+def matrix() -> Any:
+    library = wiring.services().library
+    flow = request.args.get("flow", "").strip()
+    context: dict[str, Any] = {"choices": _choices(library), "flow": flow, "table": None, "error": None}
+    if not flow:
+        return render_template("admin/matrix.html", **context)
+    keys = _municipalities_with(library, flow)
+    if not keys:
+        context["error"] = f"手続き「{flow}」はどの市町村にもありません"
+        return render_template("admin/matrix.html", **context), 422
+    context["table"] = build_matrix(library, keys, flow)
+    return render_template("admin/matrix.html", **context)
+
+
+@bp.get("/matrix.csv")
+def matrix_csv() -> Response:
+    library = wiring.services().library
+    flow = request.args.get("flow", "").strip()
+    keys = _municipalities_with(library, flow)
+    if not keys:
+        abort(404)
+    table = build_matrix(library, keys, flow)
+    response = Response(table.to_csv(), mimetype="text/csv")
+    filename = f"{canonical.flow_name(flow)}_市町村比較.csv"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"matrix-{flow}.csv\"; filename*=UTF-8''{quote(filename)}"
+    )
+    return response
+
+
+def _municipalities_with(library: Library, flow: str) -> list[str]:
+    if not flow:
+        return []
+    return [key for key in sorted(library.municipalities()) if flow in library.process_keys(key)]

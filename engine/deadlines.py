@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,35 @@ def check(rule: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class ParsedRule:
+    """A valid dueRule in parts: `anchor` (ready, month_end, next_month_day.N, data.field), then an optional offset."""
+
+    anchor: str
+    sign: str = ""
+    duration: str = ""
+    """An ISO 8601 duration (P14D, P1M)."""
+    days_param: str = ""
+    """Or a number of days read from this municipality parameter."""
+
+
+def parse(rule: str) -> ParsedRule:
+    """Split a rule into its parts; DueRuleError (Japanese) when it is not a valid rule."""
+    problem = check(rule)
+    if problem:
+        raise DueRuleError(problem)
+    match = _RULE.match(rule)
+    assert match is not None  # checked above
+    return ParsedRule(match["anchor"], match["sign"] or "", match["dur"] or "", match["days_param"] or "")
+
+
+def duration_parts(duration: str) -> tuple[int, int, int, int]:
+    """(years, months, weeks, days) of a valid ISO duration such as P1M2D."""
+    parts = _DURATION.match(duration)
+    assert parts is not None  # only valid rules reach here
+    return tuple(int(parts[unit] or 0) for unit in ("y", "m", "w", "d"))  # type: ignore[return-value]
+
+
 def parameters(rule: str) -> list[str]:
     """The municipality parameters a valid rule reads (`next_month_day.<name>`, `days.<name>`)."""
     match = _RULE.match(rule)
@@ -74,12 +104,8 @@ def due_date(rule: str | None, ready: date, data: Mapping[str, Any], params: Map
     """Compute the due date; None when there is no rule or the data it needs is not there yet."""
     if not rule:
         return None
-    problem = check(rule)
-    if problem:
-        raise DueRuleError(problem)
-    match = _RULE.match(rule)
-    assert match is not None  # checked above
-    head, _, arg = match["anchor"].partition(".")
+    parsed = parse(rule)
+    head, _, arg = parsed.anchor.partition(".")
     base: date | None
     if head == "ready":
         base = ready
@@ -95,23 +121,22 @@ def due_date(rule: str | None, ready: date, data: Mapping[str, Any], params: Map
         base = _as_date(data.get(arg))
     if base is None:
         return None
-    sign = -1 if match["sign"] == "-" else 1
-    if match["dur"]:
-        base = apply_duration(base, match["dur"], sign)
-    elif match["days_param"]:
-        days = params.get(match["days_param"])
+    sign = -1 if parsed.sign == "-" else 1
+    if parsed.duration:
+        base = apply_duration(base, parsed.duration, sign)
+    elif parsed.days_param:
+        days = params.get(parsed.days_param)
         if not isinstance(days, int) or isinstance(days, bool):
-            name = match["days_param"]
+            name = parsed.days_param
             raise DueRuleError(f"期限ルール「{rule}」のパラメータ「{name}」(日数)が市町村設定にありません")
         base += timedelta(days=sign * days)
     return shift(base, params)
 
 
 def apply_duration(day: date, duration: str, sign: int) -> date:
-    parts = _DURATION.match(duration)
-    assert parts is not None
-    months = int(parts["y"] or 0) * 12 + int(parts["m"] or 0)
-    days = int(parts["w"] or 0) * 7 + int(parts["d"] or 0)
+    years, months, weeks, days = duration_parts(duration)
+    months += years * 12
+    days += weeks * 7
     return add_months(day, sign * months) + timedelta(days=sign * days)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,12 +26,13 @@ def describe_due_rule(rule: str | None, params: Mapping[str, Any]) -> str:
         return "期限なし"
     if deadlines.check(rule):
         return f"期限ルールが不正です({rule})"
-    anchor, sign, duration = _split_rule(rule)
-    head, _, arg = anchor.partition(".")
+    parsed = deadlines.parse(rule)
+    sign, duration = parsed.sign, parsed.duration
+    head, _, arg = parsed.anchor.partition(".")
     if head == "ready":
-        if not duration:
+        if not duration and not parsed.days_param:
             return "作業可能になった日まで"
-        if sign == "+":
+        if sign == "+" and duration:
             return f"作業可能になってから{_duration_words(duration)}以内"
         base = "作業可能になった日"
     elif head == "month_end":
@@ -46,21 +46,17 @@ def describe_due_rule(rule: str | None, params: Mapping[str, Any]) -> str:
         base = f"翌月{day}日"
     else:
         base = DATA_FIELD_NAMES.get(arg, arg)
-    if not duration:
+    if parsed.days_param:
+        days = params.get(parsed.days_param)
+        offset = f"{days}日" if days else f"?日({parsed.days_param} 未設定)"
+    elif duration:
+        offset = _duration_words(duration)
+    else:
         return f"{base}まで"
-    return f"{base}の{_duration_words(duration)}{'後' if sign == '+' else '前'}まで"
-
-
-def _split_rule(rule: str) -> tuple[str, str, str]:
-    match = re.match(r"^\s*([a-z_]+(?:\.[A-Za-z0-9_]+)?)\s*(?:([+-])\s*(P\w+))?\s*$", rule)
-    assert match is not None  # the rule passed deadlines.check
-    return match[1], match[2] or "", match[3] or ""
+    return f"{base}の{offset}{'後' if sign == '+' else '前'}まで"
 
 
 def _duration_words(duration: str) -> str:
-    parts = re.match(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$", duration)
-    if parts is None:
-        return duration
     units = ("年", "か月", "週間", "日")
-    words = [f"{int(value)}{unit}" for value, unit in zip(parts.groups(), units, strict=True) if value]
+    words = [f"{value}{unit}" for value, unit in zip(deadlines.duration_parts(duration), units, strict=True) if value]
     return "".join(words) or "0日"

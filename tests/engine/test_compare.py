@@ -236,12 +236,14 @@ def test_hit_policy_change_is_a_column_change():
         ("next_month_day.claim_due_day", "翌月?(claim_due_day 未設定)日まで"),
         ("data.certification_end-P30D", "認定有効期間の終了日の30日前まで"),
         ("data.plan_start+P3M", "計画期間の開始日の3か月後まで"),
+        ("data.certification_end-days.renewal_support_days", "認定有効期間の終了日の30日前まで"),
+        ("ready+days.missing_days", "作業可能になった日の?日(missing_days 未設定)後まで"),
         ("data.custom_date+P1Y2W", "custom_dateの1年2週間後まで"),
         ("tomorrow", "期限ルールが不正です(tomorrow)"),
     ],
 )
 def test_due_rules_in_words(rule, words):
-    assert describe_due_rule(rule, {"results_due_day": 4}) == words
+    assert describe_due_rule(rule, {"results_due_day": 4, "renewal_support_days": 30}) == words
 
 
 def test_parameters_are_flattened_and_compared_by_type():

@@ -296,6 +296,32 @@ def document_json(doc: Document, with_data: bool = False) -> dict[str, Any]:
     return body
 
 
+@bp.post("/cases")
+def open_case() -> Any:
+    """Open a case for a 利用者 and start its first flow (as the page /cases/new does)."""
+    if wiring.staff().role not in case_views.STARTING_ROLES:
+        return errors.error_response(403, case_views.CANNOT_OPEN)
+    opened, problems, failure = case_views.open_case_for({"process_key": "new_case", **_json_body()})
+    if opened is None:
+        return errors.error_response(422, "入力内容を確認してください", errors=problems)
+    body = case_json(opened)
+    body["start_failure"] = failure
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.case", case_id=opened.id)
+    return response
+
+
+@bp.post("/cases/<int:case_id>/start")
+def start_flow(case_id: int) -> Any:
+    """Start another of the municipality's flows (更新, 区分変更 …) in a case: `{"process_key": "renewal"}`."""
+    found = access.case_or_404(case_id)
+    failure = case_views.start_flow_on(found, str(_json_body().get("process_key", "")))
+    if failure:
+        return errors.error_response(422, failure, errors={"process_key": failure})
+    return case(case_id)
+
+
 @bp.get("/cases/<int:case_id>")
 def case(case_id: int) -> Any:
     found = access.case_or_404(case_id)

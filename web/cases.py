@@ -170,18 +170,24 @@ def diagram_xml(case_id: int, instance_id: int, process_id: str) -> Response:
 @bp.post("/cases/<int:case_id>/start")
 def start_flow(case_id: int) -> Any:
     case = access.case_or_404(case_id)
-    staff = wiring.staff()
     key = request.form.get("process_key", "")
-    if key not in wiring.services().library.flows(case.municipality):
-        flash("開始する手続きを選んでください", "error")
-        return redirect(url_for("cases.show", case_id=case.id))
-    try:
-        wiring.runtime().start(db.session(), case.id, key, actor=staff.actor())
-    except KaigoflowError as failure:
-        flash(f"手続きを開始できませんでした: {failure.message}", "error")
+    failure = start_flow_on(case, key)
+    if failure:
+        flash(failure, "error")
     else:
         flash(f"「{filters.flow_name(key)}」を開始しました", "info")
     return redirect(url_for("cases.show", case_id=case.id))
+
+
+def start_flow_on(case: Case, key: str) -> str | None:
+    """Start one of the municipality's flows in a case the user may see; a Japanese message when it cannot be."""
+    if key not in wiring.services().library.flows(case.municipality):
+        return "開始する手続きを選んでください"
+    try:
+        wiring.runtime().start(db.session(), case.id, key, actor=wiring.staff().actor())
+    except KaigoflowError as failure:
+        return f"手続きを開始できませんでした: {failure.message}"
+    return None
 
 
 # -- opening a case ---------------------------------------------------------------------------------------
@@ -201,13 +207,10 @@ def _choices(municipality: str, role: str) -> list[Organisation]:
 def new() -> Any:
     staff = wiring.staff()
     if staff.role not in STARTING_ROLES:
-        return errors.error_response(
-            403, "ケースの登録は地域包括支援センターまたは居宅介護支援事業所の職員が行います。"
-        )
+        return errors.error_response(403, CANNOT_OPEN)
     library = wiring.services().library
     municipality = library.municipality(staff.municipality)
     flows = library.flows(municipality.key)
-    choices = {role: _choices(municipality.key, role) for role in ("center", "office", "provider")}
     values: dict[str, str] = {
         "process_key": "new_case" if "new_case" in flows else (flows[0] if flows else ""),
         f"{staff.role}_org_id": str(staff.organisation_id),
@@ -215,22 +218,10 @@ def new() -> Any:
     problems: dict[str, str] = {}
     if request.method == "POST":
         values = {k: request.form.get(k, "") for k in _NEW_CASE_FIELDS}
-        values[f"{staff.role}_org_id"] = str(staff.organisation_id)
-        fields, problems = _read_new_case(values, flows, choices)
-        if not problems:
-            runtime = wiring.runtime()
-            insurer = _choices(municipality.key, "insurer")
-            case = runtime.open_case(
-                db.session(),
-                municipality.key,
-                staff.actor(),
-                insurer_org_id=insurer[0].id if insurer else None,
-                **fields,
-            )
-            try:
-                runtime.start(db.session(), case.id, values["process_key"], actor=staff.actor())
-            except KaigoflowError as failure:
-                flash(f"ケースは登録しましたが、手続きを開始できませんでした: {failure.message}", "error")
+        case, problems, failure = open_case_for(values)
+        if case is not None:
+            if failure:
+                flash(f"ケースは登録しましたが、{failure}", "error")
             else:
                 flash(f"ケースを登録し、「{filters.flow_name(values['process_key'])}」を開始しました", "info")
             return redirect(url_for("cases.show", case_id=case.id))
@@ -238,13 +229,42 @@ def new() -> Any:
         "cases/new.html",
         municipality=municipality,
         flows=flows,
-        choices=choices,
+        choices=_all_choices(municipality.key),
         values=values,
         problems=problems,
         staff=staff,
         care_levels=filters.CARE_LEVELS,
     )
     return page, 422 if problems else 200
+
+
+CANNOT_OPEN = "ケースの登録は地域包括支援センターまたは居宅介護支援事業所の職員が行います。"
+
+
+def _all_choices(municipality: str) -> dict[str, list[Organisation]]:
+    return {role: _choices(municipality, role) for role in ("center", "office", "provider")}
+
+
+def open_case_for(values: dict[str, str]) -> tuple[Case | None, dict[str, str], str | None]:
+    """Open a case in the user's municipality, with the user's own organisation in it, and start its first flow.
+
+    Returns (case, problems per field, failure to start). Nothing is written when a field is refused; a case whose
+    flow could not start is kept (the user sees it and can start the flow from its page).
+    """
+    staff = wiring.staff()
+    library = wiring.services().library
+    municipality = library.municipality(staff.municipality)
+    values = {k: str(values.get(k) or "") for k in _NEW_CASE_FIELDS}
+    values[f"{staff.role}_org_id"] = str(staff.organisation_id)
+    fields, problems = _read_new_case(values, library.flows(municipality.key), _all_choices(municipality.key))
+    if problems:
+        return None, problems, None
+    runtime = wiring.runtime()
+    insurer = _choices(municipality.key, "insurer")
+    case = runtime.open_case(
+        db.session(), municipality.key, staff.actor(), insurer_org_id=insurer[0].id if insurer else None, **fields
+    )
+    return case, {}, start_flow_on(case, values["process_key"])
 
 
 _NEW_CASE_FIELDS = (

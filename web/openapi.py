@@ -138,6 +138,42 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/cases": {
+                "post": {
+                    "summary": "ケースを登録し、最初の手続き(新規など)を開始する(包括・居宅の職員)",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewCase")}}},
+                    "responses": {
+                        "201": _json(_ref("Case"), "登録したケース(start_failure: 手続きを開始できなかった理由)"),
+                        "401": UNAUTHORIZED,
+                        "403": ERROR,
+                        "422": _json(_ref("ValidationErrors"), "項目ごとの入力エラー(何も登録しない)"),
+                    },
+                }
+            },
+            "/api/cases/{case_id}/start": {
+                "post": {
+                    "summary": "ケースで別の手続き(更新・区分変更・暫定ケアプラン・福祉用具例外給付)を開始する",
+                    "parameters": [CASE_ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["process_key"],
+                                    "properties": {"process_key": {"type": "string"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(_ref("Case"), "ケース(手続きと未完了の作業を含む)"),
+                        "401": UNAUTHORIZED,
+                        "404": NOT_FOUND,
+                        "422": _json(_ref("ValidationErrors"), "開始できない手続き"),
+                    },
+                }
+            },
             "/api/cases/{case_id}": {
                 "get": {
                     "summary": "ケース(利用者・認定・担当事業所・手続き)",
@@ -189,6 +225,20 @@ def document() -> dict[str, Any]:
                             "description": "項目のパス(goals.0.goal など)→ 日本語のメッセージ",
                             "additionalProperties": {"type": "string"},
                         },
+                    },
+                },
+                "NewCase": {
+                    "type": "object",
+                    "required": ["client_name", "insured_number"],
+                    "properties": {
+                        "client_name": {"type": "string", "description": "利用者氏名(入力どおりに記録)"},
+                        "client_name_kana": {"type": "string"},
+                        "insured_number": {"type": "string", "description": "被保険者番号(10桁)"},
+                        "care_level": {"type": "string", "description": "shien1 … kaigo5, jigyo, pending"},
+                        "process_key": {"type": "string", "default": "new_case"},
+                        "center_org_id": {"type": "integer"},
+                        "office_org_id": {"type": "integer"},
+                        "provider_org_id": {"type": "integer"},
                     },
                 },
                 "Credentials": {

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from engine.models import Case
 from engine.models import Document
 from engine.models import Event
 from engine.models import Task
@@ -19,14 +20,20 @@ from tests.web.conftest import ready_task
 
 ROUTES = [
     ("get", "/api/tasks"),
+    ("post", "/api/cases"),
     ("get", "/api/tasks/{task}"),
     ("post", "/api/tasks/{task}/claim"),
     ("post", "/api/tasks/{task}/release"),
     ("post", "/api/tasks/{task}/complete"),
+    ("post", "/api/cases/{case}/start"),
     ("get", "/api/cases/{case}"),
     ("get", "/api/cases/{case}/documents"),
     ("get", "/api/documents/{document}"),
 ]
+
+
+OBJECT_ROUTES = [(method, url) for method, url in ROUTES if "{" in url]
+"""The routes about one task, case or document: another organisation's gets 404."""
 
 
 @pytest.fixture
@@ -172,14 +179,14 @@ def test_cases_and_documents(api, case, document):
 def test_other_organisations_get_404_and_it_is_logged(api, case, document, db_session, world):
     task = ready_task(db_session, case.id, "assessment")
     client = api("beta.center")
-    for method, url in ROUTES[1:]:
+    for method, url in OBJECT_ROUTES:
         response = getattr(client, method)(fill(url, case, task.id, document.id))
         assert response.status_code == 404, url
         assert response.get_json()["error"] == "ページが見つかりません"
     denied = db_session.scalars(select(Event).where(Event.kind == "access_denied")).all()
-    assert len(denied) == len(ROUTES) - 1
+    assert len(denied) == len(OBJECT_ROUTES)
     assert {e.actor_id for e in denied} == {world["beta.center"].user_id}
-    assert {e.detail["path"] for e in denied} == {fill(u, case, task.id, document.id) for _, u in ROUTES[1:]}
+    assert {e.detail["path"] for e in denied} == {fill(u, case, task.id, document.id) for _, u in OBJECT_ROUTES}
     # And nothing changed.
     db_session.expire_all()
     assert db_session.get(Task, task.id).claimed_by_id is None
@@ -221,3 +228,40 @@ def test_api_writes_leave_one_event_each(api, case, db_session):
     kinds = db_session.scalars(select(Event.kind).where(Event.task_id == task.id).order_by(Event.id)).all()
     assert kinds == ["task_claimed", "task_completed"]
     assert db_session.scalar(select(func.count()).select_from(Document)) == 1
+
+
+def test_a_case_is_opened_and_its_first_flow_started_through_the_api(api, world, db_session):
+    client = api("alpha.office")
+    opened = client.post("/api/cases", json={"client_name": "佐藤 一郎", "insured_number": "０１２３４５６７８９"})
+    assert opened.status_code == 201, opened.get_json()
+    body = opened.get_json()
+    assert body["client_name"] == "佐藤 一郎" and body["insured_number"] == "0123456789"
+    assert body["organisations"]["office"]["id"] == world.orgs["alpha.office"].id  # the user's own organisation
+    assert body["start_failure"] is None and opened.headers["Location"] == f"/api/cases/{body['id']}"
+    shown = client.get(f"/api/cases/{body['id']}").get_json()
+    assert [i["process_key"] for i in shown["instances"]] == ["new_case"]
+    assert api("beta.office").get(f"/api/cases/{body['id']}").status_code == 404
+
+
+def test_opening_a_case_refuses_bad_fields_and_writes_nothing(api, db_session):
+    before = db_session.scalar(select(func.count()).select_from(Case))
+    refused = api("alpha.office").post(
+        "/api/cases", json={"client_name": "", "insured_number": "12", "care_level": "x"}
+    )
+    assert refused.status_code == 422
+    assert set(refused.get_json()["errors"]) == {"client_name", "insured_number", "care_level"}
+    assert (
+        api("alpha.insurer").post("/api/cases", json={"client_name": "a", "insured_number": "0123456789"}).status_code
+        == 403
+    )
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Case)) == before
+
+
+def test_another_flow_is_started_in_a_case_only_by_its_organisations(api, case, db_session):
+    unknown = api("alpha.center").post(f"/api/cases/{case.id}/start", json={"process_key": "no_such_flow"})
+    assert unknown.status_code == 422 and "process_key" in unknown.get_json()["errors"]
+    assert api("beta.center").post(f"/api/cases/{case.id}/start", json={"process_key": "new_case"}).status_code == 404
+    started = api("alpha.center").post(f"/api/cases/{case.id}/start", json={"process_key": "new_case"})
+    assert started.status_code == 200
+    assert [i["process_key"] for i in started.get_json()["instances"]] == ["new_case", "new_case"]

@@ -91,7 +91,10 @@ def test_missing_form_unknown_lane_and_missing_decision_are_reported(tmp_path):
     assert {"missing-form", "unmapped-lane", "missing-decision"} <= rules(failed.value.problems)
     report = lint_library(library)
     assert not report.ok
-    assert any(p.element == "謎の係" for p in report.problems)
+    # Each problem names the element so the modeler page can mark it: the lane by its id, the form by its task.
+    assert any(p.element == "lane_center" and "謎の係" in p.message for p in report.problems)
+    assert any(p.rule == "missing-form" and p.element == "review" for p in report.problems)
+    assert any(p.rule == "missing-decision" and p.element == "decide_score" for p in report.problems)
 
 
 def test_a_municipality_override_wins_and_changes_the_hash(tmp_path):

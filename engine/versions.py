@@ -388,7 +388,8 @@ class Versions:
         if self.runtime_factory is None:
             raise KaigoflowError("シナリオを実行する準備ができていません")
         factory = self.runtime_factory
-        files = scenario_module.discover([library.folder(municipality) / "scenarios"])
+        folder = library.folder(municipality) / "scenarios"
+        files = scenario_module.discover([folder]) if folder.is_dir() else []
         results = []
         with tempfile.TemporaryDirectory(prefix="kaigoflow-publish-") as tmp:
             for index, path in enumerate(files):

@@ -39,6 +39,7 @@ ROLE_NAMES = {
     "provider": "サービス事業所",
     "client": "利用者・家族",
     "planner": "計画作成担当",
+    "process_owner": "業務フロー管理者",
 }
 FLOW_NAMES = {
     "new_case": "新規",

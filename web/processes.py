@@ -26,6 +26,7 @@ from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
 from engine.errors import ValidationError
 from engine.versions import FILE_PATTERN
+from engine.versions import MAX_FILE_BYTES
 from engine.versions import PublishRefused
 from engine.versions import changed_files
 from engine.versions import problems_for_page
@@ -178,7 +179,12 @@ def save(municipality: str) -> Any:
     expected = payload.get("draft_version")
     expected_version = int(expected) if str(expected or "").isdigit() else None
     upload = request.files.get("upload")
-    content: bytes | str = upload.read() if upload and upload.filename else str(payload.get("content", ""))
+    content: bytes | str = str(payload.get("content", ""))
+    if upload and upload.filename:
+        try:
+            content = upload.read(MAX_FILE_BYTES + 1)  # enough to tell "too large" without reading it all
+        finally:
+            upload.close()
     staff = wiring.staff()
     try:
         draft = _versions().save_files(

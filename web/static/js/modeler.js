@@ -63,7 +63,6 @@ function readProperty(bo, name) {
 function start(Modeler) {
   const modeler = new Modeler({
     container,
-    keyboard: { bindTo: document },
     additionalModules: [{ translate: ["value", translate] }],
     moddleExtensions: { spiffworkflow },
   });

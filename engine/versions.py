@@ -64,6 +64,7 @@ FILE_PATTERN = re.compile(
 MAX_FILE_BYTES = xmlsafe.MAX_XML_BYTES
 MAX_BUNDLE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 500
+MAX_CACHED_LIBRARIES = 32
 BASELINE_BY = "processes/"
 BASELINE_REASON = "processes/ のファイル(初版)"
 
@@ -215,11 +216,15 @@ class Versions:
     def library_for_files(self, municipality: str, files: Mapping[str, str]) -> Library:
         """A Library in which the municipality's folder is these files (cached per content hash)."""
         key = (municipality, bundle_hash(files))
-        if key not in self._libraries:
+        library = self._libraries.pop(key, None)
+        if library is None:
             folder = self.materialise(files)
             overlays = {**self.base.overlays, municipality: folder}
-            self._libraries[key] = Library(self.base.root, self.base.python_decisions, overlays=overlays)
-        return self._libraries[key]
+            library = Library(self.base.root, self.base.python_decisions, overlays=overlays)
+        self._libraries[key] = library  # most recently used last
+        while len(self._libraries) > MAX_CACHED_LIBRARIES:
+            del self._libraries[next(iter(self._libraries))]  # each draft save makes a new one: keep memory bounded
+        return library
 
     def library_for_version(self, session: Session, municipality: str, number: int | None = None) -> Library:
         """The Library that reads a municipality as published version `number` (default: the newest).

@@ -24,9 +24,9 @@ def test_owner_renames_a_task_saves_publishes_and_sees_the_version(page, page_er
     name = panel.get_by_label("名前")
     name.fill(NEW_NAME)
     name.press("Tab")  # "change" commits the label through modeling (undoable)
-    assert page.evaluate(
-        f"window.kaigoflowModeler.get('elementRegistry').get('{TASK}').businessObject.name"
-    ) == NEW_NAME
+    assert (
+        page.evaluate(f"window.kaigoflowModeler.get('elementRegistry').get('{TASK}').businessObject.name") == NEW_NAME
+    )
 
     page.click("#save-draft")
     modeler.locator("xpath=self::*[@data-saved]").wait_for()

@@ -136,12 +136,14 @@ def edit(municipality: str, path: str) -> str:
     if not FILE_PATTERN.match(path):
         abort(404)
     content = files.get(path)
-    if content is None and path.endswith(".bpmn"):
+    if content is None:
+        # Not overridden yet: start from common's file (a variant is forked from common, never redrawn);
+        # a new form or decision table starts empty.
         common = wiring.services().library.find(municipality, path)
-        if common is None:
+        if common is None and path.endswith(".bpmn"):
             abort(404)
-        content = common.read_text(encoding="utf-8")  # a variant is forked from common, never redrawn
-    return _editor(municipality, path, content or "", draft, problems=[])
+        content = common.read_text(encoding="utf-8") if common else ""
+    return _editor(municipality, path, content, draft, problems=[])
 
 
 def _editor(municipality: str, path: str, content: str, draft: Any, problems: list[dict[str, Any]]) -> str:

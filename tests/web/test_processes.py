@@ -252,3 +252,33 @@ def test_the_raw_file_for_the_modeler_is_the_drafts(login):
     schema = owner.get("/processes/demo/draft/raw/forms/intake.schema.json").get_data(as_text=True)
     assert json.loads(schema)["title"] == "受付票"
     assert owner.get("/processes/demo/draft/raw/../secret.bpmn").status_code == 404
+
+
+def test_a_common_form_opens_in_the_editor_and_saving_forks_it_into_the_draft(login, svc):
+    owner = login("demo.owner")
+    page = owner.get("/processes/demo/edit/forms/review.schema.json").get_data(as_text=True)
+    schema = json.loads((LIBRARY / "common" / "forms" / "review.schema.json").read_text(encoding="utf-8"))
+    assert 'class="file-editor"' in page and schema["title"] in page  # common's form, ready to be overridden
+    schema["title"] = "確認票(テスト市)"
+    saved = owner.post(
+        "/processes/demo/draft/files",
+        {"path": "forms/review.schema.json", "content": json.dumps(schema, ensure_ascii=False)},
+    )
+    assert saved.status_code == 200 and "下書きに保存しました" in saved.get_data(as_text=True)
+    with svc.sessions() as session:
+        assert (
+            json.loads(session.get(ProcessDraft, "demo").files["forms/review.schema.json"])["title"]
+            == "確認票(テスト市)"
+        )
+    listing = owner.get("/processes/demo").get_data(as_text=True)
+    assert "forms/review.schema.json" in listing and "追加" in listing
+
+
+def test_broken_json_from_the_form_editor_keeps_what_was_typed(login, svc):
+    owner = login("demo.owner")
+    typed = '{"title": "途中まで入力した様式", '
+    response = owner.post("/processes/demo/draft/files", {"path": "forms/demo_new.schema.json", "content": typed})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "JSONとして読めません" in page
+    assert "途中まで入力した様式" in page  # nothing the owner typed is lost
+    assert count(svc, ProcessDraft) == 0

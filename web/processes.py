@@ -15,6 +15,7 @@ from flask import Response
 from flask import abort
 from flask import flash
 from flask import jsonify
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -30,6 +31,7 @@ from engine.versions import MAX_FILE_BYTES
 from engine.versions import PublishRefused
 from engine.versions import changed_files
 from engine.versions import problems_for_page
+from web import CONTENT_SECURITY_POLICY
 from web import access
 from web import auth
 from web import wiring
@@ -130,7 +132,7 @@ def municipality(municipality: str) -> str:
 
 
 @bp.get("/<municipality>/edit/<path:path>")
-def edit(municipality: str, path: str) -> str:
+def edit(municipality: str, path: str) -> Response:
     owner_of(municipality)
     files, draft = _current_files(municipality)
     if not FILE_PATTERN.match(path):
@@ -146,7 +148,7 @@ def edit(municipality: str, path: str) -> str:
     return _editor(municipality, path, content, draft, problems=[])
 
 
-def _editor(municipality: str, path: str, content: str, draft: Any, problems: list[dict[str, Any]]) -> str:
+def _editor(municipality: str, path: str, content: str, draft: Any, problems: list[dict[str, Any]]) -> Response:
     files, _ = _current_files(municipality)
     forms = sorted(p.removeprefix("forms/").removesuffix(".schema.json") for p in files if p.endswith(".schema.json"))
     library = wiring.services().library
@@ -158,17 +160,23 @@ def _editor(municipality: str, path: str, content: str, draft: Any, problems: li
         | {PurePosixPath(p).stem for p in files if p.endswith(".dmn")}
     )
     template = "processes/modeler.html" if path.endswith(".bpmn") else "processes/file.html"
-    return render_template(
-        template,
-        muni=library.municipality(municipality),
-        path=path,
-        kind=_kind(path),
-        content=content,
-        draft=draft,
-        problems=problems,
-        forms=sorted(set(forms) | set(common_forms)),
-        decisions=decisions,
+    page = make_response(
+        render_template(
+            template,
+            muni=library.municipality(municipality),
+            path=path,
+            kind=_kind(path),
+            content=content,
+            draft=draft,
+            problems=problems,
+            forms=sorted(set(forms) | set(common_forms)),
+            decisions=decisions,
+        )
     )
+    if path.endswith(".dmn"):
+        # dmn-js sets inline <style>s for the table's column widths; styles only, scripts stay 'self'.
+        page.headers["Content-Security-Policy"] = f"{CONTENT_SECURITY_POLICY}; style-src 'self' 'unsafe-inline'"
+    return page
 
 
 @bp.post("/<municipality>/draft/files")

@@ -63,3 +63,26 @@ def test_lint_problems_are_marked_on_their_elements(page, page_errors, login):
     page.goto(f"/processes/{MUNICIPALITY}")
     page.get_by_role("button", name="下書きを破棄").click()
     assert page_errors == []
+
+
+def test_a_decision_table_opens_in_the_table_editor_and_saves_back(page, page_errors, login):
+    login(page, f"{MUNICIPALITY}-owner")
+    page.goto(f"/processes/{MUNICIPALITY}/edit/decisions/minor_change.dmn")
+    editor = page.locator("#dmn-editor")
+    editor.locator("xpath=self::*[@data-state='ready']").wait_for()
+    assert page.locator("#dmn-editor .tjs-table, #dmn-editor table").count() >= 1
+    cell = page.locator("#dmn-editor td.annotation").first
+    cell.click()
+    page.keyboard.type("(奥州市で確認)")
+    # dmn-js commits a cell's text shortly after typing: wait until the model has it.
+    editor.locator("xpath=self::*[@data-changed='true']").wait_for()  # dmn-js commits typing after a moment
+    with page.expect_navigation():
+        page.get_by_role("button", name="下書きに保存").click()
+    assert "下書きに保存しました" in page.content()
+    xml = page.locator("#content").input_value()
+    assert "(奥州市で確認)" in xml
+    page.goto(f"/processes/{MUNICIPALITY}")
+    assert "decisions/minor_change.dmn" in page.locator("#draft-status").inner_text()
+    page.get_by_role("button", name="下書きを破棄").click()
+    # dmn-js's bundle carries Inferno's "development build" notice; anything else is a real error.
+    assert [e for e in page_errors if "Inferno" not in e] == []

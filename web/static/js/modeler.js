@@ -232,6 +232,10 @@ function start(Modeler) {
       );
       if (decision) {
         panel.appendChild(sideEditor(`判定表を編集: ${decision}.dmn`, `decisions/${decision}.dmn`, validXml));
+        const full = document.createElement("a");
+        full.href = `${container.dataset.editUrl}decisions/${decision}.dmn`;
+        full.textContent = "判定表を表形式で開く";
+        panel.appendChild(full);
       }
     }
     if (bo.$type === "bpmn:CallActivity") {

@@ -115,7 +115,9 @@ def migrate(
                     _apply(session, runtime, loaded, target, top_diff, sub_diffs, actor, result, by)
                     result.migrated = True
         except KaigoflowError as exc:
-            result = InstancePlan(instance_id, 0, "", target.hash, ok=False, reasons=[exc.message])
+            row = session.get(ProcessInstance, instance_id)
+            case_id, from_hash = (row.case_id, row.spec_hash) if row else (0, "")
+            result = InstancePlan(instance_id, case_id, from_hash, target.hash, ok=False, reasons=[exc.message])
         plans.append(result)
     with runtime._transaction(session):
         session.add(

@@ -53,11 +53,20 @@ def init_db(ctx: click.Context) -> None:
 
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--draft", "draft_of", metavar="MUNICIPALITY", help="その市町村の下書きを検査する")
 @click.pass_context
-def lint(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+def lint(ctx: click.Context, paths: tuple[Path, ...], draft_of: str | None) -> None:
     """図・判定表・様式を検査する(問題があれば終了コード 1)。"""
-    library = services(ctx).library
-    report = lint_module.lint_paths(library, paths or (library.root,))
+    svc = services(ctx)
+    library = svc.library
+    if draft_of:
+        with svc.sessions() as session:
+            try:
+                report = svc.versions.lint_draft(session, draft_of)
+            except KaigoflowError as exc:
+                fail(exc)
+    else:
+        report = lint_module.lint_paths(library, paths or (library.root,))
     for line in lint_module.describe(report):
         click.echo(line)
     sys.exit(0 if report.ok else 1)

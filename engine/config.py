@@ -14,6 +14,8 @@ class Settings:
     database_url: str
     processes_dir: Path
     secret_key: str | None = None
+    cache_dir: Path | None = None
+    """Where published versions and drafts are materialised (content-addressed); None: a private temp dir."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -22,4 +24,5 @@ class Settings:
             database_url=os.environ.get("KAIGOFLOW_DATABASE_URL", default_db),
             processes_dir=Path(os.environ.get("KAIGOFLOW_PROCESSES", PROJECT_ROOT / "processes")),
             secret_key=os.environ.get("KAIGOFLOW_SECRET_KEY"),
+            cache_dir=Path(os.environ.get("KAIGOFLOW_CACHE_DIR", PROJECT_ROOT / "instance" / "bundles")),
         )

@@ -11,6 +11,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -115,11 +116,18 @@ class ResolvedSpec:
 
 
 class Library:
-    """The processes/ folder, read once; `reload()` after files change."""
+    """The processes/ folder, read once; `reload()` after files change.
 
-    def __init__(self, root: Path, python_decisions: Iterable[str] = ()) -> None:
+    `overlays` replaces a municipality's folder with another directory (a draft or a published version,
+    materialised by engine/versions.py) while common/ and the other municipalities stay where they are.
+    """
+
+    def __init__(
+        self, root: Path, python_decisions: Iterable[str] = (), overlays: Mapping[str, Path] | None = None
+    ) -> None:
         self.root = Path(root)
         self.python_decisions = frozenset(python_decisions)
+        self.overlays = {key: Path(folder) for key, folder in (overlays or {}).items()}
         self._resolved: dict[tuple[str, str], ResolvedSpec] = {}
         self._municipalities: dict[str, Municipality] | None = None
 
@@ -133,9 +141,12 @@ class Library:
         if self._municipalities is None:
             common_lanes = self._read_toml(self.root / COMMON / "lanes.toml").get("lanes", {})
             found = {}
-            for toml_path in sorted(self.root.glob("*/municipality.toml")):
+            keys = {p.parent.name for p in self.root.glob("*/municipality.toml")} | set(self.overlays)
+            for key in sorted(keys):
+                toml_path = self.folder(key) / "municipality.toml"
+                if not toml_path.is_file():
+                    continue
                 raw = self._read_toml(toml_path)
-                key = toml_path.parent.name
                 params: dict[str, Any] = {}
                 for section in ("deadlines", "switches"):
                     params.update(raw.get(section, {}))
@@ -161,16 +172,27 @@ class Library:
 
     # -- files and overlay ----------------------------------------------------------------------
 
+    def folder(self, key: str) -> Path:
+        """Where a municipality's (or common's) files are: its overlay if it has one, else under root."""
+        return self.overlays.get(key, self.root / key)
+
+    def relative(self, path: Path) -> str:
+        """A path as `<folder key>/<file>`, the same whether it lies under root or in an overlay."""
+        for key, folder in self.overlays.items():
+            if path.is_relative_to(folder):
+                return str(Path(key) / path.relative_to(folder))
+        return str(path.relative_to(self.root))
+
     def find(self, municipality: str, relative: str) -> Path | None:
         """The municipality's file if it has one, else common's, else None."""
         for folder in (municipality, COMMON):
-            candidate = self.root / folder / relative
+            candidate = self.folder(folder) / relative
             if candidate.is_file():
                 return candidate
         return None
 
     def process_keys(self, municipality: str) -> list[str]:
-        keys = {p.stem for folder in (municipality, COMMON) for p in (self.root / folder).glob("*.bpmn")}
+        keys = {p.stem for folder in (municipality, COMMON) for p in self.folder(folder).glob("*.bpmn")}
         return sorted(keys)
 
     def flows(self, municipality: str) -> list[str]:
@@ -179,7 +201,7 @@ class Library:
 
     def overrides(self, municipality: str) -> list[str]:
         """The files a municipality changes, relative to its folder."""
-        folder = self.root / municipality
+        folder = self.folder(municipality)
         return sorted(
             str(p.relative_to(folder))
             for p in folder.rglob("*")
@@ -222,7 +244,7 @@ class Library:
             if path is None:
                 problems.append(Problem(f"{pid}.bpmn", f"プロセス「{pid}」が見つかりません", rule="missing-process"))
                 continue
-            rel = str(path.relative_to(self.root))
+            rel = self.relative(path)
             content = path.read_bytes()
             root, found = xmlsafe.parse(content, rel)
             problems.extend(found)
@@ -242,33 +264,37 @@ class Library:
         forms, dmn, lanes = {}, {}, {}
         for pid, root in roots.items():
             rel = next(r for r in sources if Path(r).stem == pid)
-            for name in _form_names(root):
+            for task_id, name in _form_names(root):
                 path = self.find(municipality, f"forms/{name}.schema.json")
                 if path is None:
-                    problems.append(Problem(rel, f"様式「{name}」がありません", rule="missing-form"))
+                    message = f"様式「{name}」がありません"
+                    problems.append(Problem(rel, message, element=task_id, rule="missing-form"))
+                    continue
+                if name in forms:
                     continue
                 try:
                     forms[name] = self.form(municipality, name)
                 except (ValueError, OSError) as exc:
                     problems.append(Problem(str(path), f"様式のJSONが読めません: {exc}", rule="bad-form"))
                     continue
-                sources[str(path.relative_to(self.root))] = path.read_bytes()
+                sources[self.relative(path)] = path.read_bytes()
                 ui = self.find(municipality, f"forms/{name}.uischema.json")
                 if ui is not None:
-                    sources[str(ui.relative_to(self.root))] = ui.read_bytes()
-            for decision_id in _decision_ids(root):
+                    sources[self.relative(ui)] = ui.read_bytes()
+            for task_id, decision_id in _decision_ids(root):
                 path = self.find(municipality, f"decisions/{decision_id}.dmn")
                 if path is not None:
                     dmn[decision_id] = path.read_text(encoding="utf-8")
-                    sources[str(path.relative_to(self.root))] = path.read_bytes()
+                    sources[self.relative(path)] = path.read_bytes()
                 elif decision_id not in self.python_decisions:
                     message = f"判定「{decision_id}」がDMNにもPythonにもありません"
-                    problems.append(Problem(rel, message, element=decision_id, rule="missing-decision"))
-            for lane in root.xpath("//bpmn:lane/@name", namespaces=NS):
+                    problems.append(Problem(rel, message, element=task_id, rule="missing-decision"))
+            for lane_element in root.xpath("//bpmn:lane[@name]", namespaces=NS):
+                lane = lane_element.get("name")
                 role = muni.lanes.get(lane)
                 if role not in ROLES:
                     message = f"レーン「{lane}」に役割が割り当てられていません(lanes.toml)"
-                    problems.append(Problem(rel, message, element=lane, rule="unmapped-lane"))
+                    problems.append(Problem(rel, message, element=lane_element.get("id"), rule="unmapped-lane"))
                 else:
                     lanes[lane] = role
         if problems:
@@ -310,13 +336,23 @@ class Library:
             ) from None
 
 
-def _form_names(root: Any) -> list[str]:
-    values = root.xpath("//bpmn:userTask//spiffworkflow:property[@name='formJsonSchemaFilename']/@value", namespaces=NS)
-    return [v.removesuffix(".schema.json").removesuffix(".json") for v in values]
+def _form_names(root: Any) -> list[tuple[str, str]]:
+    """(user task id, form name) for every user task that names a form."""
+    found = []
+    for prop in root.xpath("//bpmn:userTask//spiffworkflow:property[@name='formJsonSchemaFilename']", namespaces=NS):
+        task = next(a for a in prop.iterancestors() if a.tag == f"{{{BPMN_NS}}}userTask")
+        value = prop.get("value", "")
+        found.append((task.get("id"), value.removesuffix(".schema.json").removesuffix(".json")))
+    return found
 
 
-def _decision_ids(root: Any) -> list[str]:
-    return [v.strip() for v in root.xpath("//spiffworkflow:calledDecisionId/text()", namespaces=NS)]
+def _decision_ids(root: Any) -> list[tuple[str, str]]:
+    """(element id, decision id) for every element that calls a decision."""
+    found = []
+    for called in root.xpath("//spiffworkflow:calledDecisionId", namespaces=NS):
+        owner = next((a for a in called.iterancestors() if a.tag.startswith(f"{{{BPMN_NS}}}") and a.get("id")), None)
+        found.append((owner.get("id") if owner is not None else None, (called.text or "").strip()))
+    return found
 
 
 def _problem_from_spiff(filename: str, exc: Exception) -> Problem:

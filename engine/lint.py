@@ -3,7 +3,8 @@
 Rules: XML safe and well-formed; BPMN parseable by the engine; DI for every element; lanes mapped to roles;
 user tasks naming an existing form whose example is valid; readable ids (no modeller ids except on plain flows);
 due rules well-formed; called processes, decisions and continuations resolvable; conditions within the safe
-expression subset; exclusive gateways with conditions have a default flow.
+expression subset, no scripts; exclusive gateways with conditions have a default flow; no back-loop without a
+person's task or a timer on the way round.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema import FormatChecker
 from jsonschema.exceptions import SchemaError
+from lxml import etree
 
 from engine import deadlines
 from engine import spiff
@@ -165,12 +168,101 @@ def check_diagram(content: bytes, filename: str) -> list[Problem]:
             problems.append(Problem(filename, message, element=task.get("id"), rule="due-rule"))
         if not task.get("name"):
             problems.append(Problem(filename, "タスクに名前がありません", element=task.get("id"), rule="name"))
+    for script in root.xpath("//spiffworkflow:preScript | //spiffworkflow:postScript", namespaces=NS):
+        owner = script.getparent().getparent()
+        message = "前後処理のスクリプト(preScript/postScript)は使えません(判定はDMNかPythonの判定にしてください)"
+        problems.append(Problem(filename, message, element=owner.get("id"), rule="script-task"))
+    for expression in root.xpath(
+        "//bpmn:loopCardinality | //bpmn:completionCondition | //bpmn:standardLoopCharacteristics/bpmn:loopCondition",
+        namespaces=NS,
+    ):
+        message = check_expression(expression.text or "")
+        if message:
+            owner = expression.getparent().getparent()
+            problems.append(Problem(filename, message, element=owner.get("id"), rule="unsafe-expression"))
+    problems.extend(check_loops(root, filename))
     for timer in root.xpath("//bpmn:timerEventDefinition/*", namespaces=NS):
         message = check_expression(timer.text or "")
         if message:
             owner = timer.getparent().getparent().get("id")
             problems.append(Problem(filename, message, element=owner, rule="unsafe-expression"))
     return problems
+
+
+WAIT_NODES = ("userTask", "manualTask", "receiveTask")
+"""A cycle through one of these waits for a person (or a message) on every turn, so it cannot spin."""
+
+
+def check_loops(root: Any, filename: str) -> list[Problem]:
+    """Report every cycle of sequence flows that nothing stops: no person's task and no timer on the way round.
+
+    Spiff runs such a cycle in one engine step until its task iterator gives up at depth 1000, and the instance
+    then stalls silently (ARCHITECTURE.md); a loop must wait for someone or for time on each turn.
+    """
+    graph: dict[str, list[str]] = {}
+    for flow in root.xpath("//bpmn:sequenceFlow", namespaces=NS):
+        graph.setdefault(flow.get("sourceRef", ""), []).append(flow.get("targetRef", ""))
+    kinds: dict[str, str] = {}
+    for element in root.xpath("//bpmn:*[@id]", namespaces=NS):
+        tag = etree.QName(element).localname
+        if tag == "intermediateCatchEvent" and element.xpath("bpmn:timerEventDefinition", namespaces=NS):
+            tag = "timer"
+        kinds[element.get("id")] = tag
+    problems = []
+    for component in _cycles(graph):
+        if any(kinds.get(node) in (*WAIT_NODES, "timer") for node in component):
+            continue
+        gateways = sorted(n for n in component if kinds.get(n, "").endswith("Gateway"))
+        element = gateways[0] if gateways else sorted(component)[0]
+        names = "→".join(sorted(component))
+        message = f"待ち(担当者のタスクやタイマー)のない繰り返しがあります({names})。無限に回り続けるおそれがあります"
+        problems.append(Problem(filename, message, element=element, rule="unbounded-loop"))
+    return problems
+
+
+def _cycles(graph: dict[str, list[str]]) -> list[set[str]]:
+    """Strongly connected components that contain a cycle (Tarjan, iterative so deep diagrams cannot overflow)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[set[str]] = []
+    counter = 0
+    nodes = set(graph) | {t for targets in graph.values() for t in targets}
+    for start in sorted(nodes):
+        if start in index:
+            continue
+        work = [(start, 0)]
+        while work:
+            node, position = work.pop()
+            if position == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            targets = graph.get(node, [])
+            if position < len(targets):
+                work.append((node, position + 1))
+                target = targets[position]
+                if target not in index:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in graph.get(node, []):
+                    found.append(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return found
 
 
 def check_decision(content: bytes, filename: str) -> list[Problem]:
@@ -220,12 +312,11 @@ def check_form(path: Path, rel: str) -> list[Problem]:
 def lint_library(library: Library, municipalities: Iterable[str] | None = None) -> LintReport:
     """Lint every file, then resolve every flow of every (or the given) municipality."""
     report = LintReport()
-    root = library.root
     keys = list(municipalities) if municipalities is not None else sorted(library.municipalities())
     folders = ["common", *keys]
     for folder in folders:
-        for path in sorted((root / folder).rglob("*")):
-            rel = str(path.relative_to(root))
+        for path in sorted(library.folder(folder).rglob("*")):
+            rel = library.relative(path)
             if path.suffix == ".bpmn":
                 report.files += 1
                 report.add(check_diagram(path.read_bytes(), rel))

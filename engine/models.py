@@ -245,3 +245,31 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     address: Mapped[str | None] = mapped_column(String(64))
+
+
+class ProcessVersion(Base):
+    """An immutable published version of one municipality's files: number, who, when, why, the whole bundle."""
+
+    __tablename__ = "process_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+    bundle_hash: Mapped[str] = mapped_column(String(64))
+    files: Mapped[dict[str, Any]] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    published_by: Mapped[str] = mapped_column(String(100))
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    published_at: Mapped[datetime] = mapped_column(_tz())
+    __table_args__ = (UniqueConstraint("municipality", "number", name="uq_process_version_muni_number"),)
+
+
+class ProcessDraft(Base):
+    """A municipality's files being edited, kept apart from what runs; one shared draft per municipality."""
+
+    __tablename__ = "process_draft"
+    municipality: Mapped[str] = mapped_column(String(64), primary_key=True)
+    base_number: Mapped[int] = mapped_column(Integer)
+    files: Mapped[dict[str, Any]] = mapped_column()
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(_tz())
+    version: Mapped[int] = mapped_column(Integer, default=1)

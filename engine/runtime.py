@@ -8,6 +8,7 @@ and events. A lost race raises ConflictError and the transaction is rolled back:
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,8 +81,11 @@ class Runtime:
         clock: Clock,
         handlers: Mapping[str, FormHandler] | None = None,
         python_decisions: Mapping[str, PythonDecision] | None = None,
+        library_for: Callable[[Session, str], Library] | None = None,
     ) -> None:
         self.library = library
+        self.library_for = library_for
+        """(session, municipality) -> the Library new instances start on (its newest published version)."""
         self.clock = clock
         self.handlers = dict(handlers or {})
         self.python_decisions = dict(python_decisions or {})
@@ -134,10 +138,10 @@ class Runtime:
         case = self._case(session, case_id, actor, for_update=True)
         if case.status != "open":
             raise ConflictError("このケースは終了しています。新しい手続きは開始できません")
-        resolved = self.library.resolve(case.municipality, process_key)
+        resolved = self.active_library(session, case.municipality).resolve(case.municipality, process_key)
         self._store_spec(session, resolved)
         workflow = spiff.BpmnWorkflow(
-            resolved.spec, resolved.subprocess_specs, script_engine=self._script_engine(resolved, case)
+            resolved.spec, resolved.subprocess_specs, script_engine=self._script_engine(session, resolved, case)
         )
         initial = casedata.case_to_data(case)
         initial.update(data)
@@ -176,7 +180,7 @@ class Runtime:
         assert case is not None
         resolved = self.spec(session, instance.spec_hash, case.municipality, instance.process_key)
         workflow = spiff.instance_from_dict(
-            instance.state, resolved.spec, resolved.subprocess_specs, self._script_engine(resolved, case)
+            instance.state, resolved.spec, resolved.subprocess_specs, self._script_engine(session, resolved, case)
         )
         return Loaded(instance, case, resolved, workflow)
 
@@ -222,7 +226,7 @@ class Runtime:
         loaded = self.load(session, row.instance_id)
         task = loaded.workflow.get_task_from_id(UUID(task_id))
         data = dict(task.data)
-        params = self.library.municipality(row.municipality).params
+        params = self.params(session, row.municipality)
         context = FormContext(clock_module.today(self.clock), row.municipality, params, data)
         return row, context, data
 
@@ -242,7 +246,7 @@ class Runtime:
             submission = dict(submission)
             derived: dict[str, Any] = {}
             if row.form:
-                derived = self._validate(loaded, row, submission, dict(task.data))
+                derived = self._validate(session, loaded, row, submission, dict(task.data))
             task.data.update(submission)
             task.data.update(derived)
             self._run(loaded, lambda: task.run())
@@ -323,6 +327,16 @@ class Runtime:
 
     # -- internals --------------------------------------------------------------------------------
 
+    def active_library(self, session: Session, municipality: str) -> Library:
+        """The library new instances of a municipality start on: its newest published version."""
+        if self.library_for is None:
+            return self.library
+        return self.library_for(session, municipality)
+
+    def params(self, session: Session, municipality: str) -> dict[str, Any]:
+        """The municipality's parameters (deadlines, switches) as its newest published version sets them."""
+        return self.active_library(session, municipality).municipality(municipality).params
+
     def spec(self, session: Session, spec_hash: str, municipality: str, process_key: str) -> ResolvedSpec:
         """The resolved spec for a hash: from this process's cache, the library, or the stored version."""
         if spec_hash not in self._specs:
@@ -357,16 +371,18 @@ class Runtime:
         except IntegrityError:
             pass  # another process stored the same content first: same hash, same content
 
-    def _script_engine(self, resolved: ResolvedSpec, case: Case) -> spiff.KaigoflowScriptEngine:
-        params = self.library.municipality(case.municipality).params
+    def _script_engine(self, session: Session, resolved: ResolvedSpec, case: Case) -> spiff.KaigoflowScriptEngine:
+        params = self.params(session, case.municipality)
         decisions = Decisions(resolved.dmn, self.python_decisions, params)
         return spiff.KaigoflowScriptEngine(decide=decisions.decide, defaults=casedata.CANONICAL_DEFAULTS)
 
-    def _validate(self, loaded: Loaded, row: Task, submission: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    def _validate(
+        self, session: Session, loaded: Loaded, row: Task, submission: dict[str, Any], data: dict[str, Any]
+    ) -> dict[str, Any]:
         form = loaded.resolved.forms.get(row.form or "")
         if form is None:
             raise NotFoundError(f"様式「{row.form}」がこの版にありません")
-        params = self.library.municipality(row.municipality).params
+        params = self.params(session, row.municipality)
         context = FormContext(clock_module.today(self.clock), row.municipality, params, data)
         handler = self.handlers.get(form.name)
         errors = validate_submission(form.schema, submission, handler, context)
@@ -393,7 +409,7 @@ class Runtime:
         self._run(loaded, lambda: None)
         instance, case, workflow = loaded.instance, loaded.case, loaded.workflow
         now = self.clock.now()
-        params = self.library.municipality(case.municipality).params
+        params = self.params(session, case.municipality)
         current = current_data(workflow)
         changed = casedata.apply_to_case(case, current)
         self._check_organisations(session, case, changed)

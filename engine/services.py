@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -22,6 +24,7 @@ from engine.forms import FormHandler
 from engine.forms import PythonDecision
 from engine.library import Library
 from engine.runtime import Runtime
+from engine.versions import Versions
 
 
 @dataclass
@@ -42,8 +45,24 @@ class Services:
     def sessions(self) -> sessionmaker[Session]:
         return session_factory(self.engine)
 
+    @cached_property
+    def versions(self) -> Versions:
+        cache_dir = self.settings.cache_dir or Path(tempfile.mkdtemp(prefix="kaigoflow-bundles-"))
+        return Versions(self.library, cache_dir, runtime_factory=self.runtime_for)
+
     def runtime(self, clock: Clock | None = None) -> Runtime:
-        return Runtime(self.library, clock or SystemClock(), self.form_handlers, self.python_decisions)
+        """The runtime for cases: new instances start on each municipality's newest published version."""
+        return Runtime(
+            self.library,
+            clock or SystemClock(),
+            self.form_handlers,
+            self.python_decisions,
+            library_for=self.versions.active_library,
+        )
+
+    def runtime_for(self, library: Library, clock: Clock) -> Runtime:
+        """A runtime bound to one library (a draft's, when its scenarios run before publishing)."""
+        return Runtime(library, clock, self.form_handlers, self.python_decisions)
 
     def decisions(self, municipality: str) -> Decisions:
         """Every decision a municipality can call, DMN (its own, then common) and Python."""

@@ -24,6 +24,8 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import IntermediateCatchEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.bpmn.util.diff import diff_workflow
+from SpiffWorkflow.bpmn.util.diff import migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
@@ -47,8 +49,10 @@ __all__ = [
     "TimerEventDefinition",
     "UserTaskMixin",
     "ValidationException",
+    "diff_instance",
     "instance_from_dict",
     "instance_to_dict",
+    "migrate_instance",
     "spec_from_dict",
     "spec_to_dict",
 ]
@@ -195,6 +199,26 @@ class _DefaultingEnvironment(TaskDataEnvironment):  # type: ignore[misc]
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
         return super().evaluate(expression, {**self._defaults, **context}, external_context)
+
+
+def diff_instance(workflow: BpmnWorkflow, spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Spiff's own alignment of a running instance with a newer spec: (top-level diff, subprocess id -> diff|None)."""
+    return diff_workflow(_SERIALIZER.registry, workflow, spec, subprocess_specs)  # type: ignore[no-any-return]
+
+
+def migrate_instance(
+    workflow: BpmnWorkflow, spec: Any, subprocess_specs: dict[str, Any], top_diff: Any, sub_diffs: dict[str, Any]
+) -> None:
+    """Point the instance at the new specs with Spiff's `migrate_workflow`, re-predicting only READY tasks.
+
+    Waiting tasks (timers) are not reset: resetting would restart a timer's countdown from now.
+    """
+    migrate_workflow(top_diff, workflow, spec, reset_mask=TaskState.READY)
+    workflow.subprocess_specs = subprocess_specs
+    for sub_id, sub_diff in sub_diffs.items():
+        sub = workflow.subprocesses.get(sub_id)
+        if sub is not None and sub_diff is not None:
+            migrate_workflow(sub_diff, sub, subprocess_specs[sub.spec.name], reset_mask=TaskState.READY)
 
 
 class KaigoflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]

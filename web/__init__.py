@@ -69,6 +69,7 @@ def create_app(
     from web import filters
     from web import formfields
     from web import inbox
+    from web import processes
     from web import tasks
 
     extensions.init_app(app, services.settings.database_url)
@@ -80,6 +81,7 @@ def create_app(
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(processes.bp)
     api.init_app(app)
     app.after_request(_security_headers)
     return app

@@ -21,6 +21,7 @@ from engine.models import User
 from engine.runtime import Actor
 from engine.runtime import Runtime
 
+PROCESS_OWNER = "process_owner"
 DEMO_PASSWORD = "kaigoflow-demo"  # noqa: S105 - printed on the start page on purpose: demo data only
 
 ADMIN_ORG_CODE = "admin"
@@ -53,6 +54,9 @@ def seed(session: Session, library: Library) -> list[DemoLogin]:
                     user = demo_user(session, org, index, password_hash=password_hash)
                     if index == 1:
                         logins.append(DemoLogin(municipality.name, org.name, role, user.login))
+        owner = demo_process_owner(session, municipality.key, password_hash)
+        if owner is not None:
+            logins.append(DemoLogin(municipality.name, owner[1].name, PROCESS_OWNER, owner[0].login))
     admin = seed_admin(session, library, password_hash)
     if admin is not None:
         logins.append(admin)
@@ -88,6 +92,28 @@ def seed_admin(session: Session, library: Library, password_hash: str) -> DemoLo
     return DemoLogin("全市町村", org.name, "admin", user.login)
 
 
+def demo_process_owner(
+    session: Session, municipality: str, password_hash: str = ""
+) -> tuple[User, Organisation] | None:
+    """Create (once) the municipality's demo process owner (業務フロー管理者), a member of its insurer section."""
+    insurer = session.scalar(select(Organisation).where(Organisation.code == f"{municipality}-insurer-1"))
+    if insurer is None:
+        return None
+    login = f"{municipality}-owner"
+    user = session.scalar(select(User).where(User.login == login))
+    if user is None:
+        user = User(
+            login=login,
+            display_name="業務フロー管理者",
+            password_hash=password_hash,
+            organisation_id=insurer.id,
+            is_process_owner=True,
+        )
+        session.add(user)
+        session.flush()
+    return user, insurer
+
+
 def demo_logins(session: Session, library: Library) -> list[DemoLogin]:
     """The first demo login of each demo organisation that exists in the database (none in production)."""
     wanted: dict[str, tuple[str, str]] = {}
@@ -113,6 +139,14 @@ def demo_logins(session: Session, library: Library) -> list[DemoLogin]:
     )
     if admin is not None:
         logins.append(DemoLogin("全市町村", admin, "admin", ADMIN_LOGIN))
+    owners = session.execute(
+        select(User.login, Organisation.name, Organisation.municipality)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(User.login.like("%-owner"), User.is_process_owner.is_(True), User.active.is_(True))
+        .order_by(User.login)
+    ).all()
+    names = {m.key: m.name for m in library.municipalities().values()}
+    logins.extend(DemoLogin(names.get(m, m), org, PROCESS_OWNER, login) for login, org, m in owners if m in names)
     return logins
 
 

@@ -40,6 +40,7 @@ ROLE_NAMES = {
     "client": "利用者・家族",
     "planner": "計画作成担当",
     "admin": "管理者(市町村の比較)",
+    "process_owner": "業務フロー管理者",
 }
 FLOW_NAMES = {
     "new_case": "新規",

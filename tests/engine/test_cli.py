@@ -82,3 +82,47 @@ def test_lint_fails_on_a_broken_diagram_and_names_it(cli, tmp_path):
     result = runner.invoke(main, ["lint", str(broken)])
     assert result.exit_code == 1
     assert "broken.bpmn" in result.output and "XML" in result.output
+
+
+def test_a_process_owner_pulls_edits_pushes_publishes_and_lists_versions(cli, monkeypatch, tmp_path):
+    runner, _ = cli
+    monkeypatch.setenv("KAIGOFLOW_CACHE_DIR", str(tmp_path / "bundles"))
+    assert runner.invoke(main, ["init-db"]).exit_code == 0
+    work = tmp_path / "oshu"
+    pulled = runner.invoke(main, ["draft", "pull", "oshu", str(work)])
+    assert pulled.exit_code == 0, pulled.output
+    diagram = work / "level_change.bpmn"
+    diagram.write_text(diagram.read_text(encoding="utf-8").replace('name="区分変更申請"', 'name="区分変更の申請"'))
+
+    pushed = runner.invoke(main, ["draft", "push", "oshu", str(work), "--by", "owner"])
+    assert pushed.exit_code == 0, pushed.output
+    assert "問題はありません" in pushed.output
+    assert "変更 level_change.bpmn" in runner.invoke(main, ["draft", "show", "oshu"]).output
+    assert runner.invoke(main, ["lint", "--draft", "oshu"]).exit_code == 0
+
+    refused = runner.invoke(main, ["publish", "oshu", "--by", "owner"])
+    assert refused.exit_code != 0  # --reason is required
+    published = runner.invoke(main, ["publish", "oshu", "--reason", "申請の名称を変更", "--by", "owner"])
+    assert published.exit_code == 0, published.output
+    assert "版 2 を公開しました" in published.output
+
+    listed = runner.invoke(main, ["versions", "oshu"]).output.splitlines()
+    assert [line.split("\t")[0] for line in listed] == ["版 1", "版 2"]
+    assert "申請の名称を変更" in listed[1] and "owner" in listed[1]
+
+    dry = runner.invoke(main, ["migrate", "oshu", "level_change", "--to", "2", "--dry-run"])
+    assert dry.exit_code == 0 and "0件中" in dry.output
+
+
+def test_a_hostile_file_pushed_as_a_draft_is_refused_in_japanese(cli, monkeypatch, tmp_path):
+    runner, _ = cli
+    monkeypatch.setenv("KAIGOFLOW_CACHE_DIR", str(tmp_path / "bundles"))
+    assert runner.invoke(main, ["init-db"]).exit_code == 0
+    work = tmp_path / "oshu"
+    runner.invoke(main, ["draft", "pull", "oshu", str(work)])
+    (work / "new_case.bpmn").write_bytes(
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
+    )
+    result = runner.invoke(main, ["draft", "push", "oshu", str(work), "--by", "owner"])
+    assert result.exit_code != 0 and "実体" in result.output
+    assert "下書きはありません" in runner.invoke(main, ["draft", "show", "oshu"]).output

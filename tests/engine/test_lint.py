@@ -91,7 +91,10 @@ def test_missing_form_unknown_lane_and_missing_decision_are_reported(tmp_path):
     assert {"missing-form", "unmapped-lane", "missing-decision"} <= rules(failed.value.problems)
     report = lint_library(library)
     assert not report.ok
-    assert any(p.element == "謎の係" for p in report.problems)
+    # Each problem names the element so the modeler page can mark it: the lane by its id, the form by its task.
+    assert any(p.element == "lane_center" and "謎の係" in p.message for p in report.problems)
+    assert any(p.rule == "missing-form" and p.element == "review" for p in report.problems)
+    assert any(p.rule == "missing-decision" and p.element == "decide_score" for p in report.problems)
 
 
 def test_a_due_rule_reading_a_parameter_the_municipality_lacks_is_reported(tmp_path):
@@ -134,3 +137,79 @@ def test_a_broken_or_misnamed_decision_table_is_reported():
     assert misnamed.rule == "dmn-invalid" and misnamed.element == "other_name"
     [broken] = check_decision(b"<dmn:definitions", "common/decisions/x.dmn")
     assert broken.rule == "xml-syntax"
+
+
+def _diagram(body: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs_loop">
+  <bpmn:process id="loop" isExecutable="true">{body}</bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+LOOP = """
+    <bpmn:startEvent id="start_loop"/>
+    <bpmn:businessRuleTask id="decide_again" name="判定">
+      <bpmn:extensionElements><spiffworkflow:calledDecisionId>score</spiffworkflow:calledDecisionId></bpmn:extensionElements>
+    </bpmn:businessRuleTask>
+    {wait}
+    <bpmn:exclusiveGateway id="gw_again" default="flow_done"/>
+    <bpmn:endEvent id="end_loop"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start_loop" targetRef="decide_again"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="decide_again" targetRef="{after_decision}"/>
+    {wait_flow}
+    <bpmn:sequenceFlow id="flow_again" sourceRef="gw_again" targetRef="decide_again">
+      <bpmn:conditionExpression>again</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="flow_done" sourceRef="gw_again" targetRef="end_loop"/>
+"""
+
+
+def test_a_back_loop_with_nothing_to_wait_for_is_reported_on_its_gateway():
+    body = LOOP.format(wait="", wait_flow="", after_decision="gw_again")
+    [problem] = [p for p in check_diagram(_diagram(body), "loop.bpmn") if p.rule == "unbounded-loop"]
+    assert problem.element == "gw_again" and "decide_again" in problem.message
+
+
+@pytest.mark.parametrize(
+    "wait",
+    [
+        '<bpmn:userTask id="check_again" name="確認"/>',
+        '<bpmn:intermediateCatchEvent id="check_again"><bpmn:timerEventDefinition id="t">'
+        '<bpmn:timeDuration>"P1M"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>',
+    ],
+)
+def test_a_back_loop_through_a_person_or_a_timer_is_bounded(wait):
+    body = LOOP.format(
+        wait=wait,
+        wait_flow='<bpmn:sequenceFlow id="f3" sourceRef="check_again" targetRef="gw_again"/>',
+        after_decision="check_again",
+    )
+    assert "unbounded-loop" not in rules(check_diagram(_diagram(body), "loop.bpmn"))
+
+
+@pytest.mark.parametrize(
+    "body, element",
+    [
+        ('<bpmn:scriptTask id="run_script"><bpmn:script>import os</bpmn:script></bpmn:scriptTask>', "run_script"),
+        (
+            '<bpmn:userTask id="with_prescript" name="前処理"><bpmn:extensionElements>'
+            "<spiffworkflow:preScript>__import__('os').system('id')</spiffworkflow:preScript>"
+            "</bpmn:extensionElements></bpmn:userTask>",
+            "with_prescript",
+        ),
+    ],
+)
+def test_scripts_of_any_kind_are_refused_with_their_element(body, element):
+    problems = [p for p in check_diagram(_diagram(body), "loop.bpmn") if p.rule == "script-task"]
+    assert [p.element for p in problems] == [element]
+
+
+def test_a_dunder_in_a_multi_instance_expression_is_refused():
+    body = (
+        '<bpmn:userTask id="each_goal" name="目標ごと"><bpmn:multiInstanceLoopCharacteristics>'
+        "<bpmn:loopCardinality>().__class__.__bases__</bpmn:loopCardinality>"
+        "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
+    )
+    problems = [p for p in check_diagram(_diagram(body), "loop.bpmn") if p.rule == "unsafe-expression"]
+    assert [p.element for p in problems] == ["each_goal"]

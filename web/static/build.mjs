@@ -22,6 +22,16 @@ const FILES = [
   // Japanese labels for the modeler's palette and menus (an ES module: `import ja from ".../ja.js"`).
   ["bpmn-js-i18n/translations/ja.js", "bpmn-js-i18n/ja.js"],
   ["bpmn-js-i18n/LICENSE", "bpmn-js-i18n/LICENSE"],
+  // The decision table editor beside the process owner's diagram (web/static/js/dmn_editor.js).
+  ["dmn-js/dist/dmn-modeler.production.min.js", "dmn-js/dmn-modeler.production.min.js"],
+  ["dmn-js/dist/assets/dmn-js-shared.css", "dmn-js/assets/dmn-js-shared.css"],
+  ["dmn-js/dist/assets/dmn-js-decision-table.css", "dmn-js/assets/dmn-js-decision-table.css"],
+  ["dmn-js/dist/assets/dmn-js-decision-table-controls.css", "dmn-js/assets/dmn-js-decision-table-controls.css"],
+  ["dmn-js/dist/assets/dmn-js-literal-expression.css", "dmn-js/assets/dmn-js-literal-expression.css"],
+  ["dmn-js/dist/assets/dmn-js-drd.css", "dmn-js/assets/dmn-js-drd.css"],
+  ["dmn-js/dist/assets/diagram-js.css", "dmn-js/assets/diagram-js.css"],
+  ["dmn-js/dist/assets/dmn-font/css", "dmn-js/assets/dmn-font/css"],
+  ["dmn-js/LICENSE", "dmn-js/LICENSE"],
 ];
 
 const missing = FILES.map(([from]) => from).filter((from) => !existsSync(join(modules, from)));

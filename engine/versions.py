@@ -1,0 +1,527 @@
+"""Drafts, publishing and published versions of a municipality's files (diagrams, forms, decisions, parameters).
+
+A process owner edits a *draft*: a copy of the municipality's folder kept in the database, apart from what runs.
+Publishing checks the draft (lint: engine/lint.py) and runs the municipality's scenarios against it; only when all
+pass is an immutable *version* recorded: number, who, when, why, the whole file bundle and its content hash.
+
+New process instances start on the municipality's newest published version; the files under processes/ are
+version 1 (the baseline) until a first version is published. Running instances keep the spec they started with
+(stored per content hash in `spec_version`), until a process owner migrates them (engine/instance_migration.py).
+
+A version's (or a draft's) files are materialised once into a content-addressed directory and read through a
+`Library` whose overlay puts that directory in place of the municipality's folder; common/ stays shared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine import db
+from engine import lint
+from engine import scenario as scenario_module
+from engine import xmlsafe
+from engine.clock import Clock
+from engine.clock import FixedClock
+from engine.errors import ConflictError
+from engine.errors import KaigoflowError
+from engine.errors import NotFoundError
+from engine.errors import Problem
+from engine.errors import ValidationError
+from engine.library import Library
+from engine.models import Base
+from engine.models import Event
+from engine.models import ProcessDraft
+from engine.models import ProcessVersion
+
+FILE_PATTERN = re.compile(
+    r"^(?:[A-Za-z0-9_-]+\.bpmn"
+    r"|forms/[A-Za-z0-9_-]+\.(?:schema|uischema)\.json"
+    r"|decisions/[A-Za-z0-9_-]+\.dmn"
+    r"|municipality\.toml"
+    r"|scenarios/[A-Za-z0-9_.-]+\.ya?ml"
+    r"|README[A-Za-z0-9_.-]*\.md)$"
+)
+"""The files a municipality's folder may hold; anything else (paths with `..`, other folders) is refused."""
+
+MAX_FILE_BYTES = xmlsafe.MAX_XML_BYTES
+MAX_BUNDLE_BYTES = 20 * 1024 * 1024
+MAX_FILES = 500
+MAX_CACHED_LIBRARIES = 32
+BASELINE_BY = "processes/"
+BASELINE_REASON = "processes/ のファイル(初版)"
+
+RuntimeFactory = Callable[[Library, Clock], Any]
+"""(library, clock) -> Runtime with the handlers and Python decisions; used to run scenarios on a draft."""
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One published version as the history lists it (`baseline`: the files on disk, not yet recorded)."""
+
+    municipality: str
+    number: int
+    bundle_hash: str
+    reason: str
+    published_by: str
+    published_at: datetime | None
+    baseline: bool = False
+
+
+class PublishRefused(KaigoflowError):
+    """The draft failed its check or its scenarios: nothing was published."""
+
+    code = "publish_refused"
+    http_status = 422
+    exit_code = 2
+
+    def __init__(self, message: str, problems: list[Problem], failures: list[str]) -> None:
+        details = {str(i + 1): str(p) for i, p in enumerate(problems)}
+        details.update({f"s{i + 1}": line for i, line in enumerate(failures)})
+        super().__init__(message, details=details)
+        self.problems = problems
+        self.failures = failures
+
+
+# -- files -----------------------------------------------------------------------------------------------
+
+
+def bundle_hash(files: Mapping[str, str]) -> str:
+    """The content hash of a bundle: the same files give the same hash wherever and whenever."""
+    digests = {path: hashlib.sha256(text.encode("utf-8")).hexdigest() for path, text in sorted(files.items())}
+    return hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
+
+
+def read_folder(folder: Path) -> dict[str, str]:
+    """The bundle files of a municipality folder on disk."""
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_file() and FILE_PATTERN.match(rel):
+            files[rel] = path.read_text(encoding="utf-8")
+    return files
+
+
+def check_file(relative: str, content: bytes | str) -> str:
+    """Return the file's text when it is a safe, well-formed file of its kind; else raise ValidationError.
+
+    XML is parsed by engine/xmlsafe.py (no DTD, no entities, size limit) before anything else sees it.
+    """
+    rel = relative.strip().replace("\\", "/")
+    if not FILE_PATTERN.match(rel):
+        raise ValidationError(
+            f"ファイル名「{relative}」は使えません",
+            details={"path": "図は <ID>.bpmn、様式は forms/<名前>.schema.json、判定表は decisions/<ID>.dmn です"},
+        )
+    raw = content.encode("utf-8") if isinstance(content, str) else content
+    if len(raw) > MAX_FILE_BYTES:
+        raise ValidationError(
+            f"「{rel}」が大きすぎます", details={rel: f"上限は {MAX_FILE_BYTES // 1024 // 1024} MB です"}
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        message = f"「{rel}」がUTF-8の文字として読めません"
+        raise ValidationError(message, details={rel: "UTF-8で保存してください"}) from None
+    suffix = Path(rel).suffix
+    if suffix in (".bpmn", ".dmn"):
+        root, problems = xmlsafe.parse(raw, rel)
+        if root is None:
+            raise ValidationError(f"「{rel}」を受け付けられません", details={rel: problems[0].message})
+    elif suffix == ".json":
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise ValidationError(f"「{rel}」がJSONとして読めません", details={rel: str(exc)}) from None
+        if not isinstance(value, dict):
+            raise ValidationError(f"「{rel}」を受け付けられません", details={rel: "JSONのオブジェクトにしてください"})
+    elif suffix == ".toml":
+        try:
+            tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValidationError(f"「{rel}」がTOMLとして読めません", details={rel: str(exc)}) from None
+    elif suffix in (".yaml", ".yml"):
+        try:
+            yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValidationError(f"「{rel}」がYAMLとして読めません", details={rel: str(exc)}) from None
+    return text
+
+
+def check_bundle(files: Mapping[str, str]) -> None:
+    if len(files) > MAX_FILES:
+        raise ValidationError(f"ファイルが多すぎます(上限 {MAX_FILES} 件)")
+    if sum(len(text.encode("utf-8")) for text in files.values()) > MAX_BUNDLE_BYTES:
+        raise ValidationError(f"ファイルの合計が大きすぎます(上限 {MAX_BUNDLE_BYTES // 1024 // 1024} MB)")
+    if "municipality.toml" not in files:
+        raise ValidationError("municipality.toml は削除できません")
+
+
+# -- versions --------------------------------------------------------------------------------------------
+
+
+class Versions:
+    """Published versions and drafts of every municipality, and the Library to read each one through."""
+
+    def __init__(
+        self,
+        base: Library,
+        cache_dir: Path,
+        runtime_factory: RuntimeFactory | None = None,
+    ) -> None:
+        self.base = base
+        self.cache_dir = Path(cache_dir)
+        self.runtime_factory = runtime_factory
+        self._libraries: dict[tuple[str, str], Library] = {}
+
+    # libraries ----------------------------------------------------------------------------------------
+
+    def materialise(self, files: Mapping[str, str]) -> Path:
+        """Write a bundle once into `<cache>/<hash>/` (atomically: a half-written directory is never used)."""
+        digest = bundle_hash(files)
+        target = self.cache_dir / digest
+        if target.is_dir():
+            return target
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{digest[:12]}-", dir=self.cache_dir))
+        for rel, text in files.items():
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            _remove_tree(staging)  # another process materialised the same bundle first: same content
+        return target
+
+    def library_for_files(self, municipality: str, files: Mapping[str, str]) -> Library:
+        """A Library in which the municipality's folder is these files (cached per content hash)."""
+        key = (municipality, bundle_hash(files))
+        library = self._libraries.pop(key, None)
+        if library is None:
+            folder = self.materialise(files)
+            overlays = {**self.base.overlays, municipality: folder}
+            library = Library(self.base.root, self.base.python_decisions, overlays=overlays)
+        self._libraries[key] = library  # most recently used last
+        while len(self._libraries) > MAX_CACHED_LIBRARIES:
+            del self._libraries[next(iter(self._libraries))]  # each draft save makes a new one: keep memory bounded
+        return library
+
+    def library_for_version(self, session: Session, municipality: str, number: int | None = None) -> Library:
+        """The Library that reads a municipality as published version `number` (default: the newest).
+
+        Version 1 with nothing published is the files under processes/ (the base Library itself).
+        Raises NotFoundError for an unknown municipality or version number.
+        """
+        self.base.municipality(municipality)
+        row = self._row(session, municipality, number)
+        if row is None:
+            return self.base
+        return self.library_for_files(municipality, row.files)
+
+    def active_library(self, session: Session, municipality: str) -> Library:
+        """What new process instances of the municipality start on: its newest published version."""
+        return self.library_for_version(session, municipality)
+
+    def files(self, session: Session, municipality: str, number: int | None = None) -> dict[str, str]:
+        row = self._row(session, municipality, number)
+        if row is None:
+            return read_folder(self.base.folder(municipality))
+        return dict(row.files)
+
+    def _row(self, session: Session, municipality: str, number: int | None) -> ProcessVersion | None:
+        query = select(ProcessVersion).where(ProcessVersion.municipality == municipality)
+        if number is None:
+            return session.scalar(query.order_by(ProcessVersion.number.desc()).limit(1))
+        row = session.scalar(query.where(ProcessVersion.number == number))
+        if row is None and not (number == 1 and self.latest_number(session, municipality) == 1):
+            raise NotFoundError(f"版 {number} はありません")
+        return row
+
+    def latest_number(self, session: Session, municipality: str) -> int:
+        found = session.scalar(
+            select(func.max(ProcessVersion.number)).where(ProcessVersion.municipality == municipality)
+        )
+        return int(found or 1)
+
+    def list_versions(self, session: Session, municipality: str) -> list[VersionInfo]:
+        """Every published version, oldest first; only the baseline (version 1 from disk) if none was published."""
+        self.base.municipality(municipality)
+        rows = session.scalars(
+            select(ProcessVersion).where(ProcessVersion.municipality == municipality).order_by(ProcessVersion.number)
+        ).all()
+        if not rows:
+            files = read_folder(self.base.folder(municipality))
+            return [VersionInfo(municipality, 1, bundle_hash(files), BASELINE_REASON, BASELINE_BY, None, True)]
+        return [
+            VersionInfo(
+                municipality,
+                r.number,
+                r.bundle_hash,
+                r.reason,
+                r.published_by,
+                r.published_at,
+                baseline=r.number == 1 and r.published_by == BASELINE_BY,
+            )
+            for r in rows
+        ]
+
+    # drafts -------------------------------------------------------------------------------------------
+
+    def draft(self, session: Session, municipality: str) -> ProcessDraft | None:
+        return session.get(ProcessDraft, municipality)
+
+    def open_draft(self, session: Session, municipality: str, by: str, clock: Clock) -> ProcessDraft:
+        """The municipality's draft, started from its newest version when there is none."""
+        self.base.municipality(municipality)
+        found = self.draft(session, municipality)
+        if found is not None:
+            return found
+        draft = ProcessDraft(
+            municipality=municipality,
+            base_number=self.latest_number(session, municipality),
+            files=self.files(session, municipality),
+            updated_by=by,
+            updated_at=clock.now(),
+            version=1,
+        )
+        try:
+            with session.begin_nested():
+                session.add(draft)
+        except IntegrityError:
+            found = self.draft(session, municipality)
+            assert found is not None
+            return found
+        session.commit()
+        return draft
+
+    def save_files(
+        self,
+        session: Session,
+        municipality: str,
+        changes: Mapping[str, bytes | str | None],
+        by: str,
+        clock: Clock,
+        *,
+        expected_version: int | None = None,
+        replace: bool = False,
+        actor_id: int | None = None,
+    ) -> ProcessDraft:
+        """Write files into the draft (None deletes one; `replace` makes `changes` the whole draft).
+
+        Every file is checked (engine/xmlsafe.py for XML) before anything is written: one refused file
+        leaves the draft exactly as it was. `expected_version` guards against overwriting someone else's save.
+        """
+        checked = {rel: (None if content is None else check_file(rel, content)) for rel, content in changes.items()}
+        draft = self.open_draft(session, municipality, by, clock)
+        if expected_version is not None and draft.version != expected_version:
+            raise ConflictError("他の人が先に下書きを保存しました。開き直してから編集してください")
+        files = {} if replace else dict(draft.files)
+        for rel, text in checked.items():
+            key = rel.strip().replace("\\", "/")
+            if text is None:
+                files.pop(key, None)
+            else:
+                files[key] = text
+        check_bundle(files)
+        draft.files = files
+        draft.updated_by, draft.updated_at = by, clock.now()
+        draft.version += 1
+        session.add(
+            Event(
+                at=clock.now(),
+                actor_id=actor_id,
+                kind="process_draft_saved",
+                detail={"municipality": municipality, "files": sorted(checked), "by": by, "draft": draft.version},
+            )
+        )
+        session.commit()
+        return draft
+
+    def discard_draft(
+        self, session: Session, municipality: str, by: str, clock: Clock, actor_id: int | None = None
+    ) -> None:
+        draft = self.draft(session, municipality)
+        if draft is None:
+            return
+        session.delete(draft)
+        session.add(
+            Event(
+                at=clock.now(),
+                actor_id=actor_id,
+                kind="process_draft_discarded",
+                detail={"municipality": municipality, "by": by},
+            )
+        )
+        session.commit()
+
+    def draft_library(self, session: Session, municipality: str) -> Library:
+        draft = self.draft(session, municipality)
+        if draft is None:
+            raise NotFoundError("下書きがありません")
+        return self.library_for_files(municipality, draft.files)
+
+    def lint_draft(self, session: Session, municipality: str) -> lint.LintReport:
+        """The full check (engine/lint.py) of common plus the draft, resolving every flow it has."""
+        return lint.lint_library(self.draft_library(session, municipality), [municipality])
+
+    def run_draft_scenarios(self, session: Session, municipality: str) -> list[scenario_module.ScenarioResult]:
+        library = self.draft_library(session, municipality)
+        return self.run_scenarios(library, municipality)
+
+    def run_scenarios(self, library: Library, municipality: str) -> list[scenario_module.ScenarioResult]:
+        """Each scenario of the municipality on its own empty SQLite database, against `library`."""
+        if self.runtime_factory is None:
+            raise KaigoflowError("シナリオを実行する準備ができていません")
+        factory = self.runtime_factory
+        folder = library.folder(municipality) / "scenarios"
+        files = scenario_module.discover([folder]) if folder.is_dir() else []
+        results = []
+        with tempfile.TemporaryDirectory(prefix="kaigoflow-publish-") as tmp:
+            for index, path in enumerate(files):
+                engine = db.make_engine(f"sqlite:///{Path(tmp) / f'scenario-{index}.sqlite3'}")
+                Base.metadata.create_all(engine)
+
+                def make_runtime(clock: FixedClock) -> Any:
+                    return factory(library, clock)
+
+                results.append(scenario_module.run_file(path, make_runtime, db.session_factory(engine)))
+                engine.dispose()
+        return results
+
+    # publishing ---------------------------------------------------------------------------------------
+
+    def publish(
+        self,
+        session: Session,
+        municipality: str,
+        reason: str,
+        by: str,
+        clock: Clock,
+        *,
+        actor_id: int | None = None,
+        run_scenarios: bool = True,
+    ) -> VersionInfo:
+        """Check the draft, run its scenarios, and record it as the next version; the draft is then gone.
+
+        Raises PublishRefused (problems and failed scenarios listed) or ConflictError (a version was
+        published since the draft was started); nothing is recorded then.
+        """
+        reason, by = (reason or "").strip(), (by or "").strip()
+        if not reason:
+            raise ValidationError("公開の理由を入力してください", details={"reason": "必須です"})
+        if not by:
+            raise ValidationError("公開する人を指定してください", details={"by": "必須です"})
+        draft = self.draft(session, municipality)
+        if draft is None:
+            raise NotFoundError("公開する下書きがありません")
+        latest = self.latest_number(session, municipality)
+        if draft.base_number != latest:
+            raise ConflictError(
+                f"下書きは版 {draft.base_number} をもとにしていますが、その後に版 {latest} が公開されました。"
+                "下書きを破棄して作り直してください"
+            )
+        report = self.lint_draft(session, municipality)
+        failures = []
+        if report.ok and run_scenarios:
+            failures = [r.line() for r in self.run_draft_scenarios(session, municipality) if not r.passed]
+        if not report.ok or failures:
+            raise PublishRefused("下書きに問題があるため公開できません", report.problems, failures)
+        files = dict(draft.files)
+        now = clock.now()
+        published = select(func.count(ProcessVersion.id)).where(ProcessVersion.municipality == municipality)
+        if session.scalar(published) == 0:
+            baseline = read_folder(self.base.folder(municipality))
+            session.add(_version_row(municipality, 1, baseline, BASELINE_REASON, BASELINE_BY, None, now))
+        number = latest + 1
+        row = _version_row(municipality, number, files, reason, by, actor_id, now)
+        session.add(row)
+        session.delete(draft)
+        session.add(
+            Event(
+                at=now,
+                actor_id=actor_id,
+                kind="process_published",
+                detail={
+                    "municipality": municipality,
+                    "number": number,
+                    "bundle_hash": row.bundle_hash,
+                    "reason": reason,
+                    "by": by,
+                    "scenarios_run": run_scenarios,
+                },
+            )
+        )
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            raise ConflictError("同時に別の版が公開されました。下書きを作り直してください") from None
+        return VersionInfo(municipality, number, row.bundle_hash, reason, by, now)
+
+
+def _version_row(
+    municipality: str,
+    number: int,
+    files: Mapping[str, str],
+    reason: str,
+    by: str,
+    actor_id: int | None,
+    now: datetime,
+) -> ProcessVersion:
+    return ProcessVersion(
+        municipality=municipality,
+        number=number,
+        bundle_hash=bundle_hash(files),
+        files=dict(files),
+        reason=reason,
+        published_by=by,
+        published_by_id=actor_id,
+        published_at=now,
+    )
+
+
+def _remove_tree(path: Path) -> None:
+    for child in sorted(path.rglob("*"), reverse=True):
+        if child.is_dir():
+            child.rmdir()
+        else:
+            child.unlink()
+    path.rmdir()
+
+
+def changed_files(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, str]:
+    """path -> 追加 / 削除 / 変更, for the history and the draft page."""
+    result = {}
+    for path in sorted(set(before) | set(after)):
+        if path not in before:
+            result[path] = "追加"
+        elif path not in after:
+            result[path] = "削除"
+        elif before[path] != after[path]:
+            result[path] = "変更"
+    return result
+
+
+def problems_for_page(problems: Iterable[Problem]) -> list[dict[str, Any]]:
+    """Problems as plain dicts (file, element, message, rule) for the modeler page's list and markers."""
+    return [{"file": p.file, "element": p.element, "message": p.message, "rule": p.rule} for p in problems]

@@ -2,8 +2,7 @@
 
 Only staff with the administrator capability (`User.is_admin`) see these pages; anyone else gets the same 404 as
 for a missing page, recorded as `access_denied` (web/access.py). A side of a comparison is addressed by a short
-string (`toyokawa`); `resolve_side` is the one place that reads it, so a published version (`toyokawa@3`) can be
-added there alone.
+string (`toyokawa`, or `toyokawa@3` for a published version); `resolve_side` is the one place that reads it.
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ from engine.matrix import build_matrix
 from web import access
 from web import auth
 from web import wiring
+from web.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -47,21 +47,39 @@ def require_admin() -> Any:
     refused = auth.require_login()
     if refused is not None:
         return refused
-    if not wiring.staff().is_admin:
-        access.deny("admin", request.path)
+    staff = wiring.staff()
+    if staff.is_admin or _owner_comparing_own_versions(staff):
+        return None
+    access.deny("admin", request.path)
     return None
 
 
-def resolve_side(library: Library, text: str) -> Side:
-    """The side a string names: a municipality key of the live library (e.g. "toyokawa").
+def _owner_comparing_own_versions(staff: auth.Staff) -> bool:
+    """A process owner may compare versions of their own municipality's flows (the history's diff), nothing else."""
+    if request.endpoint not in ("admin.compare", "admin.compare_diagram") or not staff.user.is_process_owner:
+        return False
+    sides = [request.args.get(name, "") for name in ("left", "right", "side") if request.args.get(name)]
+    return bool(sides) and all(side.partition("@")[0].strip() == staff.municipality for side in sides)
 
-    NotFoundError (Japanese) for anything else. `toyokawa@3` (a published version) is to be resolved here too.
+
+def resolve_side(library: Library, text: str) -> Side:
+    """The side a string names: `toyokawa` (what the municipality runs now: its newest published version) or
+    `toyokawa@3` (published version 3; version 1 is the library as first installed).
+
+    NotFoundError (Japanese) for an unknown municipality, a malformed text or a version that does not exist.
     """
-    key = text.strip()
-    if "@" in key:
-        raise NotFoundError(f"「{key}」: 版を指定した比較はまだできません(市町村キーだけを指定してください)")
+    key, _, number_text = text.strip().partition("@")
     library.municipality(key)
-    return Side(library, key, key)
+    number: int | None = None
+    if number_text:
+        if not number_text.isdigit() or int(number_text) < 1:
+            raise NotFoundError(f"「{text}」: 版は「{key}@2」のように番号で指定してください")
+        number = int(number_text)
+    versions = wiring.services().versions
+    side_library = versions.library_for_version(db.session(), key, number)
+    name = library.municipality(key).name
+    label = f"{name} 第{number}版" if number else name
+    return Side(side_library, key, label)
 
 
 @dataclass
@@ -78,10 +96,10 @@ def _choices(library: Library) -> Choices:
     )
 
 
-def _check_flow(library: Library, side: Side, flow: str) -> None:
-    # The live library knows which processes a municipality has; a version's side would answer from its own.
-    if flow not in library.process_keys(side.municipality):
-        name = library.municipality(side.municipality).name
+def _check_flow(side: Side, flow: str) -> None:
+    # A version answers from its own files: a flow added in version 3 is not in version 2.
+    if flow not in side.library.process_keys(side.municipality):
+        name = side.shown
         raise NotFoundError(f"手続き「{canonical.flow_name(flow)}」({flow})は{name}にありません")
 
 
@@ -118,7 +136,7 @@ def compare() -> Any:
     try:
         left, right = resolve_side(library, left_text), resolve_side(library, right_text)
         for side in (left, right):
-            _check_flow(library, side, flow)
+            _check_flow(side, flow)
         left_model = load_flow(left.library, left.municipality, flow)
         right_model = load_flow(right.library, right.municipality, flow)
     except KaigoflowError as exc:
@@ -156,7 +174,7 @@ def compare_diagram() -> Response:
     flow = request.args.get("flow", "")
     try:
         side = resolve_side(library, request.args.get("side", ""))
-        _check_flow(library, side, flow)
+        _check_flow(side, flow)
         model = load_flow(side.library, side.municipality, flow)
     except KaigoflowError:
         abort(404)

@@ -282,3 +282,22 @@ def test_broken_json_from_the_form_editor_keeps_what_was_typed(login, svc):
     assert response.status_code == 422 and "JSONとして読めません" in page
     assert "途中まで入力した様式" in page  # nothing the owner typed is lost
     assert count(svc, ProcessDraft) == 0
+
+
+def test_the_owner_compares_two_versions_of_their_own_flow_and_nothing_else(login, svc):
+    owner = login("demo.owner")
+    save_json(owner, "mini.bpmn", MINI.replace('name="受付"', 'name="相談受付"'))
+    owner.post("/processes/demo/publish", {"reason": "受付の名称を変更"}, follow_redirects=True)
+    compared = owner.get("/admin/compare?flow=mini&left=demo@1&right=demo@2")
+    assert compared.status_code == 200
+    page = compared.get_data(as_text=True)
+    assert "相談受付" in page and "第2版" in page
+    diagram = owner.get("/admin/compare/diagram.bpmn?flow=mini&side=demo@2&process=mini")
+    assert diagram.status_code == 200 and "相談受付" in diagram.get_data(as_text=True)
+    old = owner.get("/admin/compare/diagram.bpmn?flow=mini&side=demo@1&process=mini").get_data(as_text=True)
+    assert "相談受付" not in old  # version 1 is what was there before
+    assert owner.get("/admin/compare?flow=mini&left=demo@1&right=other@1").status_code == 404
+    assert owner.get("/admin/matrix?flow=mini").status_code == 404
+    assert login("other.owner").get("/admin/compare?flow=mini&left=demo@1&right=demo@2").status_code == 404
+    missing = owner.get("/admin/compare?flow=mini&left=demo@1&right=demo@9")
+    assert missing.status_code == 422 and "版" in missing.get_data(as_text=True)

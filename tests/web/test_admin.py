@@ -136,7 +136,8 @@ def test_identical_sides_say_there_is_no_difference(admin):
         ("flow=new_case&left=west&right=nowhere", "市町村「nowhere」は登録されていません"),
         ("flow=new_case&left=west", "手続きと、比較する2つの市町村を選んでください"),
         ("flow=no_such_flow&left=west&right=east", "手続き「no_such_flow」(no_such_flow)はテスト西市にありません"),
-        ("flow=new_case&left=west%403&right=east", "版を指定した比較はまだできません"),
+        ("flow=new_case&left=west%403&right=east", "版 3 はありません"),
+        ("flow=new_case&left=west%40x&right=east", "版は「west@2」のように番号で指定してください"),
     ],
 )
 def test_bad_choices_get_a_japanese_message_and_keep_the_form(admin, query, message):
@@ -144,7 +145,7 @@ def test_bad_choices_get_a_japanese_message_and_keep_the_form(admin, query, mess
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert message in page
-    assert '<option value="west" selected>' in page or "west%403" in query
+    assert '<option value="west" selected>' in page or "west%40" in query
 
 
 def test_the_diagram_of_one_side_is_served_as_bpmn(admin):

@@ -17,8 +17,10 @@ import click
 
 from engine import db
 from engine import lint as lint_module
+from engine import retention
 from engine import scenario as scenario_module
 from engine.clock import FixedClock
+from engine.clock import SystemClock
 from engine.config import Settings
 from engine.errors import KaigoflowError
 from engine.models import Base
@@ -160,7 +162,24 @@ def worker(ctx: click.Context, interval: float) -> None:
     click.echo("ワーカーを停止しました")
 
 
-COMMANDS = (init_db, lint, decide, scenario, tick, worker)
+@click.command("purge-expired")
+@click.option("--execute", is_flag=True, help="実際に削除する(指定しなければ対象を表示するだけ)")
+@click.pass_context
+def purge_expired(ctx: click.Context, execute: bool) -> None:
+    """保存期間(既定5年)を過ぎた終了ケースを削除する。既定は確認だけ(--execute で削除)。"""
+    svc = services(ctx)
+    with svc.sessions() as session:
+        purged = retention.purge_expired(session, svc.library, SystemClock().now(), execute=execute)
+    svc.engine.dispose()
+    for item in purged:
+        click.echo(("削除しました: " if execute else "削除対象: ") + item.line())
+    if execute:
+        click.echo(f"{len(purged)}件のケースを削除しました")
+    else:
+        click.echo(f"{len(purged)}件が削除対象です(確認のみ。削除するには --execute を付けてください)")
+
+
+COMMANDS = (init_db, lint, decide, scenario, tick, worker, purge_expired)
 
 
 def default_services() -> Services:

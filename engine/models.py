@@ -23,10 +23,13 @@ from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from engine import append_only
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -245,3 +248,19 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     address: Mapped[str | None] = mapped_column(String(64))
+
+
+class RetentionPurge(Base):
+    """Cases being deleted at the end of their retention period: only then may their events be deleted.
+
+    Written and emptied by engine/retention.py within one transaction; the event table's triggers
+    (engine/append_only.py) refuse every other UPDATE or DELETE of an event.
+    """
+
+    __tablename__ = "retention_purge"
+    case_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    started_at: Mapped[datetime] = mapped_column(_tz())
+
+
+for _statement in append_only.ddl():
+    sa_event.listen(Event.__table__, "after_create", _statement)

@@ -328,6 +328,21 @@ def case_documents(case_id: int) -> Any:
     return jsonify({"items": [document_json(d) for d in documents]})
 
 
+@bp.get("/cases/<int:case_id>/export")
+def case_export(case_id: int) -> Any:
+    """The case's full record as a ZIP (the case page's 記録一式 button)."""
+    from flask import Response
+
+    from web import export as export_module
+
+    found = access.case_or_404(case_id)
+    content = export_module.archive(found)
+    export_module.log_export(found, wiring.staff().id, request.remote_addr, "api")
+    response = Response(content, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_module.filename(found)}"'
+    return response
+
+
 @bp.get("/documents/<int:document_id>")
 def document(document_id: int) -> Any:
     doc, _case = access.document_or_404(document_id)

@@ -69,6 +69,8 @@ EVENT_NAMES = {
     "login_failed": "ログインに失敗しました",
     "account_locked": "ログインを一時停止しました",
     "logout": "ログアウトしました",
+    "case_exported": "記録一式を出力しました",
+    "case_purged": "保存期間を過ぎたケースを削除しました",
 }
 
 

@@ -1,0 +1,39 @@
+"""security: the event log is append-only in the database; retention_purge for deleting expired cases
+
+Revision ID: 0005
+Revises: 0002
+Create Date: 2026-12-02 17:00:00
+
+Triggers on `event` refuse every UPDATE and DELETE (and TRUNCATE on PostgreSQL), except the DELETE of the events of
+a case listed in `retention_purge` while `kaigoflow purge-expired` deletes it (engine/append_only.py).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy import DDL
+
+from engine import append_only
+
+
+revision = '0005'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('retention_purge',
+    sa.Column('case_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('case_id', name=op.f('pk_retention_purge'))
+    )
+    for statement in append_only.statements(op.get_bind().dialect.name):
+        op.execute(DDL(statement))
+
+
+def downgrade() -> None:
+    for statement in append_only.statements(op.get_bind().dialect.name, drop=True):
+        op.execute(DDL(statement))
+    op.drop_table('retention_purge')

@@ -84,14 +84,17 @@ def export_case(services: Services, case_id: int, output: str | None, no_pdf: bo
 
     app = create_app(services=services, config={"SESSION_COOKIE_SECURE": False})
     with app.app_context():
-        case = db.session.get(Case, case_id)
-        if case is None:
-            click.echo(f"エラー: ケース {case_id} は見つかりません", err=True)
-            raise SystemExit(4)
-        content = export.archive(case, with_pdfs=not no_pdf)
-        target = output or export.filename(case)
-        with open(target, "wb") as handle:
-            handle.write(content)
-        export.log_export(case, None, None, "cli")
-        db.engine.dispose()
+        try:
+            case = db.session.get(Case, case_id)
+            if case is None:
+                click.echo(f"エラー: ケース {case_id} は見つかりません", err=True)
+                raise SystemExit(4)
+            content = export.archive(case, with_pdfs=not no_pdf)
+            target = output or export.filename(case)
+            with open(target, "wb") as handle:
+                handle.write(content)
+            export.log_export(case, None, None, "cli")
+        finally:
+            db.session.remove()
+            db.engine.dispose()
     click.echo(f"ケース {case_id} の記録一式を {target} に出力しました")

@@ -130,7 +130,8 @@ class Runtime:
         period: str | None = None,
         previous: ProcessInstance | None = None,
     ) -> ProcessInstance:
-        case = self._case(session, case_id, actor, for_update=True)
+        self._lock_case(session, case_id)
+        case = self._case(session, case_id, actor)
         if case.status != "open":
             raise ConflictError("このケースは終了しています。新しい手続きは開始できません")
         resolved = self.library.resolve(case.municipality, process_key)
@@ -168,10 +169,12 @@ class Runtime:
         return instance
 
     def load(self, session: Session, instance_id: int) -> Loaded:
-        instance = session.get(ProcessInstance, instance_id)
+        # Always from the database, never from the session's identity map: a page may have read the instance
+        # before another worker changed it, and a mutation must run on what is stored now.
+        instance = session.get(ProcessInstance, instance_id, populate_existing=True)
         if instance is None:
             raise NotFoundError("手続きが見つかりません")
-        case = session.get(Case, instance.case_id)
+        case = session.get(Case, instance.case_id, populate_existing=True)
         assert case is not None
         resolved = self.spec(session, instance.spec_hash, case.municipality, instance.process_key)
         workflow = spiff.instance_from_dict(
@@ -290,9 +293,19 @@ class Runtime:
 
     def _fire(self, session: Session, timer_id: int) -> None:
         timer = session.get(Timer, timer_id)
-        if timer is None or timer.fired_at is not None:
+        if timer is None:
             return
-        timer.fired_at = self.clock.now()
+        self._lock_case(session, timer.case_id)
+        # Marked fired only if nobody did it first (a worker whose claim expired mid-fire): never fire twice.
+        marked = session.execute(
+            update(Timer)
+            .where(Timer.id == timer_id, Timer.fired_at.is_(None))
+            .values(fired_at=self.clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        if marked.rowcount != 1:
+            return
+        session.refresh(timer)
         if timer.kind == "bpmn" and timer.instance_id is not None:
             loaded = self.load(session, timer.instance_id)
             self._event(
@@ -486,19 +499,33 @@ class Runtime:
             )
         )
 
-    def _case(self, session: Session, case_id: int, actor: Actor, for_update: bool = False) -> Case:
-        query = select(Case).where(Case.id == case_id)
-        if for_update:
-            query = query.with_for_update()
-        case = session.scalar(query)
+    def _case(self, session: Session, case_id: int, actor: Actor) -> Case:
+        case = session.scalar(select(Case).where(Case.id == case_id).execution_options(populate_existing=True))
         if case is None:
             raise NotFoundError("ケースが見つかりません")
         return case
+
+    def _lock_case(self, session: Session, case_id: int) -> None:
+        """Serialize the mutations of one case until this transaction ends; reads after it see the latest commit.
+
+        A no-op UPDATE of the case row: on PostgreSQL it takes the row lock (a second writer of the same case
+        waits, then reads what the first committed); on SQLite it takes the database's write lock before anything
+        is read for the change, so a lost race is seen as a completed task (409), never as a unique-key error.
+        The instance's version check stays as the last line of defence.
+        """
+        session.execute(
+            update(Case)
+            .where(Case.id == case_id)
+            .values(version=Case.version)
+            .execution_options(synchronize_session=False)
+        )
 
     def _ready_task(self, session: Session, task_id: str, actor: Actor) -> Task:
         row = session.get(Task, task_id)
         if row is None or not (actor.system or row.organisation_id == actor.organisation_id):
             raise NotFoundError("タスクが見つかりません")
+        self._lock_case(session, row.case_id)
+        session.refresh(row)
         if row.state == "completed":
             raise ConflictError("このタスクはすでに完了しています(二重送信または他の職員が先に完了)")
         if row.state != "ready":

@@ -35,6 +35,8 @@ from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from SpiffWorkflow.util.task import TaskState
 
+from engine import sandbox
+
 __all__ = [
     "VALIDATOR",
     "BpmnWorkflow",
@@ -45,6 +47,7 @@ __all__ = [
     "SpiffWorkflowException",
     "TaskState",
     "TimerEventDefinition",
+    "UnsafeCodeError",
     "UserTaskMixin",
     "ValidationException",
     "instance_from_dict",
@@ -185,11 +188,37 @@ def instance_from_dict(
     return workflow
 
 
+class UnsafeCodeError(SpiffWorkflowException):  # type: ignore[misc]
+    """Code refused by engine/sandbox.py; a Spiff exception, so Spiff passes it on without wrapping it."""
+
+
+def _ensure_safe(code: str, mode: str) -> None:
+    message = sandbox.problem(code, mode)
+    if message:
+        raise UnsafeCodeError(message)
+
+
+class SafeEnvironment(TaskDataEnvironment):  # type: ignore[misc]
+    """Spiff's task-data environment that refuses code outside engine/sandbox.py's rules before running it.
+
+    No builtins is not a sandbox on its own (attribute access reaches the interpreter), so every expression and
+    script is checked here, at the moment it would run, whatever lint said about the file it came from.
+    """
+
+    def evaluate(self, expression: str, context: Any, external_context: Any = None) -> Any:
+        _ensure_safe(expression, "eval")
+        return super().evaluate(expression, context, external_context)
+
+    def execute(self, script: str, context: Any, external_context: Any = None) -> Any:
+        _ensure_safe(script, "exec")
+        return super().execute(script, context, external_context)
+
+
 class KaigoflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]
-    """Evaluates conditions with no builtins, and decisions through the caller's resolver."""
+    """Evaluates conditions with no builtins and checked code, and decisions through the caller's resolver."""
 
     def __init__(self, decide: Decider) -> None:
-        super().__init__(environment=TaskDataEnvironment({"__builtins__": {}, **SAFE_FUNCTIONS}))
+        super().__init__(environment=SafeEnvironment({"__builtins__": {}, **SAFE_FUNCTIONS}))
         self._decide = decide
 
     def decide(self, decision_id: str, data: Mapping[str, Any]) -> dict[str, Any]:

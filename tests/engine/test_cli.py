@@ -7,8 +7,10 @@ import json
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect
+from sqlalchemy import text
 
 from engine.db import make_engine
+from engine.models import Base
 from web.cli import main
 
 # はい to 1-5, 16 and 19 (nothing counts there); いいえ to 6-8 (階段・立ち上がり・歩行): 運動機能 only.
@@ -34,6 +36,12 @@ def test_init_db_creates_the_schema_through_migrations(cli):
 
 
 def test_init_db_on_postgresql(postgres_url, monkeypatch):
+    # The PostgreSQL database is shared by the session's tests: start from an empty one, whatever ran before.
+    engine = make_engine(postgres_url)
+    Base.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
     monkeypatch.setenv("KAIGOFLOW_DATABASE_URL", postgres_url)
     result = CliRunner().invoke(main, ["init-db"])
     assert result.exit_code == 0, result.output

@@ -94,6 +94,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(_tz())
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Part of every session and API token of the user: signing out raises it, and all of them stop working."""
 
 
 class Case(Base):

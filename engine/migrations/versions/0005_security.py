@@ -6,6 +6,7 @@ Create Date: 2026-12-02 17:00:00
 
 Triggers on `event` refuse every UPDATE and DELETE (and TRUNCATE on PostgreSQL), except the DELETE of the events of
 a case listed in `retention_purge` while `kaigoflow purge-expired` deletes it (engine/append_only.py).
+`app_user.session_epoch` is part of every session and API token: signing out raises it and revokes them all.
 """
 
 from __future__ import annotations
@@ -31,9 +32,13 @@ def upgrade() -> None:
     )
     for statement in append_only.statements(op.get_bind().dialect.name):
         op.execute(DDL(statement))
+    with op.batch_alter_table('app_user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('app_user', schema=None) as batch_op:
+        batch_op.drop_column('session_epoch')
     for statement in append_only.statements(op.get_bind().dialect.name, drop=True):
         op.execute(DDL(statement))
     op.drop_table('retention_purge')

@@ -32,6 +32,7 @@ FUZZ = settings(
     max_examples=25,
     deadline=None,
     database=None,
+    derandomize=True,  # the same examples on every run: CI does not flake; raise max_examples to explore
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

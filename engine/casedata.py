@@ -43,6 +43,7 @@ CANONICAL_DEFAULTS: dict[str, Any] = {
     "result_date": None,
     "provisional": False,
     "special_handling": False,
+    "superseded": False,  # a newer instance of this process runs in the case (Runtime._supersede_others)
 }
 """Every instance starts with these keys so gateway conditions never meet an undefined name."""
 

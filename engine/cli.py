@@ -18,8 +18,10 @@ import click
 from engine import comparereport
 from engine import db
 from engine import lint as lint_module
+from engine import retention
 from engine import scenario as scenario_module
 from engine.clock import FixedClock
+from engine.clock import SystemClock
 from engine.compare import Side
 from engine.compare import diff_flow
 from engine.config import Settings
@@ -232,7 +234,24 @@ def matrix(ctx: click.Context, flow: str, csv_path: Path | None, as_json: bool) 
             click.echo(line)
 
 
-COMMANDS = (init_db, lint, decide, scenario, tick, worker, diff, matrix)
+@click.command("purge-expired")
+@click.option("--execute", is_flag=True, help="実際に削除する(指定しなければ対象を表示するだけ)")
+@click.pass_context
+def purge_expired(ctx: click.Context, execute: bool) -> None:
+    """保存期間(既定5年)を過ぎた終了ケースを削除する。既定は確認だけ(--execute で削除)。"""
+    svc = services(ctx)
+    with svc.sessions() as session:
+        purged = retention.purge_expired(session, svc.library, SystemClock().now(), execute=execute)
+    svc.engine.dispose()
+    for item in purged:
+        click.echo(("削除しました: " if execute else "削除対象: ") + item.line())
+    if execute:
+        click.echo(f"{len(purged)}件のケースを削除しました")
+    else:
+        click.echo(f"{len(purged)}件が削除対象です(確認のみ。削除するには --execute を付けてください)")
+
+
+COMMANDS = (init_db, lint, decide, scenario, tick, worker, diff, matrix, purge_expired)
 
 
 def default_services() -> Services:

@@ -53,10 +53,11 @@ def validate_submission(
 ) -> dict[str, str]:
     """Check a submission against its JSON Schema and its handler; return field -> Japanese message."""
     from jsonschema import Draft202012Validator
-    from jsonschema import FormatChecker
 
-    errors: dict[str, str] = {}
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    errors: dict[str, str] = _nul_errors(submission)
+    if errors:
+        return errors  # PostgreSQL cannot store a NUL character: no schema or handler needs to look further
+    validator = Draft202012Validator(schema, format_checker=_format_checker())
     for error in sorted(validator.iter_errors(submission), key=lambda e: list(e.absolute_path)):
         field_path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required":
@@ -66,6 +67,40 @@ def validate_submission(
     if not errors and handler is not None:
         errors.update(handler.validate(submission, context))
     return errors
+
+
+def _nul_errors(value: Any, path: str = "") -> dict[str, str]:
+    if isinstance(value, str):
+        return {path or "_form": "使えない文字(NUL)が含まれています"} if "\x00" in value else {}
+    found: dict[str, str] = {}
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found.update(_nul_errors(str(key), path or "_form") if "\x00" in str(key) else {})
+            found.update(_nul_errors(item, f"{path}.{key}" if path else str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.update(_nul_errors(item, f"{path}.{index}" if path else str(index)))
+    return found
+
+
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+"""Dates of care records fall in this range; 9999-12-31 is a typo, and date arithmetic on it overflows."""
+
+
+def _format_checker() -> Any:
+    """jsonschema's format checks, with `date` also requiring a plausible year (a handler adds days to it)."""
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker()
+
+    @checker.checks("date", raises=ValueError)
+    def plausible_date(value: object) -> bool:
+        if not isinstance(value, str):
+            return True  # the type check reports it
+        return EARLIEST <= date.fromisoformat(value) <= LATEST and len(value) == 10
+
+    return checker
 
 
 def _japanese(error: Any, schema: Mapping[str, Any]) -> str:
@@ -88,7 +123,9 @@ def _japanese(error: Any, schema: Mapping[str, Any]) -> str:
     if kind in ("enum", "const", "oneOf", "anyOf"):
         return "選択肢の中から選んでください"
     if kind == "format":
-        return {"date": "日付(例: 2026-04-01)で入力してください"}.get(value, f"形式({value})が違います")
+        return {"date": "日付(例: 2026-04-01、1900年から2199年まで)で入力してください"}.get(
+            value, f"形式({value})が違います"
+        )
     if kind == "pattern":
         return "書式が違います"
     if kind == "minimum":

@@ -274,7 +274,7 @@ class Library:
                     continue
                 try:
                     forms[name] = self.form(municipality, name)
-                except (ValueError, OSError) as exc:
+                except (ValueError, OSError, RecursionError) as exc:
                     problems.append(Problem(str(path), f"様式のJSONが読めません: {exc}", rule="bad-form"))
                     continue
                 sources[self.relative(path)] = path.read_bytes()

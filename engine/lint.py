@@ -24,6 +24,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 
 from engine import deadlines
+from engine import sandbox
 from engine import spiff
 from engine import xmlsafe
 from engine.errors import LibraryError
@@ -152,6 +153,10 @@ def check_diagram(content: bytes, filename: str) -> list[Problem]:
     for script in root.xpath("//bpmn:scriptTask", namespaces=NS):
         message = "スクリプトタスクは使えません(判定はDMNかPythonの判定にしてください)"
         problems.append(Problem(filename, message, element=script.get("id"), rule="script-task"))
+    for script in root.xpath("//spiffworkflow:preScript | //spiffworkflow:postScript", namespaces=NS):
+        owner = script.getparent().getparent()
+        message = "タスクの前後のスクリプト(preScript/postScript)は使えません(判定はDMNかPythonの判定にしてください)"
+        problems.append(Problem(filename, message, element=owner.get("id"), rule="script-task"))
     for gateway in root.xpath("//bpmn:exclusiveGateway", namespaces=NS):
         outgoing = root.xpath(f"//bpmn:sequenceFlow[@sourceRef='{gateway.get('id')}']", namespaces=NS)
         conditional = [f for f in outgoing if len(f.xpath("bpmn:conditionExpression", namespaces=NS))]
@@ -168,10 +173,6 @@ def check_diagram(content: bytes, filename: str) -> list[Problem]:
             problems.append(Problem(filename, message, element=task.get("id"), rule="due-rule"))
         if not task.get("name"):
             problems.append(Problem(filename, "タスクに名前がありません", element=task.get("id"), rule="name"))
-    for script in root.xpath("//spiffworkflow:preScript | //spiffworkflow:postScript", namespaces=NS):
-        owner = script.getparent().getparent()
-        message = "前後処理のスクリプト(preScript/postScript)は使えません(判定はDMNかPythonの判定にしてください)"
-        problems.append(Problem(filename, message, element=owner.get("id"), rule="script-task"))
     for expression in root.xpath(
         "//bpmn:loopCardinality | //bpmn:completionCondition | //bpmn:standardLoopCharacteristics/bpmn:loopCondition",
         namespaces=NS,
@@ -271,6 +272,9 @@ def check_decision(content: bytes, filename: str) -> list[Problem]:
     if root is None:
         return problems
     stem = Path(filename).stem
+    unsafe = _unsafe_dmn_entries(root, filename)
+    if unsafe:
+        return unsafe
     parser = spiff.KaigoflowParser()
     try:
         parser.add_dmn_xml(root, filename=filename)
@@ -281,26 +285,89 @@ def check_decision(content: bytes, filename: str) -> list[Problem]:
     return []
 
 
+COMPARISON_START = re.compile(r"^\s*(<=|>=|==|!=|<|>|not\s+in\b|in\b)")
+
+
+def _unsafe_dmn_entries(root: object, filename: str) -> list[Problem]:
+    """Every expression of a decision table (inputs, input and output entries) within the sandbox's rules.
+
+    Entries are unary tests (`< 5`, `"a","b"`, `4 < ? < 6`); they are checked as the expression Spiff will build.
+    """
+    problems = []
+    for text in root.xpath("//*[local-name()='text']"):  # type: ignore[attr-defined]
+        raw = (text.text or "").strip()
+        if not raw or raw == "-":
+            continue
+        code = raw.replace("?", "dmninputexpr")
+        if COMPARISON_START.match(code):
+            code = f"dmninputexpr {code}"
+        message = sandbox.problem(code)
+        if message:
+            owner = text.getparent()
+            problems.append(Problem(filename, message, element=owner.get("id"), rule="unsafe-expression"))
+    return problems
+
+
+MAX_FORM_BYTES = 512 * 1024
+"""The largest form schema in processes/ is about 22 KB; anything past 512 KB is refused before parsing."""
+NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)(?:[+*]|\{\d*,)")
+"""A quantified group whose body is itself quantified, e.g. (a+)+: exponential backtracking (ReDoS) in Python's re."""
+
+
+def _schema_problems(schema: object, rel: str) -> list[Problem]:
+    """References that would leave the file, and patterns that backtrack exponentially, anywhere in the schema."""
+    problems = []
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                problems.append(Problem(rel, f"様式の外への参照($ref: {ref[:80]})は使えません", rule="bad-form"))
+            pattern = node.get("pattern")
+            if isinstance(pattern, str) and (len(pattern) > 500 or NESTED_QUANTIFIER.search(pattern)):
+                message = f"正規表現「{pattern[:60]}」は照合に時間がかかりすぎるおそれがあります(繰り返しの入れ子)"
+                problems.append(Problem(rel, message, rule="bad-form"))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return problems
+
+
 def check_form(path: Path, rel: str) -> list[Problem]:
+    if path.stat().st_size > MAX_FORM_BYTES:
+        return [Problem(rel, f"ファイルが大きすぎます(上限 {MAX_FORM_BYTES // 1024} KB)", rule="bad-form")]
     try:
         schema = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         return [Problem(rel, f"JSONとして読めません: {exc}", rule="bad-form")]
+    except RecursionError:
+        return [Problem(rel, "JSONの入れ子が深すぎます", rule="bad-form")]
     if path.name.endswith(".uischema.json"):
         return []
-    problems = []
+    if not isinstance(schema, dict):
+        return [Problem(rel, "様式はJSONのオブジェクト({...})で書いてください", rule="bad-form")]
+    problems = _schema_problems(schema, rel)
+    if problems:
+        return problems
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         return [Problem(rel, f"JSON Schemaとして不正です: {exc.message}", rule="bad-form")]
+    except RecursionError:
+        return [Problem(rel, "JSON Schemaの入れ子が深すぎます", rule="bad-form")]
     examples = schema.get("examples") or []
     if not examples:
         problems.append(Problem(rel, "入力例(examples)がありません", rule="form-example"))
     else:
         validator = Draft202012Validator(schema, format_checker=FormatChecker())
-        for error in validator.iter_errors(examples[0]):
-            where = ".".join(str(p) for p in error.absolute_path) or "(全体)"
-            problems.append(Problem(rel, f"入力例が様式に合いません: {where}: {error.message}", rule="form-example"))
+        try:
+            for error in validator.iter_errors(examples[0]):
+                where = ".".join(str(p) for p in error.absolute_path) or "(全体)"
+                message = f"入力例が様式に合いません: {where}: {error.message}"
+                problems.append(Problem(rel, message, rule="form-example"))
+        except RecursionError:
+            problems.append(Problem(rel, "入力例の入れ子が深すぎます", rule="form-example"))
     if not schema.get("title"):
         problems.append(Problem(rel, "様式に題名(title)がありません", rule="form-title"))
     for name, prop in (schema.get("properties") or {}).items():

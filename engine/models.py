@@ -23,10 +23,13 @@ from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from engine import append_only
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -91,6 +94,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(_tz())
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Part of every session and API token of the user: signing out raises it, and all of them stop working."""
 
 
 class Case(Base):
@@ -273,3 +278,19 @@ class ProcessDraft(Base):
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(_tz())
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RetentionPurge(Base):
+    """Cases being deleted at the end of their retention period: only then may their events be deleted.
+
+    Written and emptied by engine/retention.py within one transaction; the event table's triggers
+    (engine/append_only.py) refuse every other UPDATE or DELETE of an event.
+    """
+
+    __tablename__ = "retention_purge"
+    case_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    started_at: Mapped[datetime] = mapped_column(_tz())
+
+
+for _statement in append_only.ddl():
+    sa_event.listen(Event.__table__, "after_create", _statement)

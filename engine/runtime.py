@@ -135,7 +135,8 @@ class Runtime:
         period: str | None = None,
         previous: ProcessInstance | None = None,
     ) -> ProcessInstance:
-        case = self._case(session, case_id, actor, for_update=True)
+        self._lock_case(session, case_id)
+        case = self._case(session, case_id, actor)
         if case.status != "open":
             raise ConflictError("このケースは終了しています。新しい手続きは開始できません")
         resolved = self.active_library(session, case.municipality).resolve(case.municipality, process_key)
@@ -173,10 +174,12 @@ class Runtime:
         return instance
 
     def load(self, session: Session, instance_id: int) -> Loaded:
-        instance = session.get(ProcessInstance, instance_id)
+        # Always from the database, never from the session's identity map: a page may have read the instance
+        # before another worker changed it, and a mutation must run on what is stored now.
+        instance = session.get(ProcessInstance, instance_id, populate_existing=True)
         if instance is None:
             raise NotFoundError("手続きが見つかりません")
-        case = session.get(Case, instance.case_id)
+        case = session.get(Case, instance.case_id, populate_existing=True)
         assert case is not None
         resolved = self.spec(session, instance.spec_hash, case.municipality, instance.process_key)
         workflow = spiff.instance_from_dict(
@@ -295,9 +298,19 @@ class Runtime:
 
     def _fire(self, session: Session, timer_id: int) -> None:
         timer = session.get(Timer, timer_id)
-        if timer is None or timer.fired_at is not None:
+        if timer is None:
             return
-        timer.fired_at = self.clock.now()
+        self._lock_case(session, timer.case_id)
+        # Marked fired only if nobody did it first (a worker whose claim expired mid-fire): never fire twice.
+        marked = session.execute(
+            update(Timer)
+            .where(Timer.id == timer_id, Timer.fired_at.is_(None))
+            .values(fired_at=self.clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        if marked.rowcount != 1:
+            return
+        session.refresh(timer)
         if timer.kind == "bpmn" and timer.instance_id is not None:
             loaded = self.load(session, timer.instance_id)
             self._event(
@@ -411,7 +424,9 @@ class Runtime:
         now = self.clock.now()
         params = self.params(session, case.municipality)
         current = current_data(workflow)
-        changed = casedata.apply_to_case(case, current)
+        # A superseded instance finishes its own work but no longer speaks for the case: the newer one holds the
+        # current plan dates, care level and organisations.
+        changed = [] if current.get("superseded") else casedata.apply_to_case(case, current)
         self._check_organisations(session, case, changed)
         completed = workflow.is_completed()
         state = spiff.instance_to_dict(workflow)
@@ -459,11 +474,15 @@ class Runtime:
     def _finish(self, session: Session, loaded: Loaded, data: dict[str, Any], actor: Actor) -> None:
         end_props = _end_properties(loaded.workflow)
         follow = end_props.get("continueWith")
-        if follow:
-            # A case has one plan period (or one of whatever is continued) at a time: a renewal that starts the new
-            # plan period retires the old one still waiting for its evaluation, rather than leaving both to fire.
-            self._withdraw_others(session, loaded.case, loaded.instance, actor, "superseded", process_key=follow)
-            carried = {k: v for k, v in data.items() if k not in ("case_id", "municipality")}
+        if follow and data.get("superseded"):
+            # A newer chain of this process already runs in the case (see _supersede_others): do not start a second.
+            detail = {"process_key": follow, "reason": "superseded"}
+            self._event(session, actor, "continuation_skipped", case_id=loaded.case.id, detail=detail)
+        elif follow:
+            # A case has one plan period (or one of whatever is continued) at a time: the one a renewal starts
+            # supersedes the one still waiting for its evaluation, which then evaluates its plan and ends.
+            self._supersede_others(session, loaded.case, loaded.instance, actor, follow)
+            carried = {k: v for k, v in data.items() if k not in ("case_id", "municipality", "superseded")}
             self._start(session, loaded.case.id, follow, carried, actor, previous=loaded.instance)
         elif end_props.get("endsCase") == "true":
             self._end_case(session, loaded.case, loaded.instance, actor)
@@ -473,6 +492,44 @@ class Runtime:
         schedule.cancel_duties(session, case)
         self._withdraw_others(session, case, ending, actor, "case_ended")
         self._event(session, actor, "case_ended", case_id=case.id)
+
+    def _supersede_others(
+        self, session: Session, case: Case, keep: ProcessInstance, actor: Actor, process_key: str
+    ) -> None:
+        """Tell the case's other running instances of `process_key` that a newer one has started.
+
+        Their data gets `superseded = True`, which their diagrams read (plan_period: the old period still
+        evaluates its plan at its end, then finishes instead of starting another 一連の業務), and an instance so
+        flagged never continues into a new one (_finish). Its duties and due dates are untouched: the work it still
+        owes is real work. Written with the same version check as a completion.
+        """
+        others = session.scalars(
+            select(ProcessInstance).where(
+                ProcessInstance.case_id == case.id,
+                ProcessInstance.status == "running",
+                ProcessInstance.process_key == process_key,
+                ProcessInstance.id != keep.id,
+            )
+        ).all()
+        for other in others:
+            resolved = self.spec(session, other.spec_hash, case.municipality, other.process_key)
+            workflow = spiff.instance_from_dict(
+                other.state, resolved.spec, resolved.subprocess_specs, self._script_engine(session, resolved, case)
+            )
+            # On every task, finished ones included: a waiting task takes its parent's data when it becomes ready.
+            for task in workflow.get_tasks():
+                task.data["superseded"] = True
+            result = session.execute(
+                update(ProcessInstance)
+                .where(ProcessInstance.id == other.id, ProcessInstance.version == other.version)
+                .values(state=spiff.instance_to_dict(workflow), version=other.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                raise ConflictError("他の職員が先にこのケースを更新しました。画面を開き直してください")
+            session.refresh(other)
+            detail = {"process_key": other.process_key, "by_instance": keep.id}
+            self._event(session, actor, "instance_superseded", case_id=case.id, instance_id=other.id, detail=detail)
 
     def _withdraw_others(
         self,
@@ -545,19 +602,33 @@ class Runtime:
             )
         )
 
-    def _case(self, session: Session, case_id: int, actor: Actor, for_update: bool = False) -> Case:
-        query = select(Case).where(Case.id == case_id)
-        if for_update:
-            query = query.with_for_update()
-        case = session.scalar(query)
+    def _case(self, session: Session, case_id: int, actor: Actor) -> Case:
+        case = session.scalar(select(Case).where(Case.id == case_id).execution_options(populate_existing=True))
         if case is None:
             raise NotFoundError("ケースが見つかりません")
         return case
+
+    def _lock_case(self, session: Session, case_id: int) -> None:
+        """Serialize the mutations of one case until this transaction ends; reads after it see the latest commit.
+
+        A no-op UPDATE of the case row: on PostgreSQL it takes the row lock (a second writer of the same case
+        waits, then reads what the first committed); on SQLite it takes the database's write lock before anything
+        is read for the change, so a lost race is seen as a completed task (409), never as a unique-key error.
+        The instance's version check stays as the last line of defence.
+        """
+        session.execute(
+            update(Case)
+            .where(Case.id == case_id)
+            .values(version=Case.version)
+            .execution_options(synchronize_session=False)
+        )
 
     def _ready_task(self, session: Session, task_id: str, actor: Actor) -> Task:
         row = session.get(Task, task_id)
         if row is None or not (actor.system or row.organisation_id == actor.organisation_id):
             raise NotFoundError("タスクが見つかりません")
+        self._lock_case(session, row.case_id)
+        session.refresh(row)
         if row.state == "completed":
             raise ConflictError("このタスクはすでに完了しています(二重送信または他の職員が先に完了)")
         if row.state != "ready":

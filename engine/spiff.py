@@ -37,6 +37,8 @@ from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from SpiffWorkflow.util.task import TaskState
 
+from engine import sandbox
+
 __all__ = [
     "VALIDATOR",
     "BpmnWorkflow",
@@ -47,6 +49,7 @@ __all__ = [
     "SpiffWorkflowException",
     "TaskState",
     "TimerEventDefinition",
+    "UnsafeCodeError",
     "UserTaskMixin",
     "ValidationException",
     "diff_instance",
@@ -189,16 +192,36 @@ def instance_from_dict(
     return workflow
 
 
-class _DefaultingEnvironment(TaskDataEnvironment):  # type: ignore[misc]
-    """Conditions see `defaults` under the task data, so a variable added to the canonical set later is defined for
-    instances that started before it (their data lacks it) instead of failing their next gateway."""
+class UnsafeCodeError(SpiffWorkflowException):  # type: ignore[misc]
+    """Code refused by engine/sandbox.py; a Spiff exception, so Spiff passes it on without wrapping it."""
 
-    def __init__(self, globals_: dict[str, Any], defaults: Mapping[str, Any]) -> None:
+
+def _ensure_safe(code: str, mode: str) -> None:
+    message = sandbox.problem(code, mode)
+    if message:
+        raise UnsafeCodeError(message)
+
+
+class SafeEnvironment(TaskDataEnvironment):  # type: ignore[misc]
+    """Spiff's task-data environment that refuses code outside engine/sandbox.py's rules before running it.
+
+    No builtins is not a sandbox on its own (attribute access reaches the interpreter), so every expression and
+    script is checked here, at the moment it would run, whatever lint said about the file it came from.
+    """
+
+    def __init__(self, globals_: dict[str, Any], defaults: Mapping[str, Any] | None = None) -> None:
         super().__init__(globals_)
-        self._defaults = dict(defaults)
+        # Conditions see `defaults` under the task data, so a variable added to the canonical set later is defined
+        # for instances that started before it (their data lacks it) instead of failing their next gateway.
+        self._defaults = dict(defaults or {})
 
-    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+    def evaluate(self, expression: str, context: Any, external_context: Any = None) -> Any:
+        _ensure_safe(expression, "eval")
         return super().evaluate(expression, {**self._defaults, **context}, external_context)
+
+    def execute(self, script: str, context: Any, external_context: Any = None) -> Any:
+        _ensure_safe(script, "exec")
+        return super().execute(script, context, external_context)
 
 
 def diff_instance(workflow: BpmnWorkflow, spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -222,11 +245,10 @@ def migrate_instance(
 
 
 class KaigoflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]
-    """Evaluates conditions with no builtins, and decisions through the caller's resolver."""
+    """Evaluates conditions with no builtins and checked code, and decisions through the caller's resolver."""
 
     def __init__(self, decide: Decider, defaults: Mapping[str, Any] | None = None) -> None:
-        environment = _DefaultingEnvironment({"__builtins__": {}, **SAFE_FUNCTIONS}, defaults or {})
-        super().__init__(environment=environment)
+        super().__init__(environment=SafeEnvironment({"__builtins__": {}, **SAFE_FUNCTIONS}, defaults))
         self._decide = decide
 
     def decide(self, decision_id: str, data: Mapping[str, Any]) -> dict[str, Any]:

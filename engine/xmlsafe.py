@@ -36,4 +36,10 @@ def parse(content: bytes, filename: str) -> tuple[Any, list[Problem]]:
         line = exc.lineno if isinstance(exc.lineno, int) else None
         message = f"XMLとして正しくありません: {exc.msg}"
         return None, [Problem(filename, message, rule="xml-syntax", line=line)]
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        # The byte check above misses a DOCTYPE after a long comment or in UTF-16; the parser has not loaded or
+        # expanded anything (options above), but such a file is refused all the same.
+        message = "DOCTYPE・実体宣言を含むXMLは受け付けません(外部実体・実体展開攻撃の防止)"
+        return None, [Problem(filename, message, rule="xml-unsafe")]
     return root, []

@@ -55,6 +55,9 @@ def create_app(
         app.config.update(config)
     if "SESSION_COOKIE_SECURE" not in (config or {}) and "KAIGOFLOW_COOKIE_SECURE" not in os.environ:
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
+    from web import inputsafe
+
+    inputsafe.init_app(app)  # deep JSON, NaN and NUL characters are 400s, not 500s
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Japanese messages readable in the API's JSON
     app.extensions["kaigoflow"] = services
     app.extensions["kaigoflow_clock"] = clock or SystemClock()

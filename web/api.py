@@ -1,7 +1,7 @@
 """The JSON API under /api: the inbox, claim/release/complete, cases and documents, with an OpenAPI document.
 
 Authentication: the browser session, or `Authorization: Bearer <token>` with a token from POST /api/token (a
-signed, timed token over the user id; changing the password invalidates it). CSRF is checked on session
+signed, timed token over the user id; changing the password or signing out invalidates it). CSRF is checked on session
 requests and skipped for bearer requests, which a browser never sends by itself. The permission rules and the
 answers (404 across organisations, 409 on conflict, 422 with per-field messages) are the pages' own.
 """
@@ -64,7 +64,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    """Changes with the password and at every sign-out (session_epoch): either revokes the user's tokens."""
+    return hashlib.sha256(f"{user.password_hash}:{user.session_epoch}".encode()).hexdigest()[:16]
 
 
 def issue_token(user: User) -> str:
@@ -353,6 +354,21 @@ def case_documents(case_id: int) -> Any:
         select(Document).where(Document.case_id == found.id).order_by(Document.submitted_at, Document.id)
     ).all()
     return jsonify({"items": [document_json(d) for d in documents]})
+
+
+@bp.get("/cases/<int:case_id>/export")
+def case_export(case_id: int) -> Any:
+    """The case's full record as a ZIP (the case page's 記録一式 button)."""
+    from flask import Response
+
+    from web import export as export_module
+
+    found = access.case_or_404(case_id)
+    content = export_module.archive(found)
+    export_module.log_export(found, wiring.staff().id, request.remote_addr, "api")
+    response = Response(content, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_module.filename(found)}"'
+    return response
 
 
 @bp.get("/documents/<int:document_id>")

@@ -48,7 +48,9 @@ class Staff(UserMixin):
         self.organisation = organisation
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        # The epoch makes a copied or replayed session cookie worthless once its user signs out (cookies are
+        # signed, not stored: without it, an old cookie would stay valid until it expired).
+        return f"{self.user.id}:{self.user.session_epoch}"
 
     @property
     def id(self) -> int:
@@ -88,11 +90,15 @@ def load_staff(user_id: int) -> Staff | None:
     return Staff(user, organisation) if organisation is not None else None
 
 
-def _user_loader(user_id: str) -> Staff | None:
+def _user_loader(session_id: str) -> Staff | None:
+    user_id, _, epoch = session_id.partition(":")
     try:
-        return load_staff(int(user_id))
+        staff = load_staff(int(user_id))
     except ValueError:
         return None
+    if staff is None or epoch != str(staff.user.session_epoch):
+        return None  # signed out since this session began (or a session from before epochs): sign in again
+    return staff
 
 
 def init_app(app: Flask) -> None:
@@ -238,6 +244,13 @@ def login() -> Any:
 def logout() -> Response:
     if current_user.is_authenticated:
         _event("logout", current_user.id, {})
+        # Every session and API token of this user ends here, including copies of this cookie.
+        db.session.execute(
+            update(User)
+            .where(User.id == current_user.id)
+            .values(session_epoch=User.session_epoch + 1)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
     logout_user()
     session.clear()

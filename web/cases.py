@@ -155,6 +155,20 @@ def show(case_id: int) -> str:
     )
 
 
+@bp.get("/cases/<int:case_id>/export.zip")
+def export(case_id: int) -> Response:
+    """The case's full record (運営指導 用の記録一式) as a ZIP: case.json, each document's data and PDF."""
+    from web import export as export_module
+
+    case = access.case_or_404(case_id)
+    content = export_module.archive(case)
+    staff = wiring.staff()
+    export_module.log_export(case, staff.id, request.remote_addr, "page")
+    response = Response(content, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_module.filename(case)}"'
+    return response
+
+
 @bp.get("/cases/<int:case_id>/instances/<int:instance_id>/<process_id>.bpmn")
 def diagram_xml(case_id: int, instance_id: int, process_id: str) -> Response:
     instance, case = access.instance_or_404(instance_id)

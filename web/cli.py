@@ -67,3 +67,35 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     for line in cases:
         click.echo(f"  {line}")
     ctx.invoke(serve, host=host, port=port)
+
+
+@main.command("export-case")
+@click.argument("case_id", type=int)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="出力先(既定: case-ID-record-日付.zip)"
+)
+@click.option("--no-pdf", is_flag=True, help="帳票の PDF を含めない(JSON だけ)")
+@click.pass_obj
+def export_case(services: Services, case_id: int, output: str | None, no_pdf: bool) -> None:
+    """ケース1件の記録一式(運営指導用: ケース・履歴・全帳票の JSON と PDF)を ZIP に出力する。"""
+    from engine.models import Case
+    from web import create_app
+    from web import export
+    from web.extensions import db
+
+    app = create_app(services=services, config={"SESSION_COOKIE_SECURE": False})
+    with app.app_context():
+        try:
+            case = db.session.get(Case, case_id)
+            if case is None:
+                click.echo(f"エラー: ケース {case_id} は見つかりません", err=True)
+                raise SystemExit(4)
+            content = export.archive(case, with_pdfs=not no_pdf)
+            target = output or export.filename(case)
+            with open(target, "wb") as handle:
+                handle.write(content)
+            export.log_export(case, None, None, "cli")
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    click.echo(f"ケース {case_id} の記録一式を {target} に出力しました")

@@ -59,7 +59,9 @@ EVENT_NAMES = {
     "case_opened": "ケースを登録しました",
     "instance_started": "手続きを開始しました",
     "instance_completed": "手続きが完了しました",
-    "instance_cancelled": "手続きを中止しました(新しい手続きに引き継ぎ、またはケース終了)",
+    "instance_cancelled": "手続きを中止しました(ケース終了)",
+    "instance_superseded": "新しい計画期間が始まりました(この手続きは評価のあと終わります)",
+    "continuation_skipped": "新しい計画期間がすでにあるため、次の手続きは始めませんでした",
     "task_claimed": "担当しました",
     "task_released": "担当を外れました",
     "task_completed": "完了しました",
@@ -72,6 +74,8 @@ EVENT_NAMES = {
     "login_failed": "ログインに失敗しました",
     "account_locked": "ログインを一時停止しました",
     "logout": "ログアウトしました",
+    "case_exported": "記録一式を出力しました",
+    "case_purged": "保存期間を過ぎたケースを削除しました",
 }
 
 

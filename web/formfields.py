@@ -393,8 +393,8 @@ def to_submission(
             text = str(flat.get(path, "")).strip()
             if text:
                 try:
-                    out[f.key] = json.loads(text)
-                except ValueError:
+                    out[f.key] = json.loads(text, parse_constant=_not_json)
+                except (ValueError, RecursionError):  # deep nesting raises RecursionError, not ValueError
                     errors[path] = "JSONとして読み取れません"
                     out[f.key] = text
         else:
@@ -402,6 +402,10 @@ def to_submission(
             if value is not None:
                 out[f.key] = value
     return out, errors
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python reads them, JSON (and PostgreSQL) do not
 
 
 def _scalar(f: Field, raw: Any, path: str, errors: dict[str, str]) -> Any:

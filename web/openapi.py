@@ -108,6 +108,17 @@ def document() -> dict[str, Any]:
                     "responses": {"200": _json(_ref("TaskDetail"), "タスク"), "401": UNAUTHORIZED, "404": NOT_FOUND},
                 }
             },
+            "/api/cases/{case_id}/export": {
+                "get": {
+                    "summary": "ケースの記録一式(運営指導用): case.json と各帳票の JSON・PDF の ZIP",
+                    "parameters": [CASE_ID],
+                    "responses": {
+                        "200": {"description": "ZIP", "content": {"application/zip": {}}},
+                        "401": UNAUTHORIZED,
+                        "404": NOT_FOUND,
+                    },
+                }
+            },
             "/api/tasks/{task_id}/claim": _task_action("タスクを担当する"),
             "/api/tasks/{task_id}/release": _task_action("タスクの担当を外れる"),
             "/api/tasks/{task_id}/complete": {

@@ -100,7 +100,7 @@ def test_sign_in_starts_a_new_session(app, world):
     sign_in(client, world["alpha.center"].login)
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == str(world["alpha.center"].user_id)
+        assert session["_user_id"] == f"{world['alpha.center'].user_id}:0"  # user id and session epoch
 
 
 def test_next_must_stay_on_this_site(app, world):

@@ -1,0 +1,228 @@
+"""The access matrix over every route of the app: each rule is classified, and every rule that names a case,
+instance, task or document answers 404 to every user of every other organisation (and to the case's other
+organisations for a task that is not theirs), leaks nothing, changes nothing, and logs each refusal.
+
+A route added to the app without a class here fails `test_every_route_is_classified`: decide what it exposes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from engine.models import Case
+from engine.models import Document
+from engine.models import Event
+from engine.models import ProcessInstance
+from engine.models import Task
+from tests.web.conftest import INTAKE
+from tests.web.conftest import PASSWORD
+from tests.web.conftest import ready_task
+
+PUBLIC = "public"  # no personal data: sign-in, static files, the OpenAPI document, the token exchange
+OWN = "own"  # lists and forms scoped to the signed-in user's organisation; no foreign id in the path
+CASE = "case"  # names a case (and maybe one of its instances): visible to the case's organisations
+TASK = "task"  # names a task: for the organisation it is assigned to only
+DOCUMENT = "document"  # names a document: visible to the case's organisations
+
+ROUTES = {
+    "static": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": PUBLIC,
+    "api.token": PUBLIC,
+    "api.openapi_document": PUBLIC,
+    "inbox.index": OWN,
+    "api.tasks": OWN,
+    "cases.new": OWN,
+    "cases.show": CASE,
+    "cases.export": CASE,
+    "cases.diagram_xml": CASE,
+    "cases.start_flow": CASE,
+    "api.case": CASE,
+    "api.case_documents": CASE,
+    "api.case_export": CASE,
+    "tasks.show": TASK,
+    "tasks.submit": TASK,
+    "tasks.claim": TASK,
+    "tasks.release": TASK,
+    "api.task": TASK,
+    "api.claim": TASK,
+    "api.release": TASK,
+    "api.complete": TASK,
+    "cases.document": DOCUMENT,
+    "api.document": DOCUMENT,
+    "cases.document_pdf": DOCUMENT,
+    "cases.document_print": DOCUMENT,
+}
+SCOPED = (CASE, TASK, DOCUMENT)
+# Everyone with no organisation on the case: the other center and office of the same municipality, and every
+# organisation of the other municipality.
+OUTSIDERS = [
+    "alpha.center2",
+    "alpha.office2",
+    "beta.center",
+    "beta.center2",
+    "beta.center.b",
+    "beta.office",
+    "beta.office2",
+    "beta.insurer",
+    "beta.provider",
+]
+SECRETS = ("山田", "花子", "0123456789")
+
+
+def test_every_route_is_classified(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    unclassified = endpoints - set(ROUTES)
+    assert not unclassified, f"classify these routes in ROUTES (who may see what they expose): {unclassified}"
+    assert not set(ROUTES) - endpoints, f"ROUTES names routes that no longer exist: {set(ROUTES) - endpoints}"
+
+
+@pytest.fixture
+def ids(db_session, runtime, case, world) -> dict[str, Any]:
+    """A case with a document (intake) and a ready task for the first center (assessment)."""
+    intake = ready_task(db_session, case.id, "intake")
+    runtime.complete(db_session, intake.id, INTAKE, world["alpha.center"].actor())
+    instance = db_session.scalars(select(ProcessInstance)).one()
+    return {
+        "case_id": case.id,
+        "instance_id": instance.id,
+        "process_id": "new_case",
+        "task_id": ready_task(db_session, case.id, "assessment").id,
+        "document_id": db_session.scalars(select(Document)).one().id,
+        "filename": "css/app.css",
+    }
+
+
+def requests_for(app, kinds: tuple[str, ...], ids: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(endpoint, method, path) for every method of every rule of these kinds."""
+    adapter = app.url_map.bind("localhost")
+    found = []
+    for rule in app.url_map.iter_rules():
+        if ROUTES.get(rule.endpoint) not in kinds:
+            continue
+        path = adapter.build(rule.endpoint, {name: ids[name] for name in rule.arguments})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, path))
+    return found
+
+
+def send(browser, method: str, path: str):
+    if path.startswith("/api/"):
+        headers = {"X-CSRFToken": browser.token}
+        if method == "POST":
+            return browser.client.post(path, json=INTAKE, headers=headers)
+        return browser.client.get(path, headers=headers)
+    if method == "POST":
+        return browser.post(path, {"action": "complete", "process_key": "new_case", "client_name": "x"})
+    return browser.get(path)
+
+
+def snapshot(session) -> dict[str, Any]:
+    """Everything a refused request could have changed (events apart, which it must add)."""
+    session.expire_all()
+    return {
+        "tasks": sorted(
+            (t.id, t.state, t.claimed_by_id, t.completed_by_id) for t in session.scalars(select(Task)).all()
+        ),
+        "instances": sorted((i.id, i.version, i.status) for i in session.scalars(select(ProcessInstance)).all()),
+        "cases": sorted((c.id, c.version, c.status) for c in session.scalars(select(Case)).all()),
+        "documents": session.scalar(select(func.count()).select_from(Document)),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_outsiders_get_404_on_every_scoped_route_nothing_leaks_and_each_refusal_is_logged(
+    login_as, app, ids, db_session, world, outsider
+):
+    before = snapshot(db_session)
+    browser = login_as(outsider)
+    sent = requests_for(app, SCOPED, ids)
+    assert {endpoint for endpoint, _, _ in sent} == {e for e, kind in ROUTES.items() if kind in SCOPED}
+    for endpoint, method, path in sent:
+        response = send(browser, method, path)
+        assert response.status_code == 404, f"{endpoint} {method} {path}: {response.status_code}"
+        body = response.get_data(as_text=True)
+        assert "見つかりません" in body, endpoint
+        assert not any(secret in body for secret in SECRETS), f"{endpoint} leaks the case in its 404"
+        assert response.mimetype in ("text/html", "application/json"), endpoint  # never a PDF or a ZIP
+    denied = db_session.scalars(
+        select(Event).where(Event.kind == "access_denied", Event.actor_id == world[outsider].user_id)
+    ).all()
+    assert sorted((e.detail["method"], e.detail["path"]) for e in denied) == sorted((m, p) for _, m, p in sent)
+    assert all(e.address == "127.0.0.1" and e.case_id == ids["case_id"] for e in denied)
+    assert snapshot(db_session) == before
+
+    # Lists and counts: the outsider's inbox and task API know nothing of the case.
+    inbox = browser.get("/").get_data(as_text=True)
+    assert not any(secret in inbox for secret in SECRETS)
+    for section in ("mine", "unclaimed"):
+        listed = browser.client.get(f"/api/tasks?section={section}&municipality=alpha").get_json()
+        assert listed["total"] == 0 and listed["items"] == [] and listed["overdue"] == 0
+
+
+@pytest.mark.parametrize("other_role", ["alpha.office", "alpha.insurer", "alpha.provider"])
+def test_the_cases_other_organisations_get_404_on_a_task_that_is_not_theirs(
+    login_as, app, ids, db_session, world, other_role
+):
+    """They see the case (and its documents) but not the center's task: every task route refuses and logs."""
+    before = snapshot(db_session)
+    browser = login_as(other_role)
+    for kind, expected in ((CASE, 200), (DOCUMENT, 200)):
+        for endpoint, method, path in requests_for(app, (kind,), ids):
+            if method == "GET":
+                assert send(browser, method, path).status_code == expected, endpoint
+    sent = requests_for(app, (TASK,), ids)
+    for endpoint, method, path in sent:
+        response = send(browser, method, path)
+        assert response.status_code == 404, f"{endpoint} {method} {path}"
+    denied = db_session.scalars(
+        select(Event).where(Event.kind == "access_denied", Event.actor_id == world[other_role].user_id)
+    ).all()
+    assert sorted((e.detail["method"], e.detail["path"]) for e in denied) == sorted((m, p) for _, m, p in sent)
+    after = snapshot(db_session)
+    assert after["tasks"] == before["tasks"] and after["instances"] == before["instances"]
+
+
+def test_a_bearer_token_of_another_organisation_gets_the_same_404(app, ids, db_session, world):
+    client = app.test_client(use_cookies=False)
+    token = client.post("/api/token", json={"login": world["beta.center"].login, "password": PASSWORD}).get_json()
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    sent = [r for r in requests_for(app, SCOPED, ids) if r[2].startswith("/api/")]
+    assert sent
+    for endpoint, method, path in sent:
+        response = client.open(path, method=method, json={} if method == "POST" else None, headers=headers)
+        assert response.status_code == 404, endpoint
+        assert response.get_json()["error"] == "ページが見つかりません"
+    assert db_session.scalar(select(func.count()).select_from(Event).where(Event.kind == "access_denied")) == len(sent)
+
+
+@pytest.mark.parametrize("role", ["alpha.insurer", "alpha.provider"])
+def test_opening_a_case_is_refused_with_403_for_roles_that_do_not_open_cases(login_as, db_session, role):
+    browser = login_as(role)
+    assert browser.get("/cases/new").status_code == 403
+    response = browser.post("/cases/new", {"client_name": "x", "insured_number": "0123456789"})
+    assert response.status_code == 403 and "地域包括支援センター" in response.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_own_routes_need_a_sign_in_and_public_routes_carry_no_case_data(app, ids):
+    client = app.test_client()
+    for endpoint, method, path in requests_for(app, (OWN, *SCOPED), ids):
+        response = client.open(path, method=method, json={} if path.startswith("/api/") else None)
+        if path.startswith("/api/"):
+            assert response.status_code == 401, endpoint
+        else:
+            # CSRF protection answers an anonymous POST before the sign-in check does; either way nothing shows.
+            assert response.status_code in (302, 400), endpoint
+            assert response.status_code == 400 or response.headers["Location"].startswith("/login"), endpoint
+        assert not any(secret in response.get_data(as_text=True) for secret in SECRETS), endpoint
+    for endpoint, method, path in requests_for(app, (PUBLIC,), ids):
+        if method == "GET":
+            with client.get(path) as response:
+                body = response.get_data(as_text=True)
+            assert not any(secret in body for secret in SECRETS), endpoint

@@ -1,0 +1,197 @@
+"""One case's full record as a ZIP, for 運営指導 (inspections): case data, history and every document snapshot.
+
+The archive holds `case.json` (the case, its organisations, flows, tasks, the whole event history and the list of
+documents) and, per document, its submitted data with the schema it was checked against (`.json`) and its 帳票 as
+printed (`.pdf`, when PDF output is available). Each export is itself recorded as a `case_exported` event: it hands
+personal data out of the system.
+
+Used by the case page's button, the API and `kaigoflow export-case`; all three need an app context (the PDFs are
+drawn as the document pages draw them).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.models import Case
+from engine.models import Document
+from engine.models import Event
+from engine.models import Organisation
+from engine.models import ProcessInstance
+from engine.models import Task
+from engine.models import User
+from web import filters
+from web import wiring
+from web.extensions import db
+
+FORMAT = "kaigoflow-case-record"
+FORMAT_VERSION = 1
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def _users(ids: set[int | None]) -> dict[int, dict[str, Any]]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        select(User.id, User.login, User.display_name, Organisation.name)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(User.id.in_(wanted))
+    ).all()
+    return {uid: {"id": uid, "login": login, "name": name, "organisation": org} for uid, login, name, org in rows}
+
+
+def _who(users: dict[int, dict[str, Any]], user_id: int | None) -> dict[str, Any] | None:
+    return users.get(user_id) if user_id is not None else None
+
+
+def document_stem(doc: Document) -> str:
+    return f"documents/{doc.id:06d}_{doc.form}_v{doc.version}"
+
+
+def record(case: Case, exported_at: datetime) -> tuple[dict[str, Any], list[Document]]:
+    """The JSON of a case's full record, and its documents (oldest first)."""
+    from web.cases import organisations_of
+
+    instances = db.session.scalars(
+        select(ProcessInstance).where(ProcessInstance.case_id == case.id).order_by(ProcessInstance.id)
+    ).all()
+    tasks = db.session.scalars(select(Task).where(Task.case_id == case.id).order_by(Task.ready_at, Task.id)).all()
+    events = db.session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)).all()
+    documents = list(
+        db.session.scalars(
+            select(Document).where(Document.case_id == case.id).order_by(Document.submitted_at, Document.id)
+        ).all()
+    )
+    users = _users(
+        {t.claimed_by_id for t in tasks}
+        | {t.completed_by_id for t in tasks}
+        | {e.actor_id for e in events}
+        | {d.submitted_by_id for d in documents}
+    )
+    columns = [c.key for c in Case.__table__.columns]
+    body = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "exported_at": exported_at.isoformat(),
+        "case": {key: _iso(getattr(case, key)) for key in columns},
+        "organisations": {
+            role: {"id": org.id, "name": org.name, "role": org.role} for role, org in organisations_of(case).items()
+        },
+        "instances": [
+            {
+                "id": i.id,
+                "process_key": i.process_key,
+                "flow_name": filters.flow_name(i.process_key),
+                "spec_hash": i.spec_hash,
+                "status": i.status,
+                "period": i.period,
+                "previous_id": i.previous_id,
+                "started_at": _iso(i.started_at),
+                "ended_at": _iso(i.ended_at),
+            }
+            for i in instances
+        ],
+        "tasks": [
+            {
+                "id": t.id,
+                "instance_id": t.instance_id,
+                "bpmn_id": t.bpmn_id,
+                "name": t.name,
+                "role": t.role,
+                "organisation_id": t.organisation_id,
+                "state": t.state,
+                "due_date": _iso(t.due_date),
+                "ready_at": _iso(t.ready_at),
+                "claimed_by": _who(users, t.claimed_by_id),
+                "completed_by": _who(users, t.completed_by_id),
+                "completed_at": _iso(t.completed_at),
+            }
+            for t in tasks
+        ],
+        "history": [
+            {
+                "id": e.id,
+                "at": _iso(e.at),
+                "kind": e.kind,
+                "description": filters.event_name(e.kind),
+                "actor": _who(users, e.actor_id),
+                "instance_id": e.instance_id,
+                "task_id": e.task_id,
+                "address": e.address,
+                "detail": e.detail,
+            }
+            for e in events
+        ],
+        "documents": [
+            {
+                "id": d.id,
+                "form": d.form,
+                "title": d.title,
+                "version": d.version,
+                "task_id": d.task_id,
+                "instance_id": d.instance_id,
+                "submitted_by": _who(users, d.submitted_by_id),
+                "submitted_at": _iso(d.submitted_at),
+                "json": f"{document_stem(d)}.json",
+            }
+            for d in documents
+        ],
+    }
+    return body, documents
+
+
+def _pdf(doc: Document, case: Case) -> bytes | None:
+    from web.cases import _print_arguments
+
+    try:
+        from web.pdf import render_document_pdf
+
+        arguments = _print_arguments(doc, case)
+        return render_document_pdf(doc, case, arguments.pop("organisations"), **arguments)
+    except (ImportError, OSError):
+        return None  # no PDF engine here: the archive still has every document's data
+
+
+def archive(case: Case, with_pdfs: bool = True) -> bytes:
+    """The ZIP of one case's full record."""
+    body, documents = record(case, wiring.clock().now())
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for entry, doc in zip(body["documents"], documents, strict=True):
+            snapshot = {"document": entry, "data": doc.data, "schema": doc.schema, "spec_hash": doc.spec_hash}
+            zf.writestr(entry["json"], json.dumps(snapshot, ensure_ascii=False, indent=1, default=str))
+            pdf = _pdf(doc, case) if with_pdfs else None
+            if pdf is not None:
+                entry["pdf"] = f"{document_stem(doc)}.pdf"
+                zf.writestr(entry["pdf"], pdf)
+        zf.writestr("case.json", json.dumps(body, ensure_ascii=False, indent=1, default=str))
+    return buffer.getvalue()
+
+
+def filename(case: Case) -> str:
+    return f"case-{case.id}-record-{wiring.today():%Y%m%d}.zip"
+
+
+def log_export(case: Case, actor_id: int | None, address: str | None, via: str) -> None:
+    db.session.add(
+        Event(
+            at=wiring.clock().now(),
+            case_id=case.id,
+            actor_id=actor_id,
+            kind="case_exported",
+            detail={"via": via},
+            address=address,
+        )
+    )
+    db.session.commit()

@@ -80,14 +80,15 @@ def drop_postgres(url: str) -> None:
 
 
 @contextmanager
-def databases(urls: list[str], name: str, keep: bool = False, postgres: bool = True) -> Iterator[list[str]]:
-    """The databases a benchmark runs on: the given URLs, or a SQLite file plus a throw-away PostgreSQL database."""
+def databases(urls: list[str], name: str, keep: bool = False, sqlite: bool = True) -> Iterator[list[str]]:
+    """The databases a benchmark runs on: the given URLs, or a SQLite file (unless `sqlite` is false) plus a
+    throw-away PostgreSQL database when one is reachable."""
     throwaway: list[str] = []
     if urls:
         chosen = list(urls)
     else:
-        chosen = [sqlite_url(name)]
-        pg = postgres_database(f"kaigoflow_{name}") if postgres else None
+        chosen = [sqlite_url(name)] if sqlite else []
+        pg = postgres_database(f"kaigoflow_{name}")
         if pg:
             chosen.append(pg)
             throwaway.append(pg)

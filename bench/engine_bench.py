@@ -183,7 +183,7 @@ def bench_overhead(url: str, rounds: int) -> dict[str, float]:
     with svc.sessions() as session:
         case = session.get(Case, subject.case_id)
     subject.complete(*subject.prepare(0))  # warm-up: caches, statement cache, first-use costs
-    engine_s, raw_s, floor_s, counts = [], [], [], []
+    engine_s, raw_s, floor_s, empty_s, row_s, counts = [], [], [], [], [], []
     for month in range(1, rounds + 1):
         task_id, submission = subject.prepare(month)
         before = statements.count
@@ -205,9 +205,24 @@ def bench_overhead(url: str, rounds: int) -> dict[str, float]:
                 session.add(Event(at=subject.clock.now(), kind="bench_floor", detail={}))
                 session.commit()
         floor_s.append(timing)
+
+        with Timing() as timing, svc.sessions() as session:  # the commits alone: what durability costs
+            session.execute(text("SELECT 1"))
+            session.commit()
+        empty_s.append(timing)
+        with Timing() as timing, svc.sessions() as session:
+            session.add(Event(at=subject.clock.now(), kind="bench_floor", detail={}))
+            session.commit()
+        row_s.append(timing)
     svc.engine.dispose()
     figures = {"statements": statistics.median(counts)}
-    for name, timings in (("engine", engine_s), ("raw", raw_s), ("floor", floor_s)):
+    for name, timings in (
+        ("engine", engine_s),
+        ("raw", raw_s),
+        ("floor", floor_s),
+        ("empty_commit", empty_s),
+        ("row_commit", row_s),
+    ):
         figures[name], figures[f"{name}_cpu"] = _medians(timings)
     return figures
 
@@ -314,6 +329,10 @@ def main() -> None:
             log(
                 f"[{name}]     durable floor (raw step + one-row commit) {a['floor'] * 1000:.2f} ms: "
                 f"engine / floor {a['engine'] / a['floor']:.2f}; {a['statements']:.0f} SQL statements per completion"
+            )
+            log(
+                f"[{name}]     the commits alone: empty {a['empty_commit'] * 1000:.3f} ms, one row "
+                f"{a['row_commit'] * 1000:.3f} ms"
             )
             b = bench_growth(url, args.rounds)
             log(

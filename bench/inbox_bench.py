@@ -1,64 +1,78 @@
-"""Inbox benchmark: 100,000 cases and about 1,000,000 task rows; prints inbox response times. Asserts nothing.
+"""Inbox and case page benchmark (issue 7 item 10): 100,000 cases and about 1,000,000 task rows; prints response
+times. Asserts nothing.
 
 The rows are bulk-inserted straight into the tables (the inbox reads only the task table and, for the rows on
 the page, the case table), spread over the municipalities of processes/ like a real region: per municipality
 4 地域包括支援センター, 12 居宅介護支援事業所, an insurer and 6 providers; one large center holds about 5% of all
 cases. Each case has about 10 task rows: mostly completed history, a few cancelled, and 1–2 ready ones (40% of
-those claimed), due from 30 days ago to 60 days ahead.
+those claimed), due from 30 days ago to 60 days ahead; 6 events and 2 documents (0.6 and 0.2 million rows in all).
+
+Each case has a running 新規 instance on the real, stored spec. The cases whose pages are requested carry a real
+instance state (new_case eight steps in, made by the engine on a scratch database: about 20 KB); the others an
+empty one, since 100,000 × 20 KB would be 2 GB to load and the case page finds instances through the case id index,
+so their width does not enter its lookups.
 
 Requests go through the Flask test client, signed in as a staff member of the large center (the worst inbox)
-and of a typical office: the inbox with no filter, overdue only, this week, page 5, and GET /api/tasks.
-p50/p95 per request kind, then the query plans of the two inbox queries.
+and of a typical office: the inbox with no filter, overdue only, this week, page 5, a step filter, GET /api/tasks,
+and the case page (diagram with progress, ready tasks, history, documents) of their own cases in turn.
+p50/p95 per request kind, then the query plans of the inbox queries.
 
-Usage: .venv/bin/python bench/inbox_bench.py [--cases N] [--requests N] [--database-url URL ...]
+Usage: .venv/bin/python bench/inbox_bench.py [--cases N] [--requests N] [--database-url URL ...] [--keep]
 Without --database-url: a SQLite file under bench/out/ and, when reachable, a throw-away PostgreSQL database
-(KAIGOFLOW_TEST_POSTGRES_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
+(bench/common.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
-import statistics
-import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
-from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine
+from common import ROOT
+from common import backend
+from common import databases
+from common import log
+from common import machine
+from common import p50_p95
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from engine.clock import FixedClock  # noqa: E402
-from engine.config import Settings  # noqa: E402
-from engine.db import make_engine  # noqa: E402
-from engine.db import upgrade  # noqa: E402
-from engine.library import Library  # noqa: E402
-from engine.models import Case  # noqa: E402
-from engine.models import Organisation  # noqa: E402
-from engine.models import ProcessInstance  # noqa: E402
-from engine.models import SpecVersion  # noqa: E402
-from engine.models import Task  # noqa: E402
-from engine.models import User  # noqa: E402
-from engine.services import Services  # noqa: E402
+import handlers
+from engine.clock import FixedClock
+from engine.config import Settings
+from engine.db import make_engine
+from engine.db import upgrade
+from engine.directory import demo_organisations
+from engine.library import Library
+from engine.models import Base
+from engine.models import Case
+from engine.models import Document
+from engine.models import Event
+from engine.models import Organisation
+from engine.models import ProcessInstance
+from engine.models import SpecVersion
+from engine.models import Task
+from engine.models import User
+from engine.runtime import SYSTEM
+from engine.services import Services
 
 TODAY = date(2026, 5, 15)
 NOW = datetime(2026, 5, 15, 1, 0, tzinfo=UTC)
 PASSWORD = "bench-password"
-POSTGRES_SERVER = os.environ.get("KAIGOFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+EVENT_KINDS = ["case_opened", "instance_started", "task_claimed", "task_completed", "task_completed", "timer_fired"]
+CASE_PAGES = 100
+"""Cases per signed-in organisation whose pages are requested (and which carry a real instance state)."""
 STEPS = [
     ("intake", "相談受付・利用申込", "center"),
     ("contract", "契約・重要事項説明・個人情報同意", "planner"),
@@ -75,8 +89,46 @@ FLOWS = ["new_case", "new_case", "plan_period", "monthly_monitoring", "monthly_m
 CHUNK = 20_000
 
 
-def _log(message: str) -> None:
-    print(message, flush=True)
+_log = log
+
+
+@dataclass(frozen=True)
+class Template:
+    """A real 新規 instance a few steps in: its spec version and its state, to copy into the bulk rows."""
+
+    spec_hash: str
+    spec_record: dict[str, Any]
+    state: dict[str, Any]
+
+
+def template_instance(municipality: str, steps: int = 8) -> Template:
+    """Run new_case `steps` tasks far on a scratch in-memory database, completing each with its form's example."""
+    services = Services(
+        Settings("sqlite://", ROOT / "processes"), handlers.form_handlers(), handlers.python_decisions()
+    )
+    Base.metadata.create_all(services.engine)
+    runtime = services.runtime(FixedClock(date(2026, 4, 1)))
+    with services.sessions() as session:
+        orgs = demo_organisations(session, services.library.municipality(municipality))
+        session.commit()
+        case = runtime.open_case(
+            session,
+            municipality,
+            care_level="shien1",
+            delegated=True,
+            **{f"{role}_org_id": orgs[role][0].id for role in ("center", "office", "insurer", "provider")},
+        )
+        instance = runtime.start(session, case.id, "new_case")
+        for _ in range(steps):
+            row = session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "ready")).first()
+            if row is None:
+                break
+            form = runtime.load(session, instance.id).resolved.forms.get(row.form or "")
+            runtime.complete(session, row.id, form.example() if form else {}, SYSTEM)
+        loaded = runtime.load(session, instance.id)
+        template = Template(loaded.resolved.hash, loaded.resolved.to_record(), loaded.instance.state)
+    services.engine.dispose()
+    return template
 
 
 def _organisations(conn, municipalities: list[str]) -> dict[str, dict[str, list[int]]]:
@@ -126,8 +178,8 @@ def _users(conn, orgs: dict[str, dict[str, list[int]]]) -> dict[int, list[int]]:
     return users
 
 
-def populate(url: str, n_cases: int, municipalities: list[str], seed: int = 7) -> dict[str, int]:
-    """Fill an empty database; return the organisation ids the requests sign in as."""
+def populate(url: str, n_cases: int, municipalities: list[str], template: Template, seed: int = 7) -> Population:
+    """Fill an empty database; return who the requests sign in as and which of their cases they open."""
     rng = random.Random(seed)
     engine = make_engine(url)
     started = time.perf_counter()
@@ -138,21 +190,22 @@ def populate(url: str, n_cases: int, municipalities: list[str], seed: int = 7) -
             insert(SpecVersion),
             [
                 {
-                    "hash": "0" * 64,
+                    "hash": template.spec_hash,
                     "municipality": municipalities[0],
                     "process_key": "new_case",
-                    "record": {},
+                    "record": template.spec_record,
                     "created_at": NOW,
                 }
             ],
         )
     big_center = orgs[municipalities[0]]["center"][0]
     typical_office = orgs[municipalities[-1]]["office"][5]
-    total_tasks = 0
+    pages: dict[int, list[int]] = {big_center: [], typical_office: []}
+    total_tasks = total_events = total_documents = 0
     next_case = 1
     while next_case <= n_cases:
         last = min(n_cases, next_case + CHUNK - 1)
-        cases, instances, tasks = [], [], []
+        cases, instances, tasks, events, documents = [], [], [], [], []
         for case_id in range(next_case, last + 1):
             muni = municipalities[case_id % len(municipalities)]
             roles = orgs[muni]
@@ -177,18 +230,22 @@ def populate(url: str, n_cases: int, municipalities: list[str], seed: int = 7) -
                     "version": 1,
                 }
             )
+            shown = [org for org in pages if org in (center, office) and len(pages[org]) < CASE_PAGES]
+            for org in shown[:1]:
+                pages[org].append(case_id)
             instances.append(
                 {
                     "id": case_id,
                     "case_id": case_id,
                     "process_key": "new_case",
-                    "spec_hash": "0" * 64,
+                    "spec_hash": template.spec_hash,
                     "status": "running",
-                    "state": {},
+                    "state": template.state if shown else {},
                     "version": 1,
                     "started_at": NOW,
                 }
             )
+            case_tasks: list[str] = []
             history = rng.randint(6, 12)
             ready = 1 if rng.random() < 0.7 else 2
             for index in range(history + ready):
@@ -204,9 +261,10 @@ def populate(url: str, n_cases: int, municipalities: list[str], seed: int = 7) -
                 )
                 claimed = rng.choice(users[org]) if is_ready and rng.random() < 0.4 else None
                 done_by = rng.choice(users[org]) if state == "completed" else None
+                case_tasks.append(str(uuid.UUID(int=rng.getrandbits(128))))
                 tasks.append(
                     {
-                        "id": str(uuid.UUID(int=rng.getrandbits(128))),
+                        "id": case_tasks[-1],
                         "instance_id": case_id,
                         "case_id": case_id,
                         "municipality": muni,
@@ -226,16 +284,53 @@ def populate(url: str, n_cases: int, municipalities: list[str], seed: int = 7) -
                         "completed_at": NOW - timedelta(days=31) if done_by else None,
                     }
                 )
+            actor = rng.choice(users[center])
+            for index, kind in enumerate(EVENT_KINDS):
+                events.append(
+                    {
+                        "at": NOW - timedelta(days=60 - index * 5, minutes=rng.randint(0, 600)),
+                        "case_id": case_id,
+                        "instance_id": case_id,
+                        "task_id": case_tasks[index] if kind.startswith("task") else None,
+                        "actor_id": None if kind == "timer_fired" else actor,
+                        "kind": kind,
+                        "detail": {},
+                        "address": "127.0.0.1",
+                    }
+                )
+            for index, form in enumerate(("intake", "basic_checklist")):
+                documents.append(
+                    {
+                        "case_id": case_id,
+                        "instance_id": case_id,
+                        "task_id": case_tasks[index],
+                        "form": form,
+                        "title": form,
+                        "version": 1,
+                        "data": {"note": "ベンチマーク"},
+                        "schema": {},
+                        "spec_hash": template.spec_hash,
+                        "submitted_by_id": actor,
+                        "submitted_at": NOW - timedelta(days=50 - index),
+                    }
+                )
         with engine.begin() as conn:
             conn.execute(insert(Case), cases)
             conn.execute(insert(ProcessInstance), instances)
             conn.execute(insert(Task), tasks)
+            conn.execute(insert(Event), events)
+            conn.execute(insert(Document), documents)
         total_tasks += len(tasks)
+        total_events += len(events)
+        total_documents += len(documents)
         next_case = last + 1
-        _log(f"  {last:>7} cases, {total_tasks:>8} task rows ({time.perf_counter() - started:.0f} s)")
+        _log(
+            f"  {last:>7} cases, {total_tasks:>8} task rows, {total_events:>8} events, {total_documents:>7} documents"
+            f" ({time.perf_counter() - started:.0f} s)"
+        )
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            for table in ("care_case", "process_instance"):
+            for table in ("care_case", "process_instance", "event", "document"):
                 sequence = f"pg_get_serial_sequence('{table}', 'id')"
                 conn.execute(text(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))"))
         if engine.dialect.name == "sqlite":
@@ -255,19 +350,23 @@ def populate(url: str, n_cases: int, municipalities: list[str], seed: int = 7) -
     engine.dispose()
     elapsed = time.perf_counter() - started
     _log(f"  loaded in {elapsed:.0f} s; ready tasks: large center {ready_big}, office {ready_office}")
-    return {"large center": big_center, "typical office": typical_office}
+    return Population({"large center": big_center, "typical office": typical_office}, pages)
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+@dataclass(frozen=True)
+class Population:
+    who: dict[str, int]
+    """label -> organisation id signed in as"""
+    case_pages: dict[int, list[int]]
+    """organisation id -> ids of its cases whose pages are requested"""
 
 
-def measure(url: str, who: dict[str, int], requests: int) -> None:
+def measure(url: str, population: Population, requests: int) -> None:
     from web import create_app
 
+    who = population.who
     settings = Settings(database_url=url, processes_dir=ROOT / "processes", secret_key="bench")
-    services = Services(settings, {}, {})
+    services = Services(settings, handlers.form_handlers(), handlers.python_decisions())
     app = create_app(services=services, config={"TESTING": True, "WTF_CSRF_ENABLED": False}, clock=FixedClock(TODAY))
     kinds = {
         "inbox": "/",
@@ -285,19 +384,23 @@ def measure(url: str, who: dict[str, int], requests: int) -> None:
         page = client.get("/").get_data(as_text=True)
         counts = re.findall(r'data-count="(\d+)"', page)
         _log(f"  {label} ({login}): mine {counts[0]}, unclaimed {counts[1]}")
-        for kind, path in kinds.items():
-            for _ in range(3):
-                client.get(path)  # warm caches (library parse, statement cache)
+        case_ids = population.case_pages[org_id]
+        paths = {kind: [path] for kind, path in kinds.items()}
+        paths["case page"] = [f"/cases/{case_id}" for case_id in case_ids]
+        for kind, choices in paths.items():
+            for index in range(3):
+                client.get(choices[index % len(choices)])  # warm caches (library parse, statement cache)
             timings = []
-            for _ in range(requests):
+            for index in range(requests):
+                path = choices[index % len(choices)]
                 start = time.perf_counter()
                 response = client.get(path)
                 timings.append((time.perf_counter() - start) * 1000)
-                assert response.status_code == 200
-            _log(
-                f"    {kind:<18} p50 {statistics.median(timings):7.1f} ms   p95 {_percentile(timings, 0.95):7.1f} ms"
-                f"   ({requests} requests)"
-            )
+                assert response.status_code == 200, (path, response.status_code)
+            if kind == "case page":
+                # Progress markers come from the deserialized instance, not the task-table fallback.
+                assert "data-current='[\"" in response.get_data(as_text=True), "the case page drew no progress"
+            _log(f"    {kind:<18} {p50_p95(timings)}   ({requests} requests)")
     _plans(app, who)
     from web.extensions import db
 
@@ -334,58 +437,25 @@ def _plans(app, who: dict[str, int]) -> None:
                     _log(f"    {line}")
 
 
-def _postgres_database() -> str | None:
-    try:
-        admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            name = f"kaigoflow_bench_{uuid.uuid4().hex[:8]}"
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-    except Exception as exc:  # unreachable: say so and go on with SQLite only
-        _log(f"PostgreSQL: skipped ({type(exc).__name__}: {exc})")
-        return None
-    return make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_postgres(url: str) -> None:
-    name = make_url(url).database
-    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--database-url", action="append", default=[])
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database and SQLite file")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     args = parser.parse_args()
+    _log(f"machine: {machine()}")
     municipalities = sorted(Library(ROOT / "processes").municipalities()) or ["bench"]
-    targets: list[tuple[str, bool]] = [(u, False) for u in args.database_url]
-    if not targets:
-        out = ROOT / "bench" / "out"
-        out.mkdir(parents=True, exist_ok=True)
-        sqlite_file = out / "inbox_bench.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
-        targets.append((f"sqlite:///{sqlite_file}", False))
-        pg = _postgres_database()
-        if pg:
-            targets.append((pg, True))
-    for url, throwaway in targets:
-        backend = make_url(url).get_backend_name()
-        _log(
-            f"== {backend}: {args.cases} cases over {len(municipalities)} municipalities ({', '.join(municipalities)})"
-        )
-        try:
+    template = template_instance(municipalities[0])
+    with databases(args.database_url, "inbox_bench", keep=args.keep) as urls:
+        for url in urls:
+            _log(
+                f"== {backend(url)}: {args.cases} cases over {len(municipalities)} municipalities "
+                f"({', '.join(municipalities)})"
+            )
             upgrade(url)
-            who = populate(url, args.cases, municipalities)
-            measure(url, who, args.requests)
-        finally:
-            if throwaway and not args.keep:
-                _drop_postgres(url)
+            population = populate(url, args.cases, municipalities, template)
+            measure(url, population, args.requests)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,15 @@ class ResolvedSpec:
             for task_spec in process_spec.task_specs.values():
                 if isinstance(task_spec, spiff.UserTaskMixin):
                     yield task_spec
+
+    @cached_property
+    def has_timers(self) -> bool:
+        """Whether any of its diagrams has a timer event: without one an instance never has timer rows to sync."""
+        return any(
+            isinstance(getattr(task_spec, "event_definition", None), spiff.TimerEventDefinition)
+            for process_spec in self.all_specs()
+            for task_spec in process_spec.task_specs.values()
+        )
 
 
 class Library:

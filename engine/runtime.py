@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import casedata
 from engine import clock as clock_module
@@ -175,12 +176,17 @@ class Runtime:
 
     def load(self, session: Session, instance_id: int) -> Loaded:
         # Always from the database, never from the session's identity map: a page may have read the instance
-        # before another worker changed it, and a mutation must run on what is stored now.
-        instance = session.get(ProcessInstance, instance_id, populate_existing=True)
-        if instance is None:
+        # before another worker changed it, and a mutation must run on what is stored now. Instance and case in one
+        # round trip: every completion and timer starts here.
+        found = session.execute(
+            select(ProcessInstance, Case)
+            .join(Case, Case.id == ProcessInstance.case_id)
+            .where(ProcessInstance.id == instance_id)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if found is None:
             raise NotFoundError("手続きが見つかりません")
-        case = session.get(Case, instance.case_id, populate_existing=True)
-        assert case is not None
+        instance, case = found
         resolved = self.spec(session, instance.spec_hash, case.municipality, instance.process_key)
         workflow = spiff.instance_from_dict(
             instance.state, resolved.spec, resolved.subprocess_specs, self._script_engine(session, resolved, case)
@@ -266,7 +272,7 @@ class Runtime:
                 instance_id=row.instance_id,
                 detail={"bpmn_id": row.bpmn_id, "form": row.form},
             )
-            self._advance(session, loaded, actor)
+            self._advance(session, loaded, actor, ran=True)
         return row
 
     # -- timers and duties ------------------------------------------------------------------------
@@ -322,7 +328,7 @@ class Runtime:
                 detail={"key": timer.key},
             )
             self._run(loaded, loaded.workflow.refresh_waiting_tasks)
-            self._advance(session, loaded, SYSTEM)
+            self._advance(session, loaded, SYSTEM, ran=True)
         elif timer.kind == "duty":
             case = session.get(Case, timer.case_id)
             if case is None or case.status != "open":
@@ -417,9 +423,11 @@ class Runtime:
                     raise inner from None
                 raise KaigoflowError(f"手続きを進められません: {exc}") from None
 
-    def _advance(self, session: Session, loaded: Loaded, actor: Actor) -> None:
-        """Run engine steps, then write state, projection, timers, case data and any continuation."""
-        self._run(loaded, lambda: None)
+    def _advance(self, session: Session, loaded: Loaded, actor: Actor, ran: bool = False) -> None:
+        """Run engine steps (unless the caller just did), then write state, projection, timers, case data and
+        any continuation."""
+        if not ran:
+            self._run(loaded, lambda: None)
         instance, case, workflow = loaded.instance, loaded.case, loaded.workflow
         now = self.clock.now()
         params = self.params(session, case.municipality)
@@ -444,9 +452,17 @@ class Runtime:
         )
         if result.rowcount != 1:
             raise ConflictError("他の職員が先にこのケースを更新しました。画面を開き直してください")
-        session.refresh(instance)
+        # What was just written, without reading the state back (a refresh would re-fetch and re-parse it).
+        for name, value in (
+            ("state", state),
+            ("version", expected + 1),
+            ("status", "completed" if completed else "running"),
+            ("ended_at", now if completed else None),
+        ):
+            set_committed_value(instance, name, value)
         projection.sync_tasks(session, workflow, instance, case, loaded.resolved, params, now)
-        projection.sync_timers(session, workflow, instance)
+        if loaded.resolved.has_timers:
+            projection.sync_timers(session, workflow, instance)
         if changed:
             case.version += 1
             schedule.sync_duties(session, case, params)
@@ -580,12 +596,12 @@ class Runtime:
         now: datetime,
     ) -> None:
         form = loaded.resolved.forms[row.form or ""]
+        # Numbered inside the INSERT, saving a round trip; the unique (case, form, version) guards races.
         version = (
-            session.scalar(
-                select(func.max(Document.version)).where(Document.case_id == row.case_id, Document.form == row.form)
-            )
-            or 0
-        ) + 1
+            select(func.coalesce(func.max(Document.version), 0) + 1)
+            .where(Document.case_id == row.case_id, Document.form == form.name)
+            .scalar_subquery()
+        )
         session.add(
             Document(
                 case_id=row.case_id,

@@ -183,7 +183,15 @@ def instance_to_dict(workflow: BpmnWorkflow) -> dict[str, Any]:
 def instance_from_dict(
     dct: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any], script_engine: Any
 ) -> BpmnWorkflow:
-    dct = dict(dct)
+    # Spiff's restore pops keys from the dict it is given, nested ones too (each called subprocess's entry under
+    # "subprocesses", and that entry's "data" and "correlations"). The caller's dict is an ORM attribute that a
+    # second load in the same session reads again, so restore from copies of exactly what is popped; a state
+    # that still needs migrating is copied whole.
+    if dct.get(_SERIALIZER.VERSION_KEY) == _SERIALIZER.VERSION:
+        dct = dict(dct)
+        dct["subprocesses"] = {key: dict(sub) for key, sub in (dct.get("subprocesses") or {}).items()}
+    else:
+        dct = deepcopy(dct)
     _SERIALIZER.migrate(dct)
     dct["spec"] = spec
     dct["subprocess_specs"] = subprocess_specs

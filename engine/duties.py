@@ -1,0 +1,494 @@
+"""A case's dated duties (DOMAIN.md §11), computed from the case, its municipality's parameters and its records.
+
+Pure functions: nothing here reads the database or the clock. `engine.schedule.refresh` gathers the records,
+calls `compute`, stores the result as schedule rows and raises the risks (`engine.compliance`).
+
+Each item names the rule it follows and the seed lines behind it, so a board or an inspection report can say why
+a date is what it is. Whether a home visit is due in a month is not decided here: it is the
+`monitoring_requirement` decision (handlers/decisions), called through `decide`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from engine.clock import JST
+from engine.deadlines import add_months
+from engine.deadlines import month_end
+from engine.deadlines import shift
+from engine.errors import KaigoflowError
+from engine.models import Case
+
+Decide = Callable[[str, Mapping[str, Any]], dict[str, Any]]
+
+CARE_LEVELS = frozenset({"kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5"})
+PREVENTIVE_LEVELS = frozenset({"jigyo", "shien1", "shien2"})
+EXCUSABLE = frozenset({"monitoring_contact", "home_visit"})
+"""Duties a 特段の事情 (the client's reasons) can excuse; the monitoring record itself is always owed."""
+MANUAL = frozenset(
+    {
+        "service_results_report",
+        "results_submission",
+        "claim_transmission",
+        "commission_invoice",
+        "copay_check",
+        "retention_deletion",
+    }
+)
+"""Duties no flow records: staff mark them done on the schedule (an event), and the record is that event."""
+
+
+@dataclass(frozen=True)
+class DutyKind:
+    name: str
+    rule: str
+    source: str
+
+
+DUTIES: dict[str, DutyKind] = {
+    "monitoring_contact": DutyKind(
+        "モニタリング(利用者との接触)",
+        "毎月少なくとも1回、利用者と接触しケアプランの実施状況を確認する",
+        "003_ac00e42d951987eb.txt:116, 617; 004_f6001c94592c1eac.txt:1830-1841",
+    ),
+    "monitoring_record": DutyKind(
+        "モニタリングの記録",
+        "毎月モニタリングの結果を記録する(月末まで)",
+        "003_ac00e42d951987eb.txt:116; 004_f6001c94592c1eac.txt:1925-1927",
+    ),
+    "home_visit": DutyKind(
+        "居宅訪問(面接)",
+        "居宅を訪問し利用者に面接する(判定 monitoring_requirement)",
+        "003_ac00e42d951987eb.txt:116, 617-620; 000_ac7815af6fd4c390.txt:194-200; "
+        "002_e0c30eafdce75ab5.txt:10; 004_f6001c94592c1eac.txt:1830-1857",
+    ),
+    "evaluation": DutyKind(
+        "評価(評価表)",
+        "計画期間の終了月(評価月)に計画の評価を行う",
+        "003_ac00e42d951987eb.txt:126-128, 621",
+    ),
+    "renewal_application": DutyKind(
+        "更新申請(代行)",
+        "有効期間終了の60日前から、30日前までに更新申請を行う",
+        "004_f6001c94592c1eac.txt:570-572; DOMAIN.md §6.2",
+    ),
+    "service_results_report": DutyKind(
+        "実績の報告(事業所→居宅)",
+        "サービス提供月の翌月の定められた日までに実績を報告する",
+        "002_e0c30eafdce75ab5.txt:10",
+    ),
+    "results_submission": DutyKind(
+        "利用票・実績・請求明細の提出(居宅→包括)",
+        "サービス提供月の翌月の定められた日までに提出する",
+        "003_ac00e42d951987eb.txt:624; 000_ac7815af6fd4c390.txt:286-308; 002_e0c30eafdce75ab5.txt:10",
+    ),
+    "claim_transmission": DutyKind(
+        "給付管理票の作成・国保連への伝送",
+        "サービス提供月の翌月10日までに国保連へ伝送する",
+        "003_ac00e42d951987eb.txt:139, 624; 000_ac7815af6fd4c390.txt:300-308; 002_e0c30eafdce75ab5.txt:11; "
+        "004_f6001c94592c1eac.txt:2180-2183",
+    ),
+    "commission_invoice": DutyKind(
+        "委託料の請求",
+        "サービス提供月の翌月の定められた日までに委託料を請求する",
+        "002_e0c30eafdce75ab5.txt:10-11; 000_ac7815af6fd4c390.txt:286-308",
+    ),
+    "copay_check": DutyKind(
+        "負担割合証の確認",
+        "7月下旬に負担割合証を確認し報告する",
+        "001_0406baf8f7838dc8.txt:268-284",
+    ),
+    "equipment_reconsultation": DutyKind(
+        "福祉用具貸与の協議(認定期間ごと)",
+        "軽度者の福祉用具貸与を続けるときは認定有効期間ごとに改めて協議する",
+        "003_ac00e42d951987eb.txt:1084-1089",
+    ),
+    "retention_deletion": DutyKind(
+        "記録の保存期間満了・廃棄",
+        "完結の日から5年間保存し、その後は廃棄する",
+        "003_ac00e42d951987eb.txt:144, 627; 004_f6001c94592c1eac.txt:2901, 3129-3177; 001_0406baf8f7838dc8.txt:375-381",
+    ),
+}
+
+
+@dataclass
+class Records:
+    """What was recorded for a case, in the shape the rules need (gathered by engine.schedule)."""
+
+    documents: list[tuple[str, date, dict[str, Any]]] = field(default_factory=list)
+    """(form, submitted on (Japan date), data), oldest first."""
+    recorded: dict[str, date] = field(default_factory=dict)
+    """schedule key -> the day staff recorded the duty done (event `duty_recorded`)."""
+    excused: dict[str, str] = field(default_factory=dict)
+    """schedule key -> 特段の事情 recorded for it (event `special_circumstances_recorded`)."""
+
+    def of(self, *forms: str) -> list[tuple[date, dict[str, Any]]]:
+        return [(day, data) for form, day, data in self.documents if form in forms]
+
+    def monitoring(self) -> dict[str, list[dict[str, Any]]]:
+        by_month: dict[str, list[dict[str, Any]]] = {}
+        for _day, data in self.of("monitoring"):
+            if isinstance(data.get("month"), str):
+                by_month.setdefault(data["month"], []).append(data)
+        return by_month
+
+
+@dataclass
+class Item:
+    key: str
+    duty: str
+    period: str | None
+    window_start: date | None
+    due_date: date
+    role: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    done_on: date | None = None
+    excuse: str | None = None
+
+    @property
+    def kind(self) -> DutyKind:
+        return DUTIES[self.duty]
+
+    def status(self, today: date) -> str:
+        if self.done_on is not None:
+            return "done"
+        if self.excuse:
+            return "excused"
+        return "missed" if self.due_date < today else "open"
+
+
+def japan_date(moment: datetime) -> date:
+    return moment.astimezone(JST).date()
+
+
+def months(start: date, end: date) -> Iterator[date]:
+    """First days of each month from start's month to end's month, inclusive."""
+    current = date(start.year, start.month, 1)
+    while current <= end:
+        yield current
+        current = add_months(current, 1)
+
+
+def is_care(case: Case) -> bool:
+    return (case.care_level or "") in CARE_LEVELS
+
+
+def planner_role(case: Case) -> str:
+    """Who writes and monitors the plan: the office for 要介護 and delegated cases, otherwise the center."""
+    if is_care(case) or case.delegated or case.center_org_id is None:
+        return "office"
+    return "center"
+
+
+def monitored(case: Case, params: Mapping[str, Any]) -> bool:
+    """ケアマネジメントC has no monitoring (000:330-332); type B as A unless the municipality says C."""
+    kind = case.care_management_type
+    if is_care(case):
+        return True
+    return not (kind == "C" or (kind == "B" and params.get("type_b_monitoring") == "C"))
+
+
+def compute(case: Case, params: Mapping[str, Any], records: Records, decide: Decide | None) -> list[Item]:
+    """Every dated duty of the case as it stands; statuses come from `records` (see Item.status)."""
+    items: list[Item] = []
+    if case.status == "open":
+        if case.plan_start and case.plan_end and case.plan_end >= case.plan_start:
+            if monitored(case, params):
+                items += _monitoring(case, params, records, decide)
+            items += _evaluation(case, records)
+            items += _benefit_management(case, params)
+            items += _copay_checks(case, params)
+        items += _renewal(case, params, records)
+        items += _equipment_reconsultation(case, records)
+    else:
+        items += _retention(case, params, records)
+    for item in items:
+        if item.done_on is None and item.key in records.recorded and item.duty in MANUAL:
+            item.done_on = records.recorded[item.key]
+        if item.done_on is None and item.duty in EXCUSABLE and item.key in records.excused:
+            item.excuse = records.excused[item.key]
+    return items
+
+
+def _monitoring(case: Case, params: Mapping[str, Any], records: Records, decide: Decide | None) -> list[Item]:
+    assert case.plan_start is not None and case.plan_end is not None
+    planner = planner_role(case)
+    docs = records.monitoring()
+    visits = sorted(month for month, rows in docs.items() if any(r.get("home_visit") is True for r in rows))
+    items = []
+    for first in months(case.plan_start, case.plan_end):
+        month = f"{first:%Y-%m}"
+        end = month_end(first)
+        rows = docs.get(month, [])
+        contact = next((r for r in rows if r.get("contact_date")), None)
+        excuse = next((str(r["special_circumstances"]) for r in rows if _text(r.get("special_circumstances"))), None)
+        items.append(
+            Item(
+                f"monitoring_contact:{month}",
+                "monitoring_contact",
+                month,
+                max(first, case.plan_start),
+                end,
+                planner,
+                done_on=_as_date(contact.get("contact_date")) if contact else None,
+                excuse=excuse,
+            )
+        )
+        submitted = [day for day, data in records.of("monitoring") if data.get("month") == month]
+        items.append(
+            Item(
+                f"monitoring_record:{month}",
+                "monitoring_record",
+                month,
+                max(first, case.plan_start),
+                end,
+                planner,
+                done_on=submitted[0] if submitted else None,
+            )
+        )
+        visit = _home_visit(case, params, decide, first, docs, visits)
+        if visit is not None:
+            window, reasons = visit
+            in_window = [m for m in visits if f"{window:%Y-%m}" <= m <= month]
+            items.append(
+                Item(
+                    f"home_visit:{month}",
+                    "home_visit",
+                    month,
+                    max(window, case.plan_start),
+                    end,
+                    planner,
+                    detail={"reasons": reasons, "window_months": f"{window:%Y-%m}..{month}"},
+                    done_on=_visit_day(docs, in_window[-1]) if in_window else None,
+                    excuse=excuse,
+                )
+            )
+    return items
+
+
+def _home_visit(
+    case: Case,
+    params: Mapping[str, Any],
+    decide: Decide | None,
+    first: date,
+    docs: Mapping[str, list[dict[str, Any]]],
+    visits: list[str],
+) -> tuple[date, list[str]] | None:
+    """(window start, reasons) when `first`'s month needs a home visit by the monitoring_requirement decision."""
+    assert case.plan_start is not None and case.plan_end is not None
+    if decide is None:
+        return None
+    month = f"{first:%Y-%m}"
+    start = date(case.plan_start.year, case.plan_start.month, 1)
+    elapsed = (first.year - start.year) * 12 + first.month - start.month
+    preventive = not is_care(case)
+    # A 3-month period's visit may be made in any of its months (DOMAIN.md §11.1): judge the period's last month
+    # from the visits *before* the period, and count any visit inside it as doing the duty.
+    window = add_months(first, -2) if preventive and elapsed > 0 and elapsed % 3 == 0 else first
+    before = [m for m in visits if m < f"{window:%Y-%m}"]
+    state_changed = any(r.get("state_changed") is True for r in docs.get(month, []))
+    inputs = {
+        "care_level": case.care_level,
+        "care_management_type": case.care_management_type or "A",
+        "plan_start": case.plan_start.isoformat(),
+        "month": month,
+        "evaluation_month": f"{case.plan_end:%Y-%m}",
+        "state_changed": state_changed,
+        "video_conditions_met": bool((case.data or {}).get("video_conditions_met")),
+        "last_home_visit_month": before[-1] if before else None,
+    }
+    try:
+        outputs = decide("monitoring_requirement", inputs)
+    except KaigoflowError:
+        return None  # no decision for this level (申請中・非該当) or municipality: nothing to schedule
+    if not outputs.get("home_visit_required"):
+        return None
+    reasons = []
+    if state_changed:
+        reasons.append("state_changed")
+    if preventive and month == inputs["evaluation_month"]:
+        reasons.append("evaluation_month")
+    if preventive and elapsed == 0:
+        reasons.append("start_month")
+    if not reasons:
+        reasons.append("period" if preventive else "monthly")
+    return (window if "period" in reasons else first), reasons
+
+
+def _evaluation(case: Case, records: Records) -> list[Item]:
+    assert case.plan_start is not None and case.plan_end is not None
+    first = date(case.plan_end.year, case.plan_end.month, 1)
+    done = [day for day, _data in records.of("evaluation") if day >= case.plan_start]
+    return [
+        Item(
+            f"evaluation:{case.plan_end.isoformat()}",
+            "evaluation",
+            f"{case.plan_end:%Y-%m}",
+            max(first, case.plan_start),
+            case.plan_end,
+            planner_role(case),
+            done_on=done[0] if done else None,
+        )
+    ]
+
+
+def _renewal(case: Case, params: Mapping[str, Any], records: Records) -> list[Item]:
+    if not case.certification_end or (case.care_level or "") in ("", "pending", "higaito"):
+        return []
+    end = case.certification_end
+    lead = int(params.get("renewal_support_days") or 30)
+    since = case.certification_start or end - timedelta(days=365)
+    applied = [
+        _as_date(data.get("application_date")) or day
+        for day, data in records.of("renewal_application", "level_change_application")
+        if day >= since
+    ]
+    item = Item(
+        f"renewal_application:{end.isoformat()}",
+        "renewal_application",
+        end.isoformat(),
+        end - timedelta(days=60),
+        shift(end - timedelta(days=lead), params),
+        planner_role(case),
+        detail={"certification_end": end.isoformat()},
+        done_on=applied[0] if applied else None,
+    )
+    minimum = params.get("special_handling_min_days")
+    if minimum:
+        item.detail["special_handling_apply_by"] = (end - timedelta(days=int(minimum))).isoformat()
+    return [item]
+
+
+def _benefit_management(case: Case, params: Mapping[str, Any]) -> list[Item]:
+    """The monthly 給付管理 days for each service month M of the plan, all in M+1 (DOMAIN.md §11.5)."""
+    assert case.plan_start is not None and case.plan_end is not None
+    center_claims = not is_care(case) and case.center_org_id is not None
+    days: list[tuple[str, Any, str, bool]] = [
+        ("service_results_report", params.get("provider_results_due_day"), "provider", True),
+        ("results_submission", params.get("results_due_day"), "office", bool(case.delegated)),
+        ("claim_transmission", params.get("claim_due_day") or 10, "center" if center_claims else "office", True),
+        (
+            "commission_invoice",
+            params.get("commission_invoice_due_day")
+            or (params.get("results_due_day") if params.get("commission_invoice_with_results") else None),
+            "office",
+            bool(case.delegated),
+        ),
+    ]
+    items = []
+    for first in months(case.plan_start, case.plan_end):
+        month = f"{first:%Y-%m}"
+        following = add_months(first, 1)
+        for duty, day, role, applies in days:
+            if not applies or not day:
+                continue
+            due = shift(following.replace(day=min(int(day), month_end(following).day)), params)
+            exact = duty == "claim_transmission" and bool(params.get("claim_on_exact_day"))
+            items.append(
+                Item(
+                    f"{duty}:{month}",
+                    duty,
+                    month,
+                    due if exact else following,
+                    due,
+                    role,
+                    detail={"service_month": month, "on_exact_day": exact},
+                )
+            )
+    return items
+
+
+def _copay_checks(case: Case, params: Mapping[str, Any]) -> list[Item]:
+    """負担割合証 in late July where the municipality does it (豊川: ready 07-21, due 07-31)."""
+    ready, due = params.get("copay_check_ready"), params.get("copay_check_due")
+    if not ready or not due:
+        return []
+    assert case.plan_start is not None and case.plan_end is not None
+    items = []
+    for year in range(case.plan_start.year, case.plan_end.year + 1):
+        start = date.fromisoformat(f"{year}-{ready}")
+        end = date.fromisoformat(f"{year}-{due}")
+        if end < case.plan_start or start > case.plan_end:
+            continue
+        items.append(
+            Item(f"copay_check:{year}", "copay_check", str(year), start, shift(end, params), planner_role(case))
+        )
+    return items
+
+
+def _equipment_reconsultation(case: Case, records: Records) -> list[Item]:
+    """A rental that needed 協議 needs it again in each later certification period (003:1084-1089)."""
+    consultations = [day for day, data in records.of("insurer_consultation") if data.get("confirmation_issued")]
+    rentals = [day for day, _data in records.of("rental_start")]
+    start = case.certification_start
+    if not consultations or not rentals or start is None or min(rentals) >= start:
+        return []
+    window = start - timedelta(days=60)
+    done = [day for day in consultations if day >= window]
+    return [
+        Item(
+            f"equipment_reconsultation:{start.isoformat()}",
+            "equipment_reconsultation",
+            start.isoformat(),
+            window,
+            start,
+            planner_role(case),
+            done_on=done[0] if done else None,
+        )
+    ]
+
+
+def _retention(case: Case, params: Mapping[str, Any], records: Records) -> list[Item]:
+    """Keep 5 years from the completion date inclusive; deletion is due the day after (DOMAIN.md §11.6 [I])."""
+    ends = [_as_date(data.get("end_date")) for _day, data in records.of("service_end")]
+    completion = next((d for d in reversed(ends) if d), None)
+    if completion is None and case.ended_at is not None:
+        completion = japan_date(case.ended_at)
+    if completion is None:
+        return []
+    years = int(params.get("retention_years") or 5)
+    delete_from = add_months(completion, 12 * years) + timedelta(days=1)
+    return [
+        Item(
+            f"retention_deletion:{completion.isoformat()}",
+            "retention_deletion",
+            completion.isoformat(),
+            delete_from,
+            delete_from,
+            planner_role(case),
+            detail={
+                "completed_on": completion.isoformat(),
+                "keep_until": (delete_from - timedelta(days=1)).isoformat(),
+            },
+        )
+    ]
+
+
+def _visit_day(docs: Mapping[str, list[dict[str, Any]]], month: str) -> date | None:
+    for row in docs.get(month, []):
+        if row.get("home_visit") is True:
+            return _as_date(row.get("contact_date"))
+    return None
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None

@@ -177,7 +177,7 @@ def upcoming(case: Case, records: Records, today: date) -> set[date]:
         if form == "plan_draft":
             start = _as_date(data.get("plan_start"))
             if start:
-                days.add(start)
+                days.add(start + timedelta(days=1))
         elif form == "certification_result_entry":
             start = _as_date(data.get("certification_start"))
             due = start if start and start > day else day + timedelta(days=SERIES_DAYS)
@@ -215,8 +215,8 @@ def _plan_series(case: Case, records: Records, today: date, planner: str) -> lis
     out = []
     for n, (index, _day, data) in enumerate(drafts):
         start = _as_date(data.get("plan_start"))
-        if start is None or start > today:
-            continue
+        if start is None or start >= today:
+            continue  # the series may still be finished on the start day itself
         until = drafts[n + 1][0] if n + 1 < len(drafts) else len(records.documents)
         after = records.documents[index + 1 : until]
         forms = {form: d for form, _d, d in after}
@@ -230,7 +230,7 @@ def _plan_series(case: Case, records: Records, today: date, planner: str) -> lis
             if form in forms and (form != "service_meeting" or meeting_ok):
                 continue
             code = f"{form}_missing"
-            out.append(Found(f"{code}:{start.isoformat()}", code, start, planner))
+            out.append(Found(f"{code}:{start.isoformat()}", code, start + timedelta(days=1), planner))
     return out
 
 
@@ -270,9 +270,8 @@ def _notification(params: Mapping[str, Any], records: Records, today: date, plan
     start = next((s for s in reversed(starts) if s), None)
     if start is None or today < start:
         return []
-    sent = [_as_date(data.get("notification_date")) or day for day, data in records.of("plan_request_notification")]
-    if any(s <= start for s in sent):
-        return []
+    if records.of("plan_request_notification"):
+        return []  # recorded (late or not): the risk was the missing record, and it has arrived
     role = "center" if planner == "office" else planner
     return [Found(f"notification_missing:{start.isoformat()}", "notification_missing", start, role)]
 

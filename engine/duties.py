@@ -196,35 +196,78 @@ def monitored(case: Case, params: Mapping[str, Any]) -> bool:
     return not (kind == "C" or (kind == "B" and params.get("type_b_monitoring") == "C"))
 
 
-def compute(case: Case, params: Mapping[str, Any], records: Records, decide: Decide | None) -> list[Item]:
+@dataclass(frozen=True)
+class Plan:
+    """A plan period: its months run from `start` to `until` (the day before the next plan starts, else `end`)."""
+
+    start: date
+    end: date
+    until: date
+
+
+HISTORY_DAYS = 92
+"""Months of replaced plans this recent are still recomputed, so a late record still marks them done."""
+
+
+def plans(case: Case, records: Records, today: date) -> list[Plan]:
+    """The case's current plan and the recent plans it replaced, from the plan drafts recorded and the case row.
+
+    A plan changed mid-period (a new draft, a 区分変更) ends the day before the new plan starts: the months
+    until then are still owed under the old plan, and the new plan's months follow.
+    """
+    periods: list[tuple[date, date]] = []
+    for data in [(case.data or {}).get("previous_plan") or {}, *(data for _day, data in records.of("plan_draft"))]:
+        start, end = _as_date(data.get("plan_start")), _as_date(data.get("plan_end"))
+        if start and end and end >= start:
+            periods.append((start, end))
+    if case.plan_start and case.plan_end and case.plan_end >= case.plan_start:
+        periods = [p for p in periods if p[0] < case.plan_start]
+        periods.append((case.plan_start, case.plan_end))
+    periods = sorted(set(periods))
+    found = []
+    for index, (start, end) in enumerate(periods):
+        following = periods[index + 1][0] if index + 1 < len(periods) else None
+        until = min(end, following - timedelta(days=1)) if following else end
+        if until < start or (index + 1 < len(periods) and until < today - timedelta(days=HISTORY_DAYS)):
+            continue
+        found.append(Plan(start, end, until))
+    return found
+
+
+def compute(case: Case, params: Mapping[str, Any], records: Records, decide: Decide | None, today: date) -> list[Item]:
     """Every dated duty of the case as it stands; statuses come from `records` (see Item.status)."""
     items: list[Item] = []
     if case.status == "open":
-        if case.plan_start and case.plan_end and case.plan_end >= case.plan_start:
+        current = plans(case, records, today)
+        if current:
             if monitored(case, params):
-                items += _monitoring(case, params, records, decide)
-            items += _evaluation(case, records)
-            items += _benefit_management(case, params)
-            items += _copay_checks(case, params)
+                for plan in current:
+                    items += _monitoring(case, params, records, decide, plan)
+            items += _evaluation(case, records, current[-1])
+            items += _benefit_management(case, params, current)
+            items += _copay_checks(case, params, current[0].start, current[-1].end)
         items += _renewal(case, params, records)
         items += _equipment_reconsultation(case, records)
     else:
         items += _retention(case, params, records)
+    unique: dict[str, Item] = {}
     for item in items:
         if item.done_on is None and item.key in records.recorded and item.duty in MANUAL:
             item.done_on = records.recorded[item.key]
         if item.done_on is None and item.duty in EXCUSABLE and item.key in records.excused:
             item.excuse = records.excused[item.key]
-    return items
+        unique[item.key] = item  # a month shared by two plans: the later plan's duty stands
+    return list(unique.values())
 
 
-def _monitoring(case: Case, params: Mapping[str, Any], records: Records, decide: Decide | None) -> list[Item]:
-    assert case.plan_start is not None and case.plan_end is not None
+def _monitoring(
+    case: Case, params: Mapping[str, Any], records: Records, decide: Decide | None, plan: Plan
+) -> list[Item]:
     planner = planner_role(case)
     docs = records.monitoring()
     visits = sorted(month for month, rows in docs.items() if any(r.get("home_visit") is True for r in rows))
     items = []
-    for first in months(case.plan_start, case.plan_end):
+    for first in months(plan.start, plan.until):
         month = f"{first:%Y-%m}"
         end = month_end(first)
         rows = docs.get(month, [])
@@ -235,7 +278,7 @@ def _monitoring(case: Case, params: Mapping[str, Any], records: Records, decide:
                 f"monitoring_contact:{month}",
                 "monitoring_contact",
                 month,
-                max(first, case.plan_start),
+                max(first, plan.start),
                 end,
                 planner,
                 done_on=_as_date(contact.get("contact_date")) if contact else None,
@@ -248,13 +291,13 @@ def _monitoring(case: Case, params: Mapping[str, Any], records: Records, decide:
                 f"monitoring_record:{month}",
                 "monitoring_record",
                 month,
-                max(first, case.plan_start),
+                max(first, plan.start),
                 end,
                 planner,
                 done_on=submitted[0] if submitted else None,
             )
         )
-        visit = _home_visit(case, params, decide, first, docs, visits)
+        visit = _home_visit(case, params, decide, plan, first, docs, visits)
         if visit is not None:
             window, reasons = visit
             in_window = [m for m in visits if f"{window:%Y-%m}" <= m <= month]
@@ -263,7 +306,7 @@ def _monitoring(case: Case, params: Mapping[str, Any], records: Records, decide:
                     f"home_visit:{month}",
                     "home_visit",
                     month,
-                    max(window, case.plan_start),
+                    max(window, plan.start),
                     end,
                     planner,
                     detail={"reasons": reasons, "window_months": f"{window:%Y-%m}..{month}"},
@@ -278,16 +321,16 @@ def _home_visit(
     case: Case,
     params: Mapping[str, Any],
     decide: Decide | None,
+    plan: Plan,
     first: date,
     docs: Mapping[str, list[dict[str, Any]]],
     visits: list[str],
 ) -> tuple[date, list[str]] | None:
     """(window start, reasons) when `first`'s month needs a home visit by the monitoring_requirement decision."""
-    assert case.plan_start is not None and case.plan_end is not None
     if decide is None:
         return None
     month = f"{first:%Y-%m}"
-    start = date(case.plan_start.year, case.plan_start.month, 1)
+    start = date(plan.start.year, plan.start.month, 1)
     elapsed = (first.year - start.year) * 12 + first.month - start.month
     preventive = not is_care(case)
     # A 3-month period's visit may be made in any of its months (DOMAIN.md §11.1): judge the period's last month
@@ -298,9 +341,9 @@ def _home_visit(
     inputs = {
         "care_level": case.care_level,
         "care_management_type": case.care_management_type or "A",
-        "plan_start": case.plan_start.isoformat(),
+        "plan_start": plan.start.isoformat(),
         "month": month,
-        "evaluation_month": f"{case.plan_end:%Y-%m}",
+        "evaluation_month": f"{plan.end:%Y-%m}",
         "state_changed": state_changed,
         "video_conditions_met": bool((case.data or {}).get("video_conditions_met")),
         "last_home_visit_month": before[-1] if before else None,
@@ -323,17 +366,16 @@ def _home_visit(
     return (window if "period" in reasons else first), reasons
 
 
-def _evaluation(case: Case, records: Records) -> list[Item]:
-    assert case.plan_start is not None and case.plan_end is not None
-    first = date(case.plan_end.year, case.plan_end.month, 1)
-    done = [day for day, _data in records.of("evaluation") if day >= case.plan_start]
+def _evaluation(case: Case, records: Records, plan: Plan) -> list[Item]:
+    first = date(plan.end.year, plan.end.month, 1)
+    done = [day for day, _data in records.of("evaluation") if day >= plan.start]
     return [
         Item(
-            f"evaluation:{case.plan_end.isoformat()}",
+            f"evaluation:{plan.end.isoformat()}",
             "evaluation",
-            f"{case.plan_end:%Y-%m}",
-            max(first, case.plan_start),
-            case.plan_end,
+            f"{plan.end:%Y-%m}",
+            max(first, plan.start),
+            plan.end,
             planner_role(case),
             done_on=done[0] if done else None,
         )
@@ -347,9 +389,7 @@ def _renewal(case: Case, params: Mapping[str, Any], records: Records) -> list[It
     lead = int(params.get("renewal_support_days") or 30)
     since = case.certification_start or end - timedelta(days=365)
     applied = [
-        _as_date(data.get("application_date")) or day
-        for day, data in records.of("renewal_application", "level_change_application")
-        if day >= since
+        _as_date(data.get("application_date")) or day for day, data in records.of("renewal_application") if day >= since
     ]
     item = Item(
         f"renewal_application:{end.isoformat()}",
@@ -367,9 +407,8 @@ def _renewal(case: Case, params: Mapping[str, Any], records: Records) -> list[It
     return [item]
 
 
-def _benefit_management(case: Case, params: Mapping[str, Any]) -> list[Item]:
-    """The monthly 給付管理 days for each service month M of the plan, all in M+1 (DOMAIN.md §11.5)."""
-    assert case.plan_start is not None and case.plan_end is not None
+def _benefit_management(case: Case, params: Mapping[str, Any], current: list[Plan]) -> list[Item]:
+    """The monthly 給付管理 days for each service month M of the plans, all in M+1 (DOMAIN.md §11.5)."""
     center_claims = not is_care(case) and case.center_org_id is not None
     days: list[tuple[str, Any, str, bool]] = [
         ("service_results_report", params.get("provider_results_due_day"), "provider", True),
@@ -384,7 +423,8 @@ def _benefit_management(case: Case, params: Mapping[str, Any]) -> list[Item]:
         ),
     ]
     items = []
-    for first in months(case.plan_start, case.plan_end):
+    service_months = sorted({m for plan in current for m in months(plan.start, plan.until)})
+    for first in service_months:
         month = f"{first:%Y-%m}"
         following = add_months(first, 1)
         for duty, day, role, applies in days:
@@ -406,17 +446,16 @@ def _benefit_management(case: Case, params: Mapping[str, Any]) -> list[Item]:
     return items
 
 
-def _copay_checks(case: Case, params: Mapping[str, Any]) -> list[Item]:
+def _copay_checks(case: Case, params: Mapping[str, Any], first: date, last: date) -> list[Item]:
     """負担割合証 in late July where the municipality does it (豊川: ready 07-21, due 07-31)."""
     ready, due = params.get("copay_check_ready"), params.get("copay_check_due")
     if not ready or not due:
         return []
-    assert case.plan_start is not None and case.plan_end is not None
     items = []
-    for year in range(case.plan_start.year, case.plan_end.year + 1):
+    for year in range(first.year, last.year + 1):
         start = date.fromisoformat(f"{year}-{ready}")
         end = date.fromisoformat(f"{year}-{due}")
-        if end < case.plan_start or start > case.plan_end:
+        if end < first or start > last:
             continue
         items.append(
             Item(f"copay_check:{year}", "copay_check", str(year), start, shift(end, params), planner_role(case))

@@ -106,7 +106,7 @@ def refresh(
     """
     today = duties.japan_date(now)
     records = gather(session, case)
-    items = duties.compute(case, params, records, decide)
+    items = duties.compute(case, params, records, decide, today)
     orgs = {role: _organisation(case, role) for role in ("center", "office", "provider")}
     user_id = care_manager(session, case)
     rows = {row.key: row for row in session.scalars(select(ScheduleItem).where(ScheduleItem.case_id == case.id))}
@@ -144,7 +144,8 @@ def refresh(
             row.status, row.updated_at = "missed", now  # it passed before anyone recomputed: history now
         if row.status == "open":
             session.delete(row)
-    _sync_risks(session, case, params, items, records, today, now, orgs, user_id)
+    frozen = {key for key in rows if key not in keep}
+    _sync_risks(session, case, params, items, records, today, now, orgs, user_id, frozen)
     checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
     checks |= compliance.upcoming(case, records, today)
     sync_duties(session, case, params, checks)
@@ -161,11 +162,13 @@ def _sync_risks(
     now: datetime,
     orgs: Mapping[str, int | None],
     user_id: int | None,
+    frozen: set[str],
 ) -> None:
+    """Raise what holds, clear what no longer does; a risk of a duty that is history now (frozen) stays as it is."""
     found = {risk.key: risk for risk in compliance.find(case, params, items, records, today)}
     rows = {row.key: row for row in session.scalars(select(Risk).where(Risk.case_id == case.id))}
     for key, row in rows.items():
-        if key not in found and row.cleared_at is None:
+        if key not in found and row.cleared_at is None and row.duty_key not in frozen:
             row.cleared_at = now
     for key, risk in found.items():
         row = rows.get(key)

@@ -62,12 +62,15 @@ def create_app(
 
     from web import api
     from web import auth
+    from web import calendar_feed
     from web import cases
     from web import errors
     from web import extensions
     from web import filters
     from web import formfields
     from web import inbox
+    from web import reports
+    from web import schedules
     from web import tasks
 
     extensions.init_app(app, services.settings.database_url)
@@ -79,6 +82,9 @@ def create_app(
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
     api.init_app(app)
+    schedules.init_app(app)
+    reports.init_app(app)
+    calendar_feed.init_app(app)
     app.after_request(_security_headers)
     return app
 

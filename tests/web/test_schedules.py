@@ -81,9 +81,7 @@ def test_risk_list_shows_since_severity_rule_and_source(login_as, scheduled):
     assert "リスクはありません" in login_as("beta.center").get("/risks").get_data(as_text=True)
 
 
-def test_recording_a_benefit_management_duty_clears_its_overdue_risk(
-    login_as, scheduled, db_session, clock, runtime
-):
+def test_recording_a_benefit_management_duty_clears_its_overdue_risk(login_as, scheduled, db_session, clock, runtime):
     clock.set(datetime(2026, 5, 11, 9, 0, tzinfo=JST))
     key = "claim_transmission:2026-04"
     runtime.fire_due(db_session)  # the worker's check the day after the due date

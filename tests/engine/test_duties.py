@@ -253,8 +253,7 @@ def risks(library, key, case, documents, today, **records: Any):
         (
             "service_meeting_missing",
             [PLAN, *SERIES[1:]],
-            [PLAN, doc("service_meeting", date(2026, 4, 22), held=False, unavoidable_reason="主治医の都合で照会")]
-            + SERIES[1:],
+            [PLAN, doc("service_meeting", date(2026, 4, 22), held=False, unavoidable_reason="照会"), *SERIES[1:]],
         ),
         ("plan_consent_missing", [PLAN, SERIES[0], SERIES[2]], [PLAN, *SERIES]),
         ("plan_delivery_missing", [PLAN, *SERIES[:2]], [PLAN, *SERIES]),

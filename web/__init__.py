@@ -71,6 +71,7 @@ def create_app(
     from web import inbox
     from web import reports
     from web import schedules
+    from web import schedules_api
     from web import tasks
 
     extensions.init_app(app, services.settings.database_url)
@@ -83,6 +84,7 @@ def create_app(
     app.register_blueprint(cases.bp)
     api.init_app(app)
     schedules.init_app(app)
+    schedules_api.init_app(app)
     reports.init_app(app)
     calendar_feed.init_app(app)
     app.after_request(_security_headers)

@@ -159,3 +159,39 @@ def test_case_page_shows_schedule_and_risks(login_as, scheduled):
     # The office sees the case but the center's duties are not its to act on.
     office = login_as("alpha.office").get(f"/cases/{scheduled.id}").get_data(as_text=True)
     assert "モニタリング未実施" in office and "特段の事情を記録" not in office
+
+
+def _bearer(app, world, key: str) -> dict[str, str]:
+    from tests.web.conftest import PASSWORD
+
+    response = app.test_client().post("/api/token", json={"login": world[key].login, "password": PASSWORD})
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def test_api_reads_the_schedule_and_records_a_special_circumstance(app, world, scheduled, db_session):
+    client = app.test_client()
+    headers = _bearer(app, world, "alpha.center")
+    body = client.get(f"/api/cases/{scheduled.id}/schedule", headers=headers).get_json()
+    items = {i["key"]: i for i in body["items"]}
+    assert items["claim_transmission:2026-04"]["due_date_wareki"] == "令和8年5月10日(日)"
+    assert {r["code"] for r in body["risks"]} == {"monitoring_missing"}
+    contact = items["monitoring_contact:2026-04"]["id"]
+    url = f"/api/schedule/{contact}/special-circumstances"
+    refused = client.post(url, json={"reason": ""}, headers=headers)
+    assert refused.status_code == 422 and "reason" in refused.get_json()["errors"]
+    accepted = client.post(url, json={"reason": "本人の入院"}, headers=headers)
+    assert accepted.status_code == 200 and accepted.get_json()["item"]["status"] == "excused"
+    claim = items["claim_transmission:2026-04"]["id"]
+    done = client.post(f"/api/schedule/{claim}/done", json={"done_on": "2026-05-06"}, headers=headers)
+    assert done.get_json()["item"]["done_on"] == "2026-05-06"
+
+
+def test_api_other_organisations_get_404_and_it_is_logged(app, world, scheduled, db_session):
+    client = app.test_client()
+    headers = _bearer(app, world, "beta.center")
+    contact = item(db_session, scheduled.id, "monitoring_contact:2026-04")
+    assert client.get(f"/api/cases/{scheduled.id}/schedule", headers=headers).status_code == 404
+    url = f"/api/schedule/{contact.id}/special-circumstances"
+    assert client.post(url, json={"reason": "x"}, headers=headers).status_code == 404
+    assert item(db_session, scheduled.id, "monitoring_contact:2026-04").status == "missed"
+    assert len(db_session.scalars(select(Event).where(Event.kind == "access_denied")).all()) == 2

@@ -81,7 +81,14 @@ def sync_duties(session: Session, case: Case, params: Mapping[str, Any], checks:
         wanted[("duty", f"{RENEWAL_PROCESS}:{end}")] = (to_datetime(renewal), payload)
     for day in checks or set():
         wanted[("check", f"check:{day.isoformat()}")] = (to_datetime(day), {})
-    existing = session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.kind.in_(("duty", "check")))).all()
+    # Fired timers are history: only the unfired ones and the ones wanted again are needed (a case runs for years).
+    existing = session.scalars(
+        select(Timer).where(
+            Timer.case_id == case.id,
+            Timer.kind.in_(("duty", "check")),
+            or_(Timer.fired_at.is_(None), Timer.key.in_([key for _kind, key in wanted])),
+        )
+    ).all()
     for row in existing:
         if row.fired_at is None and (row.kind, row.key) not in wanted:
             session.delete(row)
@@ -109,7 +116,16 @@ def refresh(
     items = duties.compute(case, params, records, decide, today)
     orgs = {role: _organisation(case, role) for role in ("center", "office", "provider")}
     user_id = care_manager(session, case)
-    rows = {row.key: row for row in session.scalars(select(ScheduleItem).where(ScheduleItem.case_id == case.id))}
+    # Rows that are history (done, missed, excused and no longer computed) are not loaded again.
+    rows = {
+        row.key: row
+        for row in session.scalars(
+            select(ScheduleItem).where(
+                ScheduleItem.case_id == case.id,
+                or_(ScheduleItem.status == "open", ScheduleItem.key.in_([item.key for item in items])),
+            )
+        )
+    }
     keep = set()
     for item in items:
         keep.add(item.key)
@@ -144,8 +160,7 @@ def refresh(
             row.status, row.updated_at = "missed", now  # it passed before anyone recomputed: history now
         if row.status == "open":
             session.delete(row)
-    frozen = {key for key in rows if key not in keep}
-    _sync_risks(session, case, params, items, records, today, now, orgs, user_id, frozen)
+    _sync_risks(session, case, params, items, records, today, now, orgs, user_id, keep)
     checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
     checks |= compliance.upcoming(case, records, today)
     sync_duties(session, case, params, checks)
@@ -162,13 +177,18 @@ def _sync_risks(
     now: datetime,
     orgs: Mapping[str, int | None],
     user_id: int | None,
-    frozen: set[str],
+    computed: set[str],
 ) -> None:
-    """Raise what holds, clear what no longer does; a risk of a duty that is history now (frozen) stays as it is."""
+    """Raise what holds, clear what no longer does; a risk of a duty no longer computed (history) stays as it is."""
     found = {risk.key: risk for risk in compliance.find(case, params, items, records, today)}
-    rows = {row.key: row for row in session.scalars(select(Risk).where(Risk.case_id == case.id))}
+    rows = {
+        row.key: row
+        for row in session.scalars(
+            select(Risk).where(Risk.case_id == case.id, or_(Risk.cleared_at.is_(None), Risk.key.in_(list(found))))
+        )
+    }
     for key, row in rows.items():
-        if key not in found and row.cleared_at is None and row.duty_key not in frozen:
+        if key not in found and row.cleared_at is None and (row.duty_key is None or row.duty_key in computed):
             row.cleared_at = now
     for key, risk in found.items():
         row = rows.get(key)

@@ -133,8 +133,9 @@ def test_tick_fires_what_came_due_while_nothing_ran_and_then_nothing(monkeypatch
         row = session.get(Case, case_id)
         row.plan_start, row.plan_end = date(2020, 2, 1), date(2020, 4, 30)
         row.certification_start, row.certification_end = date(2019, 4, 1), date(2099, 3, 31)
-        session.commit()
-        runtime.refresh_schedule(session, case_id)
+        session.commit()  # changed behind the engine's back (as data loaded before this feature would be)
+    refreshed = runner.invoke(main, ["refresh-schedules"])
+    assert refreshed.exit_code == 0 and "1件のケース" in refreshed.output
     first = runner.invoke(main, ["tick"])
     assert first.exit_code == 0, first.output
     again = runner.invoke(main, ["tick"])

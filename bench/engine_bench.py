@@ -88,9 +88,7 @@ def _monitoring_case(svc: Services, clock: FixedClock, session, plan_months: int
         plan_start=start,
         plan_end=plan_end,
     )
-    from engine import schedule
-
-    schedule.sync_duties(session, case, svc.library.municipality(MUNI).params)
+    runtime.refresh_schedule(session, case.id)  # open_case did it already; kept explicit for the reader
     session.commit()
     return runtime, case, actor
 

@@ -40,13 +40,18 @@ CLAIM_SECONDS = 300
 """A worker that dies mid-fire loses its claim after this long, and another worker fires the timer."""
 
 
-def monitoring_months(case: Case, params: Mapping[str, Any]) -> list[date]:
-    """The months of the current plan that need a monitoring record (DOMAIN.md §11.1: every month)."""
-    if case.status != "open" or not case.plan_start or not case.plan_end:
-        return []
-    if not duties.monitored(case, params):
+def monitoring_months(case: Case, params: Mapping[str, Any], plans: list[duties.Plan]) -> list[tuple[date, date]]:
+    """(month, plan start) for each month that needs a monitoring record (DOMAIN.md §11.1: every month).
+
+    The months of a plan replaced mid-period run until the new plan starts (engine.duties.plans).
+    """
+    if case.status != "open" or not duties.monitored(case, params):
         return []  # ケアマネジメントC: no monitoring (000:330-332)
-    return list(duties.months(case.plan_start, case.plan_end))
+    found: dict[date, date] = {}
+    for plan in plans:
+        for month in duties.months(plan.start, plan.until):
+            found[month] = max(month, plan.start)
+    return sorted(found.items())
 
 
 def renewal_start(case: Case) -> date | None:
@@ -56,16 +61,22 @@ def renewal_start(case: Case) -> date | None:
     return case.certification_end - timedelta(days=RENEWAL_LEAD_DAYS)
 
 
-def sync_duties(session: Session, case: Case, params: Mapping[str, Any], checks: set[date] | None = None) -> None:
+def sync_duties(
+    session: Session,
+    case: Case,
+    params: Mapping[str, Any],
+    plans: list[duties.Plan],
+    checks: set[date] | None = None,
+) -> None:
     """Make the unfired duty and check timers match the case's schedule; fired ones are history and stay.
 
     Duties start a process (a month's モニタリング, the 更新 before the certification ends); checks only
     re-evaluate the case's schedule and risks the day after a due date, so a missed duty is noticed on time.
     """
     wanted: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
-    for month in monitoring_months(case, params):
+    for month, first_day in monitoring_months(case, params, plans):
         period = f"{month:%Y-%m}"
-        fire_at = to_datetime(max(month, case.plan_start or month))
+        fire_at = to_datetime(first_day)
         payload = {"process_key": MONITORING_PROCESS, "period": period, "data": {"month": period}}
         wanted[("duty", f"{MONITORING_PROCESS}:{period}")] = (fire_at, payload)
     renewal = renewal_start(case)
@@ -163,7 +174,7 @@ def refresh(
     _sync_risks(session, case, params, items, records, today, now, orgs, user_id, keep)
     checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
     checks |= compliance.upcoming(case, records, today)
-    sync_duties(session, case, params, checks)
+    sync_duties(session, case, params, duties.plans(case, records, today), checks)
     return [rows[k] for k in keep]
 
 

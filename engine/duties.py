@@ -46,6 +46,29 @@ MANUAL = frozenset(
 """Duties no flow records: staff mark them done on the schedule (an event), and the record is that event."""
 
 
+RECORD_FORMS = frozenset(
+    {
+        "monitoring",
+        "evaluation",
+        "renewal_application",
+        "insurer_consultation",
+        "rental_start",
+        "service_end",
+        "plan_draft",
+        "service_meeting",
+        "plan_consent",
+        "plan_delivery",
+        "contract",
+        "assessment",
+        "certification_result_entry",
+        "minor_change_record",
+        "intake",
+        "plan_request_notification",
+    }
+)
+"""The forms the schedule and the risks read: submitting any other form leaves them as they are."""
+
+
 @dataclass(frozen=True)
 class DutyKind:
     name: str
@@ -206,7 +229,16 @@ class Plan:
 
 
 HISTORY_DAYS = 92
-"""Months of replaced plans this recent are still recomputed, so a late record still marks them done."""
+"""Months this recent (of the current plan or a replaced one) are still recomputed, so a late record counts."""
+FUTURE_MONTHS = 12
+"""Monthly duties are kept this far ahead; later months appear as time passes (a plan may run 4 years)."""
+
+
+def plan_months(plan: Plan, today: date, since: date | None = None) -> list[date]:
+    """The plan's months that are computed: from `since` (default HISTORY_DAYS back) to FUTURE_MONTHS ahead."""
+    earliest = since if since is not None else today - timedelta(days=HISTORY_DAYS)
+    latest = add_months(today, FUTURE_MONTHS)
+    return [m for m in months(plan.start, plan.until) if month_end(m) >= earliest and m <= latest]
 
 
 def plans(case: Case, records: Records, today: date) -> list[Plan]:
@@ -234,17 +266,29 @@ def plans(case: Case, records: Records, today: date) -> list[Plan]:
     return found
 
 
-def compute(case: Case, params: Mapping[str, Any], records: Records, decide: Decide | None, today: date) -> list[Item]:
-    """Every dated duty of the case as it stands; statuses come from `records` (see Item.status)."""
+def compute(
+    case: Case,
+    params: Mapping[str, Any],
+    records: Records,
+    decide: Decide | None,
+    today: date,
+    since: date | None = None,
+) -> list[Item]:
+    """Every dated duty of the case as it stands; statuses come from `records` (see Item.status).
+
+    Monthly duties are computed from HISTORY_DAYS back, or from `since` when earlier (the oldest duty still
+    open, so a worker back from a long downtime still sees every month it missed).
+    """
+    since = min(since, today - timedelta(days=HISTORY_DAYS)) if since else None
     items: list[Item] = []
     if case.status == "open":
         current = plans(case, records, today)
         if current:
             if monitored(case, params):
                 for plan in current:
-                    items += _monitoring(case, params, records, decide, plan)
+                    items += _monitoring(case, params, records, decide, plan, today, since)
             items += _evaluation(case, records, current[-1])
-            items += _benefit_management(case, params, current)
+            items += _benefit_management(case, params, current, today, since)
             items += _copay_checks(case, params, current[0].start, current[-1].end)
         items += _renewal(case, params, records)
         items += _equipment_reconsultation(case, records)
@@ -261,13 +305,22 @@ def compute(case: Case, params: Mapping[str, Any], records: Records, decide: Dec
 
 
 def _monitoring(
-    case: Case, params: Mapping[str, Any], records: Records, decide: Decide | None, plan: Plan
+    case: Case,
+    params: Mapping[str, Any],
+    records: Records,
+    decide: Decide | None,
+    plan: Plan,
+    today: date,
+    since: date | None,
 ) -> list[Item]:
     planner = planner_role(case)
     docs = records.monitoring()
     visits = sorted(month for month, rows in docs.items() if any(r.get("home_visit") is True for r in rows))
+    submitted_on: dict[str, date] = {}
+    for day, data in records.of("monitoring"):
+        submitted_on.setdefault(str(data.get("month")), day)
     items = []
-    for first in months(plan.start, plan.until):
+    for first in plan_months(plan, today, since):
         month = f"{first:%Y-%m}"
         end = month_end(first)
         rows = docs.get(month, [])
@@ -285,7 +338,7 @@ def _monitoring(
                 excuse=excuse,
             )
         )
-        submitted = [day for day, data in records.of("monitoring") if data.get("month") == month]
+        submitted = [submitted_on[month]] if month in submitted_on else []
         items.append(
             Item(
                 f"monitoring_record:{month}",
@@ -407,7 +460,9 @@ def _renewal(case: Case, params: Mapping[str, Any], records: Records) -> list[It
     return [item]
 
 
-def _benefit_management(case: Case, params: Mapping[str, Any], current: list[Plan]) -> list[Item]:
+def _benefit_management(
+    case: Case, params: Mapping[str, Any], current: list[Plan], today: date, since: date | None
+) -> list[Item]:
     """The monthly 給付管理 days for each service month M of the plans, all in M+1 (DOMAIN.md §11.5)."""
     center_claims = not is_care(case) and case.center_org_id is not None
     days: list[tuple[str, Any, str, bool]] = [
@@ -423,7 +478,7 @@ def _benefit_management(case: Case, params: Mapping[str, Any], current: list[Pla
         ),
     ]
     items = []
-    service_months = sorted({m for plan in current for m in months(plan.start, plan.until)})
+    service_months = sorted({m for plan in current for m in plan_months(plan, today, since)})
     for first in service_months:
         month = f"{first:%Y-%m}"
         following = add_months(first, 1)

@@ -332,7 +332,7 @@ class Runtime:
                 instance_id=row.instance_id,
                 detail={"bpmn_id": row.bpmn_id, "form": row.form},
             )
-            self._advance(session, loaded, actor)
+            self._advance(session, loaded, actor, refresh=row.form in duties.RECORD_FORMS)
         return row
 
     # -- timers and duties ------------------------------------------------------------------------
@@ -497,7 +497,7 @@ class Runtime:
                     raise inner from None
                 raise KaigoflowError(f"手続きを進められません: {exc}") from None
 
-    def _advance(self, session: Session, loaded: Loaded, actor: Actor) -> None:
+    def _advance(self, session: Session, loaded: Loaded, actor: Actor, refresh: bool = True) -> None:
         """Run engine steps, then write state, projection, timers, case data and any continuation."""
         self._run(loaded, lambda: None)
         instance, case, workflow = loaded.instance, loaded.case, loaded.workflow
@@ -537,7 +537,8 @@ class Runtime:
                 detail={"process_key": instance.process_key},
             )
             self._finish(session, loaded, current, actor)
-        self._refresh(session, case)
+        if refresh or changed or completed:
+            self._refresh(session, case)
 
     def _check_organisations(self, session: Session, case: Case, changed: list[str]) -> None:
         """A handover may only name an organisation of the right role in the case's municipality."""

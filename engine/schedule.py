@@ -40,7 +40,9 @@ CLAIM_SECONDS = 300
 """A worker that dies mid-fire loses its claim after this long, and another worker fires the timer."""
 
 
-def monitoring_months(case: Case, params: Mapping[str, Any], plans: list[duties.Plan]) -> list[tuple[date, date]]:
+def monitoring_months(
+    case: Case, params: Mapping[str, Any], plans: list[duties.Plan], today: date
+) -> list[tuple[date, date]]:
     """(month, plan start) for each month that needs a monitoring record (DOMAIN.md §11.1: every month).
 
     The months of a plan replaced mid-period run until the new plan starts (engine.duties.plans).
@@ -49,7 +51,8 @@ def monitoring_months(case: Case, params: Mapping[str, Any], plans: list[duties.
         return []  # ケアマネジメントC: no monitoring (000:330-332)
     found: dict[date, date] = {}
     for plan in plans:
-        for month in duties.months(plan.start, plan.until):
+        # Every month since the plan started (a month missed during downtime still gets its duty, once).
+        for month in duties.plan_months(plan, today, since=plan.start):
             found[month] = max(month, plan.start)
     return sorted(found.items())
 
@@ -66,6 +69,7 @@ def sync_duties(
     case: Case,
     params: Mapping[str, Any],
     plans: list[duties.Plan],
+    today: date,
     checks: set[date] | None = None,
 ) -> None:
     """Make the unfired duty and check timers match the case's schedule; fired ones are history and stay.
@@ -74,7 +78,7 @@ def sync_duties(
     re-evaluate the case's schedule and risks the day after a due date, so a missed duty is noticed on time.
     """
     wanted: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
-    for month, first_day in monitoring_months(case, params, plans):
+    for month, first_day in monitoring_months(case, params, plans, today):
         period = f"{month:%Y-%m}"
         fire_at = to_datetime(first_day)
         payload = {"process_key": MONITORING_PROCESS, "period": period, "data": {"month": period}}
@@ -124,7 +128,10 @@ def refresh(
     """
     today = duties.japan_date(now)
     records = gather(session, case)
-    items = duties.compute(case, params, records, decide, today)
+    oldest_open = session.scalar(
+        select(func.min(ScheduleItem.due_date)).where(ScheduleItem.case_id == case.id, ScheduleItem.status == "open")
+    )
+    items = duties.compute(case, params, records, decide, today, since=oldest_open)
     orgs = {role: _organisation(case, role) for role in ("center", "office", "provider")}
     user_id = care_manager(session, case)
     # Rows that are history (done, missed, excused and no longer computed) are not loaded again.
@@ -174,7 +181,7 @@ def refresh(
     _sync_risks(session, case, params, items, records, today, now, orgs, user_id, keep)
     checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
     checks |= compliance.upcoming(case, records, today)
-    sync_duties(session, case, params, duties.plans(case, records, today), checks)
+    sync_duties(session, case, params, duties.plans(case, records, today), today, checks)
     return [rows[k] for k in keep]
 
 

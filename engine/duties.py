@@ -142,6 +142,62 @@ DUTIES: dict[str, DutyKind] = {
 }
 
 
+S000, S001, S002, S003, S004 = (
+    "000_ac7815af6fd4c390.txt",
+    "001_0406baf8f7838dc8.txt",
+    "002_e0c30eafdce75ab5.txt",
+    "003_ac00e42d951987eb.txt",
+    "004_f6001c94592c1eac.txt",
+)
+LOCAL_SOURCES: dict[str, dict[str, str]] = {
+    "monitoring_contact": {
+        "suzuka-kameyama": f"{S003}:116, 617",
+        "city-a": f"{S000}:202-206",
+        "oshu": f"{S002}:10",
+        "toyokawa": f"{S001}:251-255",
+        "maebashi": f"{S004}:1830-1841",
+    },
+    "monitoring_record": {
+        "suzuka-kameyama": f"{S003}:116, 617",
+        "city-a": f"{S000}:202-206",
+        "oshu": f"{S002}:10",
+        "toyokawa": f"{S001}:251-255",
+        "maebashi": f"{S004}:1925-1927",
+    },
+    "home_visit": {
+        "suzuka-kameyama": f"{S003}:116, 617-620",
+        "city-a": f"{S000}:194-200",
+        "oshu": f"{S002}:10",
+        "toyokawa": f"{S001}:247-249",
+        "maebashi": f"{S004}:1830-1857",
+    },
+    "evaluation": {
+        "suzuka-kameyama": f"{S003}:126-128, 621",
+        "oshu": f"{S002}:14",
+        "toyokawa": f"{S001}:321-337",
+    },
+    "results_submission": {"suzuka-kameyama": f"{S003}:624", "city-a": f"{S000}:286-308", "oshu": f"{S002}:10"},
+    "claim_transmission": {
+        "suzuka-kameyama": f"{S003}:139, 624",
+        "city-a": f"{S000}:300-308",
+        "oshu": f"{S002}:11",
+        "maebashi": f"{S004}:2180-2183",
+        "toyokawa": "DOMAIN.md §11.5 [N](豊川の資料に記載なし)",
+    },
+    "commission_invoice": {"oshu": f"{S002}:10-11", "city-a": f"{S000}:286-308"},
+    "retention_deletion": {
+        "suzuka-kameyama": f"{S003}:144, 627",
+        "maebashi": f"{S004}:2901, 3129-3177",
+        "toyokawa": f"{S001}:375-381",
+    },
+}
+"""The seed lines of a duty for one municipality; DutyKind.source (all seeds) where the municipality's is silent."""
+
+
+def source_of(duty: str, municipality: str) -> str:
+    return LOCAL_SOURCES.get(duty, {}).get(municipality) or DUTIES[duty].source
+
+
 @dataclass
 class Records:
     """What was recorded for a case, in the shape the rules need (gathered by engine.schedule)."""

@@ -163,7 +163,7 @@ def refresh(
             "organisation_id": orgs.get(item.role),
             "user_id": user_id if item.role in ("center", "office") else None,
             "rule": item.kind.rule,
-            "source": item.kind.source,
+            "source": duties.source_of(item.duty, case.municipality),
             "detail": {**item.detail, **({"excuse": item.excuse} if item.excuse else {})},
         }
         changed = {k: v for k, v in values.items() if getattr(row, k) != v}

@@ -87,6 +87,9 @@ def test_after_downtime_every_due_duty_fires_once_with_its_own_dates(services):
         assert since["renewal_application_overdue:2026-09-30"] == date(2026, 9, 1)
         assert since["claim_transmission_overdue:2026-05"] == date(2026, 6, 11)
         assert "monitoring_missing:2026-09" not in since
+        # Each row cites the municipality's own seed lines (前橋: 004), not every manual's.
+        visit_source = session.scalar(select(ScheduleItem.source).where(ScheduleItem.key == "home_visit:2026-05"))
+        assert visit_source == "004_f6001c94592c1eac.txt:1830-1857"
 
 
 def test_the_renewal_starts_on_the_day_and_not_beside_one_already_running(services):

@@ -95,14 +95,13 @@ def build(organisation_id: int, organisation_name: str, first: date) -> Report:
         )
         .order_by(Case.client_name_kana, Case.id, ScheduleItem.due_date, ScheduleItem.key)
     ).all()
-    start_moment, end_moment = to_datetime(first), to_datetime(add_months(first, 1))
+    start_moment = to_datetime(first)
     risks = db.session.execute(
         select(Risk, Case)
         .join(Case, Case.id == Risk.case_id)
         .where(
             access.case_clause(organisation_id),
-            Risk.since <= last,
-            Risk.raised_at < end_moment,
+            Risk.since <= last,  # by when the duty was missed, not when the system noticed (downtime)
             or_(Risk.cleared_at.is_(None), Risk.cleared_at >= start_moment),
         )
         .order_by(Risk.severity.desc(), Case.client_name_kana, Case.id, Risk.since)

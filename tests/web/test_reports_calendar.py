@@ -129,3 +129,21 @@ def test_calendar_feed_of_a_user_moved_elsewhere_leaves_the_old_cases_out(
 def test_calendar_settings_need_sign_in(app):
     response = app.test_client().get("/calendar")
     assert response.status_code in (302, 401)
+
+
+def test_report_counts_a_risk_in_the_month_it_began_even_if_noticed_later(login_as, db_session, runtime, world, clock):
+    clock.set(date(2026, 6, 5))  # the case is entered in June for a plan that ran since April
+    orgs = world.orgs
+    runtime.open_case(
+        db_session,
+        "alpha",
+        client_name="遅延 確認",
+        care_level="shien1",
+        plan_start=date(2026, 4, 1),
+        plan_end=date(2026, 9, 30),
+        center_org_id=orgs["alpha.center"].id,
+        insurer_org_id=orgs["alpha.insurer"].id,
+    )
+    may = login_as("alpha.center").get("/reports/compliance?month=2026-05").get_data(as_text=True)
+    risks = may.split("リスク(この月に出ていたもの)")[1]
+    assert "遅延 確認" in risks and "令和8年5月1日(金)" in risks  # April's monitoring, missing since 5/1

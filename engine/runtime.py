@@ -175,6 +175,9 @@ class Runtime:
         return item
 
     def _refresh(self, session: Session, case: Case) -> list[ScheduleItem]:
+        # Two mutations of one case (a form and the worker's check) must not write its schedule rows at once:
+        # the row lock orders them on PostgreSQL (SQLite has one writer anyway).
+        session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
         params = self.library.municipality(case.municipality).params
         decide = Decisions({}, self.python_decisions, params).decide if self.python_decisions else None
         return schedule.refresh(session, case, params, decide, self.clock.now())

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint
 from flask import Flask
+from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -77,8 +78,6 @@ def item_or_404(item_id: int, acting: bool = False) -> tuple[ScheduleItem, Case]
     """The schedule item if the staff member's organisation may see it (and, when acting, owns the duty)."""
     item = db.session.get(ScheduleItem, item_id)
     if item is None:
-        from flask import abort
-
         abort(404)
     case = db.session.get(Case, item.case_id)
     staff = wiring.staff()
@@ -266,8 +265,6 @@ def record_done(item_id: int) -> Any:
 def special_circumstances(item_id: int) -> Any:
     item, case = item_or_404(item_id, acting=True)
     if item.duty not in EXCUSABLE:
-        from flask import abort
-
         abort(404)
     reason = request.form.get("reason", "") if request.method == "POST" else ""
     problem = ""

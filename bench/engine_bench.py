@@ -97,6 +97,33 @@ def _month(index: int) -> date:
     return date(FIRST_MONTH.year + year, month + 1, 1)
 
 
+def _monitoring_case(svc: Services, clock: FixedClock, session, plan_months: int):
+    """A delegated case whose plan runs `plan_months` months, with monthly monitoring duties scheduled."""
+    runtime = svc.runtime(clock)
+    orgs = demo_organisations(session, svc.library.municipality(MUNI))
+    office = orgs["office"][0]
+    actor = Actor(user_id=demo_user(session, office).id, organisation_id=office.id, role="office")
+    session.commit()
+    start = date(2026, 5, 1)
+    end_year, end_month = divmod(start.month - 1 + plan_months - 1, 12)
+    plan_end = date(start.year + end_year, end_month + 1, 28)
+    case = runtime.open_case(
+        session,
+        MUNI,
+        center_org_id=orgs["center"][0].id,
+        office_org_id=office.id,
+        care_level="shien2",
+        delegated=True,
+        certification_start=start,
+        certification_end=plan_end,
+        plan_start=start,
+        plan_end=plan_end,
+    )
+    runtime.refresh_schedule(session, case.id)  # open_case did it already; kept explicit for the reader
+    session.commit()
+    return runtime, case, actor
+
+
 class MonitoringCase:
     """A delegated case whose plan runs `months` months from month `start` on, with its monitoring duties scheduled.
 

@@ -66,6 +66,7 @@ def case_to_data(case: Case) -> dict[str, Any]:
 def apply_to_case(case: Case, data: Mapping[str, Any]) -> list[str]:
     """Copy canonical values from instance data onto the case; return the names that changed."""
     changed = []
+    previous_plan = {"plan_start": case.plan_start, "plan_end": case.plan_end}
     for column in CASE_COLUMNS:
         if column not in data or data[column] is None:
             continue
@@ -85,6 +86,9 @@ def apply_to_case(case: Case, data: Mapping[str, Any]) -> list[str]:
             setattr(case, column, value)
             changed.append(column)
     extra = dict(case.data or {})
+    if previous_plan["plan_start"] and ("plan_start" in changed or "plan_end" in changed):
+        # The schedule still owes the replaced plan's months until the new plan starts (engine.duties.plans).
+        extra["previous_plan"] = {k: v.isoformat() for k, v in previous_plan.items() if v}
     for key in CARRIED_KEYS - set(CASE_COLUMNS):
         if key in data and extra.get(key) != data[key]:
             extra[key] = data[key]

@@ -251,7 +251,24 @@ def purge_expired(ctx: click.Context, execute: bool) -> None:
         click.echo(f"{len(purged)}件が削除対象です(確認のみ。削除するには --execute を付けてください)")
 
 
-COMMANDS = (init_db, lint, decide, scenario, tick, worker, diff, matrix, purge_expired)
+@click.command("refresh-schedules")
+@click.pass_context
+def refresh_schedules(ctx: click.Context) -> None:
+    """全ケースの予定・リスク・定期業務のタイマーを計算し直す(導入時や市町村設定の変更後に)。"""
+    from sqlalchemy import select
+
+    from engine.models import Case
+
+    svc = services(ctx)
+    runtime = svc.runtime()
+    with svc.sessions() as session:
+        case_ids = session.scalars(select(Case.id).order_by(Case.id)).all()
+        for case_id in case_ids:
+            runtime.refresh_schedule(session, case_id)
+    click.echo(f"{len(case_ids)}件のケースの予定を計算し直しました")
+
+
+COMMANDS = (init_db, lint, decide, scenario, tick, worker, diff, matrix, purge_expired, refresh_schedules)
 
 
 def default_services() -> Services:

@@ -118,7 +118,7 @@ def due_date(rule: str | None, ready: date, data: Mapping[str, Any], params: Map
         following = add_months(date(ready.year, ready.month, 1), 1)
         base = following.replace(day=min(day_of_month, calendar.monthrange(following.year, following.month)[1]))
     else:
-        base = _as_date(data.get(arg))
+        base = as_date(data.get(arg))
     if base is None:
         return None
     sign = -1 if parsed.sign == "-" else 1
@@ -140,7 +140,8 @@ def apply_duration(day: date, duration: str, sign: int) -> date:
     return add_months(day, sign * months) + timedelta(days=sign * days)
 
 
-def _as_date(value: Any) -> date | None:
+def as_date(value: Any) -> date | None:
+    """A date, or the date of an ISO string (`2026-05-01`, or a date-time); None for anything else."""
     if isinstance(value, date):
         return value
     if isinstance(value, str) and value:

@@ -294,3 +294,67 @@ class RetentionPurge(Base):
 
 for _statement in append_only.ddl():
     sa_event.listen(Event.__table__, "after_create", _statement)
+
+
+class ScheduleItem(Base):
+    """One dated duty of a case (DOMAIN.md §11): computed from the case and its records, read by the boards.
+
+    `status` is `open`, `done`, `missed` (due date passed without the record) or `excused` (特段の事情 recorded).
+    `key` is `<duty>:<period>` and stays the same while the duty is the same, so a recomputation updates the row.
+    """
+
+    __tablename__ = "schedule_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"), index=True)
+    key: Mapped[str] = mapped_column(String(120))
+    duty: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str | None] = mapped_column(String(16))
+    window_start: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    done_on: Mapped[date | None] = mapped_column(Date)
+    role: Mapped[str] = mapped_column(String(16))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    rule: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(_tz())
+    __table_args__ = (
+        UniqueConstraint("case_id", "key", name="uq_schedule_item_case_key"),
+        Index("ix_schedule_item_board", "organisation_id", "status", "due_date"),
+    )
+
+
+class Risk(Base):
+    """A compliance risk (DOMAIN.md §12) raised from what was or was not recorded; cleared when the record arrives."""
+
+    __tablename__ = "risk"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"), index=True)
+    key: Mapped[str] = mapped_column(String(160))
+    code: Mapped[str] = mapped_column(String(40))
+    duty_key: Mapped[str | None] = mapped_column(String(120))
+    severity: Mapped[str] = mapped_column(String(16))
+    since: Mapped[date] = mapped_column(Date)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    rule: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(200))
+    raised_at: Mapped[datetime] = mapped_column(_tz())
+    cleared_at: Mapped[datetime | None] = mapped_column(_tz())
+    __table_args__ = (
+        UniqueConstraint("case_id", "key", name="uq_risk_case_key"),
+        Index("ix_risk_open", "organisation_id", "cleared_at"),
+    )
+
+
+class CalendarToken(Base):
+    """A revocable secret for one user's iCalendar feed (calendar apps cannot sign in); only its hash is kept."""
+
+    __tablename__ = "calendar_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    revoked_at: Mapped[datetime | None] = mapped_column(_tz())

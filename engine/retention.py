@@ -30,6 +30,8 @@ from engine.models import Document
 from engine.models import Event
 from engine.models import ProcessInstance
 from engine.models import RetentionPurge
+from engine.models import Risk
+from engine.models import ScheduleItem
 from engine.models import Task
 from engine.models import TaskDraft
 from engine.models import Timer
@@ -106,6 +108,8 @@ def purge_case(session: Session, expired: Expired, now: datetime) -> Purged:
             ("document", delete(Document).where(Document.case_id == case_id)),
             ("timer", delete(Timer).where(Timer.case_id == case_id)),
             ("task", delete(Task).where(Task.case_id == case_id)),
+            ("risk", delete(Risk).where(Risk.case_id == case_id)),
+            ("schedule_item", delete(ScheduleItem).where(ScheduleItem.case_id == case_id)),
         ]
         for name, statement in steps:
             count = session.execute(statement.execution_options(synchronize_session=False)).rowcount
@@ -165,4 +169,6 @@ def _counts(session: Session, case_id: int) -> dict[str, int]:
         "timer": count(Timer, "case_id"),
         "task": count(Task, "case_id"),
         "process_instance": count(ProcessInstance, "case_id"),
+        "risk": count(Risk, "case_id"),
+        "schedule_item": count(ScheduleItem, "case_id"),
     }

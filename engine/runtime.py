@@ -12,6 +12,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -26,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import casedata
 from engine import clock as clock_module
+from engine import duties
 from engine import projection
 from engine import schedule
 from engine import spiff
@@ -46,6 +48,7 @@ from engine.models import Document
 from engine.models import Event
 from engine.models import Organisation
 from engine.models import ProcessInstance
+from engine.models import ScheduleItem
 from engine.models import SpecVersion
 from engine.models import Task
 from engine.models import Timer
@@ -109,7 +112,83 @@ class Runtime:
             session.add(case)
             session.flush()
             self._event(session, actor, "case_opened", case_id=case.id, detail={"municipality": municipality})
+            self._refresh(session, case)
         return case
+
+    # -- schedules and risks ----------------------------------------------------------------------
+
+    def refresh_schedule(self, session: Session, case_id: int) -> list[ScheduleItem]:
+        """Recompute a case's schedule, risks and duty timers now (engine.schedule.refresh)."""
+        with self._transaction(session):
+            self._lock_case(session, case_id)
+            return self._refresh(session, self._case(session, case_id, SYSTEM))
+
+    def record_duty(
+        self, session: Session, item_id: int, actor: Actor, done_on: date | None = None, note: str = ""
+    ) -> ScheduleItem:
+        """Record a duty no flow records (給付管理, 負担割合証, 廃棄) as done; the event is the record."""
+        with self._transaction(session):
+            item = self._schedule_item(session, item_id, actor)
+            if item.duty not in duties.MANUAL:
+                raise ValidationError(
+                    "この業務は手続きの中で記録します", details={"item": "対応する作業(帳票)を完了してください"}
+                )
+            today = clock_module.today(self.clock)
+            day = done_on or today
+            if day > today:
+                raise ValidationError("実施日が正しくありません", details={"done_on": "今日以前の日付にしてください"})
+            detail = {"schedule_key": item.key, "duty": item.duty, "done_on": day.isoformat(), "note": note[:500]}
+            self._event(session, actor, "duty_recorded", case_id=item.case_id, detail=detail)
+            session.flush()
+            self._refresh(session, self._case(session, item.case_id, actor))
+        return item
+
+    def record_special_circumstances(self, session: Session, item_id: int, reason: str, actor: Actor) -> ScheduleItem:
+        """Record the 特段の事情 (the client's reasons, never the staff's) that excuse a missed visit or contact."""
+        reason = (reason or "").strip()
+        with self._transaction(session):
+            item = self._schedule_item(session, item_id, actor)
+            if item.duty not in duties.EXCUSABLE:
+                raise ValidationError(
+                    "特段の事情はモニタリング・居宅訪問にだけ記録できます",
+                    details={"reason": "この業務には特段の事情を記録できません"},
+                )
+            if not reason:
+                raise ValidationError(
+                    "特段の事情を入力してください",
+                    details={"reason": "面接できなかった利用者側の事情を具体的に記録してください(003:617)"},
+                )
+            if len(reason) > 2000:
+                raise ValidationError("特段の事情が長すぎます", details={"reason": "2000文字以内で入力してください"})
+            detail = {"schedule_key": item.key, "duty": item.duty, "period": item.period, "reason": reason}
+            self._event(session, actor, "special_circumstances_recorded", case_id=item.case_id, detail=detail)
+            session.flush()
+            self._refresh(session, self._case(session, item.case_id, actor))
+        return item
+
+    def _schedule_item(self, session: Session, item_id: int, actor: Actor) -> ScheduleItem:
+        item = session.get(ScheduleItem, item_id)
+        if item is not None:
+            self._lock_case(session, item.case_id)
+        case = session.get(Case, item.case_id) if item else None
+        if item is None or case is None:
+            raise NotFoundError("予定が見つかりません")
+        if not actor.system and actor.organisation_id not in (
+            case.center_org_id,
+            case.office_org_id,
+            case.insurer_org_id,
+            case.provider_org_id,
+        ):
+            raise NotFoundError("予定が見つかりません")
+        return item
+
+    def _refresh(self, session: Session, case: Case) -> list[ScheduleItem]:
+        # Two mutations of one case (a form and the worker's check) must not write its schedule rows at once:
+        # the row lock orders them on PostgreSQL (SQLite has one writer anyway).
+        session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+        params = self.params(session, case.municipality)
+        decide = Decisions({}, self.python_decisions, params).decide if self.python_decisions else None
+        return schedule.refresh(session, case, params, decide, self.clock.now())
 
     # -- instances --------------------------------------------------------------------------------
 
@@ -272,7 +351,7 @@ class Runtime:
                 instance_id=row.instance_id,
                 detail={"bpmn_id": row.bpmn_id, "form": row.form},
             )
-            self._advance(session, loaded, actor, ran=True)
+            self._advance(session, loaded, actor, ran=True, refresh=row.form in duties.RECORD_FORMS)
         return row
 
     # -- timers and duties ------------------------------------------------------------------------
@@ -329,11 +408,19 @@ class Runtime:
             )
             self._run(loaded, loaded.workflow.refresh_waiting_tasks)
             self._advance(session, loaded, SYSTEM, ran=True)
+        elif timer.kind == "check":
+            case = session.get(Case, timer.case_id)
+            if case is not None:
+                self._refresh(session, case)
         elif timer.kind == "duty":
             case = session.get(Case, timer.case_id)
             if case is None or case.status != "open":
                 return
             payload = timer.payload
+            reason = self._duty_not_needed(session, case, payload)
+            if reason:
+                self._event(session, SYSTEM, "duty_skipped", case_id=case.id, detail={**payload, "reason": reason})
+                return
             self._event(session, SYSTEM, "duty_started", case_id=timer.case_id, detail=payload)
             self._start(
                 session,
@@ -343,6 +430,34 @@ class Runtime:
                 SYSTEM,
                 period=payload.get("period"),
             )
+
+    def _duty_not_needed(self, session: Session, case: Case, payload: Mapping[str, Any]) -> str | None:
+        """Why a duty's process is not started (a 更新 already under way), or None to start it."""
+        running = payload.get("unless_running") or []
+        if running:
+            busy = session.scalar(
+                select(ProcessInstance.process_key).where(
+                    ProcessInstance.case_id == case.id,
+                    ProcessInstance.status == "running",
+                    ProcessInstance.process_key.in_(running),
+                )
+            )
+            if busy:
+                return f"running:{busy}"
+        since = payload.get("unless_started_since")
+        if since:
+            started = session.scalar(
+                select(ProcessInstance.id).where(
+                    ProcessInstance.case_id == case.id,
+                    ProcessInstance.process_key == payload["process_key"],
+                    ProcessInstance.started_at >= clock_module.to_datetime(date.fromisoformat(since)),
+                )
+            )
+            if started:
+                return "already_started"
+        if payload["process_key"] not in self.library.process_keys(case.municipality):
+            return "no_flow"
+        return None
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -423,9 +538,9 @@ class Runtime:
                     raise inner from None
                 raise KaigoflowError(f"手続きを進められません: {exc}") from None
 
-    def _advance(self, session: Session, loaded: Loaded, actor: Actor, ran: bool = False) -> None:
-        """Run engine steps (unless the caller just did), then write state, projection, timers, case data and
-        any continuation."""
+    def _advance(self, session: Session, loaded: Loaded, actor: Actor, ran: bool = False, refresh: bool = True) -> None:
+        """Run engine steps (unless the caller just did), then write state, projection, timers, case data, the
+        schedule (when `refresh`, or the case changed) and any continuation."""
         if not ran:
             self._run(loaded, lambda: None)
         instance, case, workflow = loaded.instance, loaded.case, loaded.workflow
@@ -465,7 +580,6 @@ class Runtime:
             projection.sync_timers(session, workflow, instance)
         if changed:
             case.version += 1
-            schedule.sync_duties(session, case, params)
         if completed:
             self._event(
                 session,
@@ -476,6 +590,8 @@ class Runtime:
                 detail={"process_key": instance.process_key},
             )
             self._finish(session, loaded, current, actor)
+        if refresh or changed or completed:
+            self._refresh(session, case)
 
     def _check_organisations(self, session: Session, case: Case, changed: list[str]) -> None:
         """A handover may only name an organisation of the right role in the case's municipality."""
@@ -507,6 +623,7 @@ class Runtime:
         case.status, case.ended_at = "ended", self.clock.now()
         schedule.cancel_duties(session, case)
         self._withdraw_others(session, case, ending, actor, "case_ended")
+        session.flush()
         self._event(session, actor, "case_ended", case_id=case.id)
 
     def _supersede_others(

@@ -8,7 +8,11 @@ publish it, and so the flow tests are the same files. Format: CONTRACT.md, "Scen
 - `expect_case: {status: ended, care_level: kaigo1}` checks the case row;
 - `expect_documents: {plan_draft: 2}` counts document snapshots by form;
 - `expect_instances: {plan_period: {running: 1, cancelled: 1}}` counts the case's instances of a process by status;
-- `${org.office.2}` is the id of the municipality's second demo office (for handovers: `office_org_id`).
+- `${org.office.2}` is the id of the municipality's second demo office (for handovers: `office_org_id`);
+- schedules and risks (engine.schedule): `expect_schedule: {KEY: STATUS or {due, window, status, role, done}}`,
+  `expect_no_schedule: [KEY]`, `expect_risks: [CODE or {code, since, severity}]` (with `only: true`: no others),
+  `expect_no_risks: []` (none) or `[CODE]`, `record_duty: KEY` (as: ROLE, on: DATE) for duties no flow records,
+  `excuse: KEY` with `reason:` (特段の事情), and `update_case: {field: value}` (e.g. `video_conditions_met`).
 Every step goes through the database: nothing is kept in memory between steps.
 """
 
@@ -41,6 +45,8 @@ from engine.errors import ValidationError
 from engine.models import Case
 from engine.models import Document
 from engine.models import ProcessInstance
+from engine.models import Risk
+from engine.models import ScheduleItem
 from engine.models import Task
 from engine.runtime import Actor
 from engine.runtime import Runtime
@@ -203,7 +209,30 @@ def _run_step(state: _State, step: dict[str, Any]) -> None:
     elif "expect_documents" in step:
         _expect_documents(state, step["expect_documents"])
     elif "expect_risks" in step:
-        raise ScenarioFailure("expect_risks はまだ使えません(リスク判定は期限・リスク機能で提供予定)")
+        _expect_risks(state, step["expect_risks"], exact=bool(step.get("only")))
+    elif "expect_no_risks" in step:
+        _expect_no_risks(state, step["expect_no_risks"])
+    elif "expect_schedule" in step:
+        _expect_schedule(state, step["expect_schedule"])
+    elif "expect_no_schedule" in step:
+        missing = [k for k in step["expect_no_schedule"] if _schedule_row(state, k) is not None]
+        if missing:
+            raise ScenarioFailure(f"予定にあってはならない業務があります: {missing}")
+    elif "record_duty" in step:
+        row = _schedule_row(state, step["record_duty"])
+        if row is None:
+            raise ScenarioFailure(f"予定 {step['record_duty']} がありません")
+        actor = state.actors.get(step.get("as") or row.role) or next(iter(state.actors.values()))
+        done_on = _as_date(_resolve(step.get("on"), state.clock)) if step.get("on") else None
+        state.runtime.record_duty(state.session, row.id, actor, done_on)
+    elif "excuse" in step:
+        row = _schedule_row(state, step["excuse"])
+        if row is None:
+            raise ScenarioFailure(f"予定 {step['excuse']} がありません")
+        actor = state.actors.get(step.get("as") or row.role) or next(iter(state.actors.values()))
+        state.runtime.record_special_circumstances(state.session, row.id, str(step.get("reason", "")), actor)
+    elif "update_case" in step:
+        _update_case(state, step["update_case"])
     else:
         raise ScenarioFailure(f"知らない手順です: {sorted(step)}")
 
@@ -366,6 +395,75 @@ def _expect_documents(state: _State, expected: Mapping[str, int]) -> None:
         )
         if actual != count:
             raise ScenarioFailure(f"{form} の記録は {count} 件のはずが {actual} 件です")
+
+
+def _open_risks(state: _State) -> list[Risk]:
+    state.session.expire_all()
+    return list(state.session.scalars(select(Risk).where(Risk.case_id == state.case.id, Risk.cleared_at.is_(None))))
+
+
+def _expect_risks(state: _State, expected: list[Any], exact: bool = False) -> None:
+    """`[code, …]` or `[{code: monitoring_missing, since: 2026-07-01, severity: reduction}, …]`: all open."""
+    risks = _open_risks(state)
+    have = ", ".join(sorted(f"{r.code}({r.since})" for r in risks)) or "なし"
+    for want in expected:
+        spec = want if isinstance(want, dict) else {"code": want}
+        matches = [
+            r
+            for r in risks
+            if r.code == spec["code"]
+            and all(_equal(getattr(r, k), _resolve(v, state.clock)) for k, v in spec.items() if k != "code")
+        ]
+        if not matches:
+            raise ScenarioFailure(f"リスク {spec} が出ていません(出ているリスク: {have})")
+    if exact and len(risks) != len(expected):
+        raise ScenarioFailure(f"リスクは {len(expected)} 件のはずが {len(risks)} 件です({have})")
+
+
+def _expect_no_risks(state: _State, codes: list[str] | None) -> None:
+    """`expect_no_risks: []` means none at all; a list names codes that must not be open."""
+    risks = _open_risks(state)
+    bad = [r for r in risks if not codes or r.code in codes]
+    if bad:
+        raise ScenarioFailure("出てはならないリスクがあります: " + ", ".join(f"{r.code}({r.since})" for r in bad))
+
+
+def _schedule_row(state: _State, key: str) -> ScheduleItem | None:
+    state.session.expire_all()
+    return state.session.scalar(
+        select(ScheduleItem).where(
+            ScheduleItem.case_id == state.case.id, ScheduleItem.key == _resolve(key, state.clock)
+        )
+    )
+
+
+def _expect_schedule(state: _State, expected: Mapping[str, Any]) -> None:
+    """`{monitoring_record:2026-06: open}` or `{renewal_application:2027-03-31: {due: 2027-03-01, status: open}}`."""
+    for key, want in expected.items():
+        row = _schedule_row(state, key)
+        if row is None:
+            raise ScenarioFailure(f"予定 {key} がありません")
+        spec = want if isinstance(want, dict) else {"status": want}
+        fields = {"due": "due_date", "window": "window_start", "status": "status", "role": "role", "done": "done_on"}
+        for name, value in spec.items():
+            actual = getattr(row, fields.get(name, name))
+            if not _equal(actual, _resolve(value, state.clock)):
+                raise ScenarioFailure(f"予定 {key} の {name} は {value!r} のはずが {actual!r} です")
+
+
+def _update_case(state: _State, fields: Mapping[str, Any]) -> None:
+    """Change case data outside a flow (e.g. `video_conditions_met` agreed at a meeting), then recompute."""
+    state.session.refresh(state.case)
+    extra = dict(state.case.data or {})
+    for key, value in fields.items():
+        value = _resolve(value, state.clock)
+        if key in casedata.CASE_COLUMNS:
+            setattr(state.case, key, _as_date(value) if key in casedata.DATE_COLUMNS else value)
+        else:
+            extra[key] = value
+    state.case.data = extra
+    state.session.commit()
+    state.runtime.refresh_schedule(state.session, state.case.id)
 
 
 def _advance(state: _State, delta: timedelta) -> None:

@@ -6,7 +6,6 @@ so a case can run for years while every instance stays small (ARCHITECTURE.md: t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from collections.abc import Mapping
 from datetime import date
 from datetime import datetime
@@ -14,62 +13,261 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from engine import compliance
+from engine import duties
 from engine.clock import to_datetime
-from engine.deadlines import add_months
 from engine.models import Case
+from engine.models import Document
+from engine.models import Event
+from engine.models import Risk
+from engine.models import ScheduleItem
+from engine.models import Task
 from engine.models import Timer
 
 MONITORING_PROCESS = "monthly_monitoring"
+RENEWAL_PROCESS = "renewal"
+RENEWAL_LEAD_DAYS = 60
+EXCLUSIVE_FLOWS = ("renewal", "level_change", "provisional_plan")
+"""While one of these runs for the case, the worker does not start a 更新 beside it."""
+RECORD_EVENTS = ("duty_recorded", "duty_record_withdrawn", "special_circumstances_recorded")
 CLAIM_SECONDS = 300
 """A worker that dies mid-fire loses its claim after this long, and another worker fires the timer."""
 
 
-def months(start: date, end: date) -> Iterator[date]:
-    """First days of each month from start's month to end's month, inclusive."""
-    current = date(start.year, start.month, 1)
-    while current <= end:
-        yield current
-        current = add_months(current, 1)
+def monitoring_months(
+    case: Case, params: Mapping[str, Any], plans: list[duties.Plan], today: date
+) -> list[tuple[date, date]]:
+    """(month, plan start) for each month that needs a monitoring record (DOMAIN.md §11.1: every month).
 
-
-def monitoring_months(case: Case, params: Mapping[str, Any]) -> list[date]:
-    """The months of the current plan that need a monitoring record (DOMAIN.md §11.1: every month)."""
-    if case.status != "open" or not case.plan_start or not case.plan_end:
-        return []
-    if case.care_management_type == "C":
+    The months of a plan replaced mid-period run until the new plan starts (engine.duties.plans).
+    """
+    if case.status != "open" or not duties.monitored(case, params):
         return []  # ケアマネジメントC: no monitoring (000:330-332)
-    return list(months(case.plan_start, case.plan_end))
+    found: dict[date, date] = {}
+    for plan in plans:
+        # Every month since the plan started (a month missed during downtime still gets its duty, once).
+        for month in duties.plan_months(plan, today, since=plan.start):
+            found[month] = max(month, plan.start)
+    return sorted(found.items())
 
 
-def sync_duties(session: Session, case: Case, params: Mapping[str, Any]) -> None:
-    """Make the unfired duty timers match the case's current plan; fired ones are history and stay."""
-    wanted = {}
-    for month in monitoring_months(case, params):
+def renewal_start(case: Case) -> date | None:
+    """When the worker starts the 更新 flow: 60 days before the certification ends (DOMAIN.md §6.2 [N])."""
+    if case.status != "open" or not case.certification_end or case.care_level in (None, "pending", "higaito"):
+        return None
+    return case.certification_end - timedelta(days=RENEWAL_LEAD_DAYS)
+
+
+def sync_duties(
+    session: Session,
+    case: Case,
+    params: Mapping[str, Any],
+    plans: list[duties.Plan],
+    today: date,
+    checks: set[date] | None = None,
+) -> None:
+    """Make the unfired duty and check timers match the case's schedule; fired ones are history and stay.
+
+    Duties start a process (a month's モニタリング, the 更新 before the certification ends); checks only
+    re-evaluate the case's schedule and risks the day after a due date, so a missed duty is noticed on time.
+    """
+    wanted: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
+    for month, first_day in monitoring_months(case, params, plans, today):
         period = f"{month:%Y-%m}"
-        fire_at = to_datetime(max(month, case.plan_start or month))
-        wanted[f"{MONITORING_PROCESS}:{period}"] = (fire_at, period)
-    existing = session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.kind == "duty")).all()
+        fire_at = to_datetime(first_day)
+        payload = {"process_key": MONITORING_PROCESS, "period": period, "data": {"month": period}}
+        wanted[("duty", f"{MONITORING_PROCESS}:{period}")] = (fire_at, payload)
+    renewal = renewal_start(case)
+    if renewal is not None and case.certification_end is not None:
+        end = case.certification_end.isoformat()
+        payload = {
+            "process_key": RENEWAL_PROCESS,
+            "period": end,
+            "data": {},
+            "unless_running": list(EXCLUSIVE_FLOWS),
+            "unless_started_since": (case.certification_start or renewal).isoformat(),
+        }
+        wanted[("duty", f"{RENEWAL_PROCESS}:{end}")] = (to_datetime(renewal), payload)
+    for day in checks or set():
+        wanted[("check", f"check:{day.isoformat()}")] = (to_datetime(day), {})
+    # Fired timers are history: only the unfired ones and the ones wanted again are needed (a case runs for years).
+    existing = session.scalars(
+        select(Timer).where(
+            Timer.case_id == case.id,
+            Timer.kind.in_(("duty", "check")),
+            or_(Timer.fired_at.is_(None), Timer.key.in_([key for _kind, key in wanted])),
+        )
+    ).all()
     for row in existing:
-        if row.fired_at is None and row.key not in wanted:
+        if row.fired_at is None and (row.kind, row.key) not in wanted:
             session.delete(row)
-    have = {row.key for row in existing}
-    for key, (fire_at, period) in wanted.items():
-        if key in have:
+    have = {(row.kind, row.key) for row in existing}
+    for (kind, key), (fire_at, payload) in wanted.items():
+        if (kind, key) in have:
             continue
-        session.add(
-            Timer(
-                case_id=case.id,
-                kind="duty",
-                key=key,
-                fire_at=fire_at,
-                payload={"process_key": MONITORING_PROCESS, "period": period, "data": {"month": period}},
+        session.add(Timer(case_id=case.id, kind=kind, key=key, fire_at=fire_at, payload=payload))
+
+
+def refresh(
+    session: Session,
+    case: Case,
+    params: Mapping[str, Any],
+    decide: duties.Decide | None,
+    now: datetime,
+) -> list[ScheduleItem]:
+    """Recompute the case's schedule rows, risks and timers from the case and its records (one transaction).
+
+    Rows of duties that no longer apply (a plan or level change moved them) are removed unless they are history
+    (done, missed or excused); a risk that no longer holds is cleared, one that holds again is raised again.
+    """
+    today = duties.japan_date(now)
+    records = gather(session, case)
+    oldest_open = session.scalar(
+        select(func.min(ScheduleItem.due_date)).where(ScheduleItem.case_id == case.id, ScheduleItem.status == "open")
+    )
+    items = duties.compute(case, params, records, decide, today, since=oldest_open)
+    orgs = {role: _organisation(case, role) for role in ("center", "office", "provider")}
+    user_id = care_manager(session, case)
+    # Rows that are history (done, missed, excused and no longer computed) are not loaded again.
+    rows = {
+        row.key: row
+        for row in session.scalars(
+            select(ScheduleItem).where(
+                ScheduleItem.case_id == case.id,
+                or_(ScheduleItem.status == "open", ScheduleItem.key.in_([item.key for item in items])),
             )
         )
+    }
+    keep = set()
+    for item in items:
+        keep.add(item.key)
+        row = rows.get(item.key)
+        if row is None:
+            row = ScheduleItem(case_id=case.id, key=item.key, updated_at=now)
+            session.add(row)
+            rows[item.key] = row
+        values = {
+            "duty": item.duty,
+            "period": item.period,
+            "window_start": item.window_start,
+            "due_date": item.due_date,
+            "status": item.status(today),
+            "done_on": item.done_on,
+            "role": item.role,
+            "organisation_id": orgs.get(item.role),
+            "user_id": user_id if item.role in ("center", "office") else None,
+            "rule": item.kind.rule,
+            "source": duties.source_of(item.duty, case.municipality),
+            "detail": {**item.detail, **({"excuse": item.excuse} if item.excuse else {})},
+        }
+        changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+        for key, value in changed.items():
+            setattr(row, key, value)
+        if changed:
+            row.updated_at = now
+    for key, row in rows.items():
+        if key in keep:
+            continue
+        if row.status == "open" and row.due_date < today:
+            row.status, row.updated_at = "missed", now  # it passed before anyone recomputed: history now
+        if row.status == "open":
+            session.delete(row)
+    _sync_risks(session, case, params, items, records, today, now, orgs, user_id, keep)
+    checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
+    checks |= compliance.upcoming(case, records, today)
+    sync_duties(session, case, params, duties.plans(case, records, today), today, checks)
+    return [rows[k] for k in keep]
+
+
+def _sync_risks(
+    session: Session,
+    case: Case,
+    params: Mapping[str, Any],
+    items: list[duties.Item],
+    records: duties.Records,
+    today: date,
+    now: datetime,
+    orgs: Mapping[str, int | None],
+    user_id: int | None,
+    computed: set[str],
+) -> None:
+    """Raise what holds, clear what no longer does; a risk of a duty no longer computed (history) stays as it is."""
+    found = {risk.key: risk for risk in compliance.find(case, params, items, records, today)}
+    rows = {
+        row.key: row
+        for row in session.scalars(
+            select(Risk).where(Risk.case_id == case.id, or_(Risk.cleared_at.is_(None), Risk.key.in_(list(found))))
+        )
+    }
+    for key, row in rows.items():
+        if key not in found and row.cleared_at is None and (row.duty_key is None or row.duty_key in computed):
+            row.cleared_at = now
+    for key, risk in found.items():
+        row = rows.get(key)
+        if row is None:
+            row = Risk(case_id=case.id, key=key, raised_at=now)
+            session.add(row)
+        elif row.cleared_at is not None:
+            row.cleared_at, row.raised_at = None, now
+        row.code, row.duty_key, row.since = risk.code, risk.duty_key, risk.since
+        row.severity = compliance.severity(risk.code, case)
+        row.organisation_id = orgs.get(risk.role)
+        row.user_id = user_id if risk.role in ("center", "office") else None
+        row.rule, row.source = risk.kind.rule, risk.kind.source
+
+
+def gather(session: Session, case: Case) -> duties.Records:
+    """The case's documents (oldest first) and the events that record duties done or excused."""
+    records = duties.Records()
+    for form, at, data in session.execute(
+        select(Document.form, Document.submitted_at, Document.data)
+        .where(Document.case_id == case.id)
+        .order_by(Document.submitted_at, Document.id)
+    ):
+        records.documents.append((form, duties.japan_date(at), data or {}))
+    for kind, at, detail in session.execute(
+        select(Event.kind, Event.at, Event.detail)
+        .where(Event.case_id == case.id, Event.kind.in_(RECORD_EVENTS))
+        .order_by(Event.at, Event.id)
+    ):
+        key = (detail or {}).get("schedule_key")
+        if not key:
+            continue
+        if kind == "duty_recorded":
+            records.recorded[key] = duties.as_date(detail.get("done_on")) or duties.japan_date(at)
+        elif kind == "duty_record_withdrawn":
+            records.recorded.pop(key, None)
+        elif kind == "special_circumstances_recorded":
+            records.excused[key] = str(detail.get("reason", ""))
+    return records
+
+
+def care_manager(session: Session, case: Case) -> int | None:
+    """The staff member who holds the case: whoever last completed or claimed a task of the planner's organisation."""
+    org = _organisation(case, duties.planner_role(case))
+    if org is None:
+        return None
+    row = session.execute(
+        select(Task.completed_by_id, Task.claimed_by_id)
+        .where(Task.case_id == case.id, Task.organisation_id == org)
+        .where((Task.completed_by_id.is_not(None)) | (Task.claimed_by_id.is_not(None)))
+        .order_by(func.coalesce(Task.completed_at, Task.claimed_at).desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return row[0] or row[1]
+
+
+def _organisation(case: Case, role: str) -> int | None:
+    value: int | None = getattr(case, f"{role}_org_id", None)
+    return value
 
 
 def cancel_duties(session: Session, case: Case) -> None:

@@ -66,6 +66,7 @@ def create_app(
     from web import admin
     from web import api
     from web import auth
+    from web import calendar_feed
     from web import cases
     from web import errors
     from web import extensions
@@ -73,6 +74,9 @@ def create_app(
     from web import formfields
     from web import inbox
     from web import processes
+    from web import reports
+    from web import schedules
+    from web import schedules_api
     from web import tasks
 
     extensions.init_app(app, services.settings.database_url)
@@ -86,6 +90,10 @@ def create_app(
     app.register_blueprint(admin.bp)
     app.register_blueprint(processes.bp)
     api.init_app(app)
+    schedules.init_app(app)
+    schedules_api.init_app(app)
+    reports.init_app(app)
+    calendar_feed.init_app(app)
     app.after_request(_security_headers)
     return app
 

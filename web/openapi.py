@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from web import schedules_openapi
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -58,7 +60,7 @@ def _task_action(summary: str) -> dict[str, Any]:
 
 
 def document() -> dict[str, Any]:
-    return {
+    spec: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "kaigoflow API",
@@ -364,3 +366,7 @@ def document() -> dict[str, Any]:
             },
         },
     }
+    # Schedules and risks (web/schedules_api.py) keep their part of the document beside their routes.
+    spec["paths"].update(schedules_openapi.PATHS)
+    spec["components"]["schemas"].update(schedules_openapi.SCHEMAS)
+    return spec

@@ -297,7 +297,7 @@ def history(municipality: str) -> str:
         "processes/versions.html",
         muni=wiring.services().library.municipality(municipality),
         versions=list(reversed(versions)),
-        flows=wiring.services().library.flows(municipality),
+        flows=wiring.services().library.process_keys(municipality),
     )
 
 

@@ -43,11 +43,13 @@ def test_ten_years_of_monthly_duties_leave_every_instance_bounded(services, data
         # The task tree of the tenth plan period is no bigger than the first's: nothing accumulates across years.
         assert tasks["plan_period"][-2] == tasks["plan_period"][0]
         assert max(max(counts) for counts in tasks.values()) < 120
-        # Nor does what is stored: each finished period and each month serialize to (almost) the same size; the
-        # few bytes of difference are dates and ids of different widths.
+        # Nor does what is stored: the last years serialize no bigger than the first (a month that carries a plan
+        # change holds a few more keys; dates and ids differ in width), and every one stays within a few percent.
         for key in ("plan_period", "monthly_monitoring"):
             finished = sizes[key][:-1] if key == "plan_period" else sizes[key]
-            assert max(finished) - min(finished) <= 0.02 * min(finished), (key, min(finished), max(finished))
+            third = max(1, len(finished) // 3)
+            assert max(finished[-third:]) <= 1.02 * max(finished[:third]), (key, finished)
+            assert max(finished) - min(finished) <= 0.05 * min(finished), (key, min(finished), max(finished))
         assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 1 + 10 + 120
         # No stall: every instance has finished except the plan period now waiting for its next 一連の業務.
         running = [i for i in instances if i.status != "completed"]

@@ -27,6 +27,10 @@ OWN = "own"  # lists and forms scoped to the signed-in user's organisation; no f
 CASE = "case"  # names a case (and maybe one of its instances): visible to the case's organisations
 TASK = "task"  # names a task: for the organisation it is assigned to only
 DOCUMENT = "document"  # names a document: visible to the case's organisations
+ITEM = "item"  # names a schedule item of a case: its organisations (tests/web/test_schedules.py)
+ADMIN = "admin"  # administrators only; owners for their own municipality's versions (tests/web/test_admin.py)
+OWNER = "owner"  # a municipality's process owners only (tests/web/test_processes.py)
+TOKEN = "token"  # no sign-in: a personal secret in the path, 404 for any other (tests/web/test_reports_calendar.py)
 
 ROUTES = {
     "static": PUBLIC,
@@ -56,7 +60,41 @@ ROUTES = {
     "api.document": DOCUMENT,
     "cases.document_pdf": DOCUMENT,
     "cases.document_print": DOCUMENT,
+    "api.open_case": OWN,
+    "api.start_flow": CASE,
+    "schedules_api.case_schedule": CASE,
+    "schedules.board": OWN,
+    "schedules.risks": OWN,
+    "reports.compliance": OWN,
+    "reports.compliance_pdf": OWN,
+    "reports.compliance_csv": OWN,
+    "calendar.settings": OWN,
+    "calendar.issue": OWN,
+    "calendar.revoke": OWN,
+    "calendar.feed": TOKEN,
+    "schedules.record_done": ITEM,
+    "schedules.special_circumstances": ITEM,
+    "schedules_api.done": ITEM,
+    "schedules_api.special_circumstances": ITEM,
+    "admin.index": ADMIN,
+    "admin.compare": ADMIN,
+    "admin.compare_diagram": ADMIN,
+    "admin.matrix": ADMIN,
+    "admin.matrix_csv": ADMIN,
+    "processes.index": OWNER,
+    "processes.municipality": OWNER,
+    "processes.edit": OWNER,
+    "processes.save": OWNER,
+    "processes.lint_draft": OWNER,
+    "processes.check": OWNER,
+    "processes.discard": OWNER,
+    "processes.publish": OWNER,
+    "processes.history": OWNER,
+    "processes.version_file": OWNER,
+    "processes.draft_file": OWNER,
+    "processes.migrate": OWNER,
 }
+SIGNED_IN = (OWN, ITEM, ADMIN, OWNER)
 SCOPED = (CASE, TASK, DOCUMENT)
 # Everyone with no organisation on the case: the other center and office of the same municipality, and every
 # organisation of the other municipality.
@@ -94,6 +132,11 @@ def ids(db_session, runtime, case, world) -> dict[str, Any]:
         "task_id": ready_task(db_session, case.id, "assessment").id,
         "document_id": db_session.scalars(select(Document)).one().id,
         "filename": "css/app.css",
+        "item_id": 1,
+        "municipality": "alpha",
+        "path": "new_case.bpmn",
+        "number": 1,
+        "token": "not-a-token",
     }
 
 
@@ -212,7 +255,7 @@ def test_opening_a_case_is_refused_with_403_for_roles_that_do_not_open_cases(log
 
 def test_own_routes_need_a_sign_in_and_public_routes_carry_no_case_data(app, ids):
     client = app.test_client()
-    for endpoint, method, path in requests_for(app, (OWN, *SCOPED), ids):
+    for endpoint, method, path in requests_for(app, (*SIGNED_IN, *SCOPED), ids):
         response = client.open(path, method=method, json={} if path.startswith("/api/") else None)
         if path.startswith("/api/"):
             assert response.status_code == 401, endpoint
@@ -221,7 +264,7 @@ def test_own_routes_need_a_sign_in_and_public_routes_carry_no_case_data(app, ids
             assert response.status_code in (302, 400), endpoint
             assert response.status_code == 400 or response.headers["Location"].startswith("/login"), endpoint
         assert not any(secret in response.get_data(as_text=True) for secret in SECRETS), endpoint
-    for endpoint, method, path in requests_for(app, (PUBLIC,), ids):
+    for endpoint, method, path in requests_for(app, (PUBLIC, TOKEN), ids):
         if method == "GET":
             with client.get(path) as response:
                 body = response.get_data(as_text=True)

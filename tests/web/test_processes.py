@@ -288,6 +288,9 @@ def test_the_owner_compares_two_versions_of_their_own_flow_and_nothing_else(logi
     owner = login("demo.owner")
     save_json(owner, "mini.bpmn", MINI.replace('name="受付"', 'name="相談受付"'))
     owner.post("/processes/demo/publish", {"reason": "受付の名称を変更"}, follow_redirects=True)
+    history = owner.get("/processes/demo/versions").get_data(as_text=True)
+    assert "<title>版の履歴" in history and 'id="compare-versions"' in history
+    assert '<option value="demo@1" selected>' in history and '<option value="mini">' in history
     compared = owner.get("/admin/compare?flow=mini&left=demo@1&right=demo@2")
     assert compared.status_code == 200
     page = compared.get_data(as_text=True)

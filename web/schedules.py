@@ -1,0 +1,280 @@
+"""Deadlines and compliance: the deadlines board, risk lists, recording a duty or a 特段の事情, the case page section.
+
+Everything here reads the `schedule_item` and `risk` tables that engine.schedule keeps; nothing deserializes a
+workflow. A duty is acted on only by the organisation it belongs to; anything else is 404 and logged (web/access).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Blueprint
+from flask import Flask
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from sqlalchemy import and_
+from sqlalchemy import or_
+from sqlalchemy import select
+
+from engine.compliance import RISKS
+from engine.deadlines import add_months
+from engine.deadlines import month_end
+from engine.duties import DUTIES
+from engine.duties import EXCUSABLE
+from engine.duties import MANUAL
+from engine.errors import KaigoflowError
+from engine.errors import ValidationError
+from engine.models import Case
+from engine.models import Organisation
+from engine.models import Risk
+from engine.models import ScheduleItem
+from engine.models import User
+from web import access
+from web import auth
+from web import filters
+from web import wiring
+from web.extensions import db
+from web.wareki import to_wareki_month
+
+bp = Blueprint("schedules", __name__)
+bp.before_request(auth.require_login)
+
+STATUS_NAMES = {"open": "予定", "done": "済", "missed": "未実施(期限超過)", "excused": "特段の事情あり"}
+SEVERITY_NAMES = {"reduction": "運営基準減算", "warning": "注意(減算なし)", "overdue": "期限超過"}
+BOARD_LIMIT = 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(
+        duty_name=duty_name,
+        risk_name=risk_name,
+        schedule_status=lambda status: STATUS_NAMES.get(status, status),
+        severity_name=lambda severity: SEVERITY_NAMES.get(severity, severity),
+        case_schedule=case_schedule,
+        schedule_manual=MANUAL,
+    )
+    app.add_template_filter(lambda first, *rest: (first, *rest), "schedule_pair")
+    app.add_template_filter(to_wareki_month, "wareki_month")
+
+
+def duty_name(duty: str) -> str:
+    kind = DUTIES.get(duty)
+    return kind.name if kind else duty
+
+
+def risk_name(code: str) -> str:
+    kind = RISKS.get(code)
+    return kind.name if kind else code
+
+
+def item_or_404(item_id: int, acting: bool = False) -> tuple[ScheduleItem, Case]:
+    """The schedule item if the staff member's organisation may see it (and, when acting, owns the duty)."""
+    item = db.session.get(ScheduleItem, item_id)
+    if item is None:
+        abort(404)
+    case = db.session.get(Case, item.case_id)
+    staff = wiring.staff()
+    if case is None or not access.can_see_case(case, staff.organisation_id):
+        access.deny("schedule_item", item_id, case_id=item.case_id)
+    if acting and item.organisation_id != staff.organisation_id:
+        access.deny("schedule_item", item_id, case_id=item.case_id)
+    assert case is not None
+    return item, case
+
+
+# -- the case page section ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseSchedule:
+    upcoming: list[ScheduleItem]
+    overdue: list[ScheduleItem]
+    history: list[ScheduleItem]
+    risks: list[Risk]
+    cleared: list[Risk]
+
+
+def case_schedule(case: Case, months_ahead: int = 3) -> CaseSchedule:
+    """What the case page shows: due and overdue duties, the last done ones, open and recently cleared risks."""
+    today = wiring.today()
+    horizon = add_months(today, months_ahead)
+    rows = db.session.scalars(
+        select(ScheduleItem).where(ScheduleItem.case_id == case.id).order_by(ScheduleItem.due_date, ScheduleItem.key)
+    ).all()
+    upcoming = [r for r in rows if r.status == "open" and today <= r.due_date <= horizon]
+    overdue = [r for r in rows if r.status == "missed" or (r.status == "open" and r.due_date < today)]
+    history = [r for r in rows if r.status in ("done", "excused")][-12:]
+    risks = db.session.scalars(select(Risk).where(Risk.case_id == case.id).order_by(Risk.since.desc(), Risk.code)).all()
+    return CaseSchedule(
+        upcoming,
+        overdue,
+        list(reversed(history)),
+        [r for r in risks if r.cleared_at is None],
+        [r for r in risks if r.cleared_at is not None][:10],
+    )
+
+
+# -- the deadlines board ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Board:
+    overdue: list[tuple[ScheduleItem, Case]]
+    this_week: list[tuple[ScheduleItem, Case]]
+    next_month: list[tuple[ScheduleItem, Case]]
+
+
+def board_rows(organisation_id: int, today: date, user_id: int | None = None) -> Board:
+    """An organisation's duties: overdue, due this week (to Sunday), due next month."""
+    query = (
+        select(ScheduleItem, Case)
+        .join(Case, Case.id == ScheduleItem.case_id)
+        .where(ScheduleItem.organisation_id == organisation_id, access.case_clause(organisation_id))
+        .order_by(ScheduleItem.due_date, Case.client_name_kana, ScheduleItem.key)
+    )
+    if user_id is not None:
+        query = query.where(ScheduleItem.user_id == user_id)
+    following = add_months(date(today.year, today.month, 1), 1)
+    late = or_(ScheduleItem.status == "missed", and_(ScheduleItem.status == "open", ScheduleItem.due_date < today))
+    week = and_(
+        ScheduleItem.status == "open",
+        ScheduleItem.due_date >= today,
+        ScheduleItem.due_date <= filters.week_end(today),
+    )
+    month = and_(
+        ScheduleItem.status == "open",
+        ScheduleItem.due_date >= following,
+        ScheduleItem.due_date <= month_end(following),
+    )
+    rows = [tuple(r) for r in db.session.execute(query.where(late).limit(BOARD_LIMIT)).all()]
+    week_rows = [tuple(r) for r in db.session.execute(query.where(week).limit(BOARD_LIMIT)).all()]
+    month_rows = [tuple(r) for r in db.session.execute(query.where(month).limit(BOARD_LIMIT)).all()]
+    return Board(rows, week_rows, month_rows)  # type: ignore[arg-type]
+
+
+def _colleagues(organisation_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(User.organisation_id == organisation_id, User.active.is_(True)).order_by(User.id)
+        ).all()
+    )
+
+
+def _chosen_user(organisation_id: int) -> User | None:
+    """`?user=ID` (a colleague) or `?user=me`; anyone else's id is ignored rather than shown."""
+    raw = request.args.get("user", "")
+    staff = wiring.staff()
+    if raw == "me":
+        return staff.user
+    if raw.isdigit():
+        user = db.session.get(User, int(raw))
+        if user is not None and user.organisation_id == organisation_id:
+            return user
+    return None
+
+
+@bp.get("/deadlines")
+def board() -> str:
+    staff = wiring.staff()
+    today = wiring.today()
+    chosen = _chosen_user(staff.organisation_id)
+    return render_template(
+        "schedules/board.html",
+        board=board_rows(staff.organisation_id, today, chosen.id if chosen else None),
+        today=today,
+        next_month=add_months(date(today.year, today.month, 1), 1),
+        week_end=filters.week_end(today),
+        colleagues=_colleagues(staff.organisation_id),
+        chosen=chosen,
+        manual=MANUAL,
+        staff=staff,
+    )
+
+
+# -- risks --------------------------------------------------------------------------------------------------
+
+
+def open_risks(organisation_id: int, user_id: int | None = None) -> list[tuple[Risk, Case, str | None]]:
+    """Open risks on the organisation's cases, most serious and oldest first."""
+    query = (
+        select(Risk, Case, Organisation.name)
+        .join(Case, Case.id == Risk.case_id)
+        .outerjoin(Organisation, Organisation.id == Risk.organisation_id)
+        .where(Risk.cleared_at.is_(None), access.case_clause(organisation_id))
+        .order_by(Risk.severity.desc(), Risk.since, Risk.case_id)
+    )
+    if user_id is not None:
+        query = query.where(Risk.user_id == user_id)
+    return [tuple(r) for r in db.session.execute(query.limit(BOARD_LIMIT)).all()]  # type: ignore[misc]
+
+
+@bp.get("/risks")
+def risks() -> str:
+    staff = wiring.staff()
+    chosen = _chosen_user(staff.organisation_id)
+    rows = open_risks(staff.organisation_id, chosen.id if chosen else None)
+    return render_template(
+        "schedules/risks.html",
+        rows=rows,
+        colleagues=_colleagues(staff.organisation_id),
+        chosen=chosen,
+        users={u.id: u.display_name for u in _colleagues(staff.organisation_id)},
+        today=wiring.today(),
+        staff=staff,
+    )
+
+
+# -- recording ----------------------------------------------------------------------------------------------
+
+
+def _back(case: Case) -> str:
+    target = request.form.get("next", "")
+    return auth.safe_next(target) if target else url_for("cases.show", case_id=case.id) + "#schedule-title"
+
+
+@bp.post("/schedule/<int:item_id>/done")
+def record_done(item_id: int) -> Any:
+    item, case = item_or_404(item_id, acting=True)
+    done_on: date | None = None
+    raw = request.form.get("done_on", "").strip()
+    if raw:
+        try:
+            done_on = filters.parse_date_input(raw)
+        except ValueError:
+            flash("実施日は 2026-07-10 または 令和8年7月10日 の形で入力してください", "error")
+            return redirect(_back(case))
+    try:
+        wiring.runtime().record_duty(db.session(), item.id, wiring.staff().actor(), done_on)
+    except ValidationError as failure:
+        flash(f"{failure.message}: {'、'.join(failure.details.values())}", "error")
+    except KaigoflowError as failure:
+        flash(failure.message, "error")
+    else:
+        flash(f"「{duty_name(item.duty)}」({item.period})を済にしました", "info")
+    return redirect(_back(case))
+
+
+@bp.route("/schedule/<int:item_id>/special-circumstances", methods=["GET", "POST"])
+def special_circumstances(item_id: int) -> Any:
+    item, case = item_or_404(item_id, acting=True)
+    if item.duty not in EXCUSABLE:
+        abort(404)
+    reason = request.form.get("reason", "") if request.method == "POST" else ""
+    problem = ""
+    if request.method == "POST":
+        try:
+            wiring.runtime().record_special_circumstances(db.session(), item.id, reason, wiring.staff().actor())
+        except ValidationError as failure:
+            problem = failure.details.get("reason") or failure.message
+        else:
+            flash(f"「{duty_name(item.duty)}」({item.period})の特段の事情を記録しました", "info")
+            return redirect(url_for("cases.show", case_id=case.id) + "#schedule-title")
+    page = render_template("schedules/special_circumstances.html", item=item, case=case, reason=reason, problem=problem)
+    return page, 422 if problem else 200

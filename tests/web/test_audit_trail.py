@@ -86,6 +86,11 @@ def test_no_route_rewrites_or_removes_an_event(app, login_as, db_session, runtim
         "task_id": ready_task(db_session, case.id, "assessment").id,
         "document_id": db_session.scalars(select(Document)).one().id,
         "filename": "css/app.css",
+        "item_id": 1,
+        "municipality": "alpha",
+        "path": "new_case.bpmn",
+        "number": 1,
+        "token": "not-a-token",
     }
     before = events(db_session)
     browser = login_as("alpha.center")

@@ -38,7 +38,6 @@ from sqlalchemy import select
 from sqlalchemy import text
 
 import handlers
-from engine import schedule
 from engine import spiff
 from engine.clock import FixedClock
 from engine.config import Settings
@@ -97,33 +96,6 @@ def _month(index: int) -> date:
     return date(FIRST_MONTH.year + year, month + 1, 1)
 
 
-def _monitoring_case(svc: Services, clock: FixedClock, session, plan_months: int):
-    """A delegated case whose plan runs `plan_months` months, with monthly monitoring duties scheduled."""
-    runtime = svc.runtime(clock)
-    orgs = demo_organisations(session, svc.library.municipality(MUNI))
-    office = orgs["office"][0]
-    actor = Actor(user_id=demo_user(session, office).id, organisation_id=office.id, role="office")
-    session.commit()
-    start = date(2026, 5, 1)
-    end_year, end_month = divmod(start.month - 1 + plan_months - 1, 12)
-    plan_end = date(start.year + end_year, end_month + 1, 28)
-    case = runtime.open_case(
-        session,
-        MUNI,
-        center_org_id=orgs["center"][0].id,
-        office_org_id=office.id,
-        care_level="shien2",
-        delegated=True,
-        certification_start=start,
-        certification_end=plan_end,
-        plan_start=start,
-        plan_end=plan_end,
-    )
-    runtime.refresh_schedule(session, case.id)  # open_case did it already; kept explicit for the reader
-    session.commit()
-    return runtime, case, actor
-
-
 class MonitoringCase:
     """A delegated case whose plan runs `months` months from month `start` on, with its monitoring duties scheduled.
 
@@ -155,8 +127,7 @@ class MonitoringCase:
                 plan_start=start_day,
                 plan_end=plan_end,
             )
-            schedule.sync_duties(session, case, svc.library.municipality(MUNI).params)
-            session.commit()
+            session.commit()  # opening the case computed its schedule and armed its monthly duties
             self.case_id = case.id
 
     def prepare(self, month_index: int) -> tuple[str, dict[str, Any]]:
@@ -164,6 +135,9 @@ class MonitoringCase:
         the ready monitoring task and a submission for it."""
         self.clock.set(_month(self.start + month_index).replace(day=2))
         with self.svc.sessions() as session:
+            # A case opened years before its plan starts has its duties armed only a year ahead; in use, each
+            # month's record re-arms them. Here the clock jumps, so re-arm before firing (set-up, not timed).
+            self.runtime.refresh_schedule(session, self.case_id)
             self.runtime.fire_due(session)
             task = session.scalar(
                 select(Task).where(Task.case_id == self.case_id, Task.state == "ready", Task.bpmn_id == "monitoring")
@@ -183,9 +157,9 @@ class MonitoringCase:
 def _raw_step(svc: Services, runtime: Any, case: Any) -> tuple[Any, Any, dict[str, Any]]:
     """A fresh in-memory monitoring workflow, run up to its ready user task (set-up, not timed)."""
     resolved = svc.library.resolve(MUNI, "monthly_monitoring")
-    workflow = spiff.BpmnWorkflow(
-        resolved.spec, resolved.subprocess_specs, script_engine=runtime._script_engine(resolved, case)
-    )
+    with svc.sessions() as session:
+        script_engine = runtime._script_engine(session, resolved, case)
+    workflow = spiff.BpmnWorkflow(resolved.spec, resolved.subprocess_specs, script_engine=script_engine)
     workflow.do_engine_steps()
     [task] = [
         t for t in workflow.get_tasks(state=spiff.TaskState.READY) if isinstance(t.task_spec, spiff.UserTaskMixin)

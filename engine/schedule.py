@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from engine import compliance
 from engine import duties
+from engine.clock import JST
 from engine.clock import to_datetime
 from engine.models import Case
 from engine.models import Document
@@ -127,10 +128,10 @@ def refresh(
     (done, missed or excused); a risk that no longer holds is cleared, one that holds again is raised again.
     """
     today = duties.japan_date(now)
-    records = gather(session, case)
     oldest_open = session.scalar(
         select(func.min(ScheduleItem.due_date)).where(ScheduleItem.case_id == case.id, ScheduleItem.status == "open")
     )
+    records = gather(session, case, since=min(oldest_open or today, today) - RECORDS_LOOKBACK)
     items = duties.compute(case, params, records, decide, today, since=oldest_open)
     orgs = {role: _organisation(case, role) for role in ("center", "office", "provider")}
     user_id = care_manager(session, case)
@@ -222,20 +223,33 @@ def _sync_risks(
         row.rule, row.source = risk.kind.rule, risk.kind.source
 
 
-def gather(session: Session, case: Case) -> duties.Records:
-    """The case's documents (oldest first) and the events that record duties done or excused."""
+RECORDS_LOOKBACK = timedelta(days=400)
+"""How far back every document is read: a plan period (≤ 12 months) and the visit periods before it. Older ones
+count only as the latest of their form (the contract, the plan in force, the last equipment consultation), so a
+ten-year case reads as much on each refresh as a one-year case does."""
+
+
+def gather(session: Session, case: Case, since: date | None = None) -> duties.Records:
+    """The case's documents (oldest first: all since `since`, and the latest of each form before it) and the events
+    that record duties done or excused."""
     records = duties.Records()
-    for form, at, data in session.execute(
-        select(Document.form, Document.submitted_at, Document.data)
-        .where(Document.case_id == case.id)
-        .order_by(Document.submitted_at, Document.id)
-    ):
+    columns = (Document.form, Document.submitted_at, Document.data, Document.id)
+    query = select(*columns).where(Document.case_id == case.id)
+    if since is not None:
+        cutoff = datetime.combine(since, datetime.min.time(), tzinfo=JST)
+        latest_before = (
+            select(func.max(Document.id))
+            .where(Document.case_id == case.id, Document.submitted_at < cutoff)
+            .group_by(Document.form)
+        )
+        query = query.where(or_(Document.submitted_at >= cutoff, Document.id.in_(latest_before)))
+    for form, at, data, _id in session.execute(query.order_by(Document.submitted_at, Document.id)):
         records.documents.append((form, duties.japan_date(at), data or {}))
-    for kind, at, detail in session.execute(
-        select(Event.kind, Event.at, Event.detail)
-        .where(Event.case_id == case.id, Event.kind.in_(RECORD_EVENTS))
-        .order_by(Event.at, Event.id)
-    ):
+    events = select(Event.kind, Event.at, Event.detail).where(Event.case_id == case.id, Event.kind.in_(RECORD_EVENTS))
+    if since is not None:
+        # Duties older than `since` are history rows that are no longer recomputed: their records are not needed.
+        events = events.where(Event.at >= datetime.combine(since, datetime.min.time(), tzinfo=JST))
+    for kind, at, detail in session.execute(events.order_by(Event.at, Event.id)):
         key = (detail or {}).get("schedule_key")
         if not key:
             continue

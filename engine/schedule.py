@@ -51,9 +51,11 @@ def monitoring_months(
     if case.status != "open" or not duties.monitored(case, params):
         return []  # ケアマネジメントC: no monitoring (000:330-332)
     found: dict[date, date] = {}
+    earliest = today - RECORDS_LOOKBACK
     for plan in plans:
-        # Every month since the plan started (a month missed during downtime still gets its duty, once).
-        for month in duties.plan_months(plan, today, since=plan.start):
+        # Every month since the plan started (a month missed during downtime still gets its duty, once), back to
+        # the records' look-back: older months' timers have fired long ago and are history.
+        for month in duties.plan_months(plan, today, since=max(plan.start, earliest)):
             found[month] = max(month, plan.start)
     return sorted(found.items())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -17,6 +18,7 @@ from engine.clock import JST
 from engine.clock import FixedClock
 from engine.config import Settings
 from engine.db import make_engine
+from engine.deadlines import add_months
 from engine.models import Case
 from engine.models import Event
 from engine.models import ProcessInstance
@@ -124,7 +126,8 @@ def test_a_renewal_started_by_hand_is_not_started_again(services):
 
 
 def test_tick_fires_what_came_due_while_nothing_ran_and_then_nothing(monkeypatch, tmp_path):
-    """`kaigoflow tick` on the wall clock: a plan long past gets each month's duty once, then 0."""
+    """`kaigoflow tick` on the wall clock: a plan of the last months, while no worker ran, gets each month's duty
+    once, then 0. (Months older than the records' look-back, 400 days, are history and are not started.)"""
     url = f"sqlite:///{tmp_path / 'tick.sqlite3'}"
     monkeypatch.setenv("KAIGOFLOW_DATABASE_URL", url)
     runner = CliRunner()
@@ -134,8 +137,10 @@ def test_tick_fires_what_came_due_while_nothing_ran_and_then_nothing(monkeypatch
     case_id, _ = open_case(local, runtime)
     with local.sessions() as session:
         row = session.get(Case, case_id)
-        row.plan_start, row.plan_end = date(2020, 2, 1), date(2020, 4, 30)
-        row.certification_start, row.certification_end = date(2019, 4, 1), date(2099, 3, 31)
+        this_month = date.today().replace(day=1)
+        row.plan_start = add_months(this_month, -4)
+        row.plan_end = add_months(this_month, -1) - timedelta(days=1)  # the end of the month 2 months ago
+        row.certification_start, row.certification_end = add_months(this_month, -12), date(2099, 3, 31)
         session.commit()  # changed behind the engine's back (as data loaded before this feature would be)
     refreshed = runner.invoke(main, ["refresh-schedules"])
     assert refreshed.exit_code == 0 and "1件のケース" in refreshed.output

@@ -31,30 +31,6 @@ from engine.library import FormSpec
 from engine.library import Municipality
 from engine.library import ResolvedSpec
 
-NODE_KINDS = frozenset(
-    {
-        "startEvent",
-        "endEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "boundaryEvent",
-        "userTask",
-        "manualTask",
-        "task",
-        "scriptTask",
-        "serviceTask",
-        "sendTask",
-        "receiveTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-        "exclusiveGateway",
-        "parallelGateway",
-        "inclusiveGateway",
-        "eventBasedGateway",
-        "complexGateway",
-    }
-)
 ACTIVITY_KINDS = frozenset(
     {
         "userTask",
@@ -69,6 +45,18 @@ ACTIVITY_KINDS = frozenset(
         "subProcess",
     }
 )
+NODE_KINDS = ACTIVITY_KINDS | {
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "eventBasedGateway",
+    "complexGateway",
+}
 SOURCE_CITATION = re.compile(r"\d{3}_[0-9a-f]{16}\.txt(?::\d+(?:[-–]\d+)?(?:,\d+(?:[-–]\d+)?)*)?")
 """A seed-line citation in documentation, e.g. 001_0406baf8f7838dc8.txt:26-29."""
 

@@ -622,7 +622,7 @@ class Runtime:
     def _end_case(self, session: Session, case: Case, ending: ProcessInstance, actor: Actor) -> None:
         case.status, case.ended_at = "ended", self.clock.now()
         schedule.cancel_duties(session, case)
-        self._withdraw_others(session, case, ending, actor, "case_ended")
+        self._withdraw_others(session, case, ending, actor)
         session.flush()
         self._event(session, actor, "case_ended", case_id=case.id)
 
@@ -664,23 +664,13 @@ class Runtime:
             detail = {"process_key": other.process_key, "by_instance": keep.id}
             self._event(session, actor, "instance_superseded", case_id=case.id, instance_id=other.id, detail=detail)
 
-    def _withdraw_others(
-        self,
-        session: Session,
-        case: Case,
-        keep: ProcessInstance,
-        actor: Actor,
-        reason: str,
-        process_key: str | None = None,
-    ) -> None:
-        """Cancel the case's other running instances (of one process, or all): their tasks leave the inboxes, their
-        timers are dropped, and the event log says why. Each is version-checked like a completion, so a colleague
-        completing a task of it at the same moment gets a conflict instead of working on a withdrawn instance."""
+    def _withdraw_others(self, session: Session, case: Case, keep: ProcessInstance, actor: Actor) -> None:
+        """Cancel the ending case's other running instances: their tasks leave the inboxes, their timers are
+        dropped, and the event log says why. Each is version-checked like a completion, so a colleague completing
+        a task of it at the same moment gets a conflict instead of working on a withdrawn instance."""
         query = select(ProcessInstance).where(
             ProcessInstance.case_id == case.id, ProcessInstance.status == "running", ProcessInstance.id != keep.id
         )
-        if process_key:
-            query = query.where(ProcessInstance.process_key == process_key)
         now = self.clock.now()
         for other in session.scalars(query).all():
             result = session.execute(
@@ -699,7 +689,7 @@ class Runtime:
             )
             session.execute(delete(Timer).where(Timer.instance_id == other.id, Timer.fired_at.is_(None)))
             session.refresh(other)
-            detail = {"process_key": other.process_key, "reason": reason}
+            detail = {"process_key": other.process_key, "reason": "case_ended"}
             self._event(session, actor, "instance_cancelled", case_id=case.id, instance_id=other.id, detail=detail)
 
     def _snapshot(

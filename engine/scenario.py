@@ -7,7 +7,7 @@ publish it, and so the flow tests are the same files. Format: CONTRACT.md, "Scen
 - `complete: … expect_error: {field: substring}` expects the submission to be refused;
 - `expect_case: {status: ended, care_level: kaigo1}` checks the case row;
 - `expect_documents: {plan_draft: 2}` counts document snapshots by form;
-- `expect_instances: {plan_period: {running: 1, cancelled: 1}}` counts the case's instances of a process by status;
+- `expect_instances: {plan_period: {running: 1, completed: 1}}` counts the case's instances of a process by status;
 - `${org.office.2}` is the id of the municipality's second demo office (for handovers: `office_org_id`);
 - schedules and risks (engine.schedule): `expect_schedule: {KEY: STATUS or {due, window, status, role, done}}`,
   `expect_no_schedule: [KEY]`, `expect_risks: [CODE or {code, since, severity}]` (with `only: true`: no others),

@@ -78,17 +78,7 @@ def seed_admin(session: Session, library: Library, password_hash: str) -> DemoLo
         org = Organisation(municipality=municipalities[0].key, role="admin", name="運用管理(デモ)", code=ADMIN_ORG_CODE)
         session.add(org)
         session.flush()
-    user = session.scalar(select(User).where(User.login == ADMIN_LOGIN))
-    if user is None:
-        user = User(
-            login=ADMIN_LOGIN,
-            display_name="業務管理者",
-            password_hash=password_hash,
-            organisation_id=org.id,
-            is_admin=True,
-        )
-        session.add(user)
-        session.flush()
+    user = _demo_account(session, ADMIN_LOGIN, "業務管理者", org, password_hash, is_admin=True)
     return DemoLogin("全市町村", org.name, "admin", user.login)
 
 
@@ -99,19 +89,28 @@ def demo_process_owner(
     insurer = session.scalar(select(Organisation).where(Organisation.code == f"{municipality}-insurer-1"))
     if insurer is None:
         return None
-    login = f"{municipality}-owner"
+    user = _demo_account(
+        session, f"{municipality}-owner", "業務フロー管理者", insurer, password_hash, is_process_owner=True
+    )
+    return user, insurer
+
+
+def _demo_account(
+    session: Session, login: str, display_name: str, org: Organisation, password_hash: str, **capability: bool
+) -> User:
+    """The demo user with this login, created once with the capability (`is_admin`, `is_process_owner`)."""
     user = session.scalar(select(User).where(User.login == login))
     if user is None:
         user = User(
             login=login,
-            display_name="業務フロー管理者",
+            display_name=display_name,
             password_hash=password_hash,
-            organisation_id=insurer.id,
-            is_process_owner=True,
+            organisation_id=org.id,
+            **capability,
         )
         session.add(user)
         session.flush()
-    return user, insurer
+    return user
 
 
 def demo_logins(session: Session, library: Library) -> list[DemoLogin]:

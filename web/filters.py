@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask
 
+from engine import canonical
 from engine.clock import JST
 from handlers.validators import normalise_width
 from handlers.validators import parse_wareki
@@ -33,25 +34,11 @@ CARE_LEVELS = {
     "pending": "申請中",
 }
 ROLE_NAMES = {
-    "center": "地域包括支援センター",
-    "office": "居宅介護支援事業所",
-    "insurer": "保険者",
-    "provider": "サービス事業所",
-    "client": "利用者・家族",
-    "planner": "計画作成担当",
+    **canonical.ROLE_NAMES,
     "admin": "管理者(市町村の比較)",
     "process_owner": "業務フロー管理者",
 }
-FLOW_NAMES = {
-    "new_case": "新規",
-    "renewal": "更新",
-    "level_change": "区分変更",
-    "provisional_plan": "暫定ケアプラン",
-    "equipment_exception": "福祉用具例外給付",
-    "plan_cycle": "一連の業務",
-    "plan_period": "計画期間",
-    "monthly_monitoring": "月次モニタリング",
-}
+FLOW_NAMES = canonical.FLOW_NAMES
 CASE_STATUS = {"open": "対応中", "ended": "終了"}
 INSTANCE_STATUS = {"running": "進行中", "completed": "完了", "cancelled": "中止", "error": "エラー"}
 TASK_STATES = {"ready": "未完了", "completed": "完了", "cancelled": "取消"}

@@ -43,6 +43,14 @@ def normalise_width(text: str) -> str:
     return text.translate(_FULL_WIDTH_ASCII)
 
 
+def normalise_ascii(text: str) -> str:
+    """normalise_width, and the dash-like marks staff type in numbers and dates (ー − ‐ ―) to "-". Not for names."""
+    return normalise_width(text).translate(_DASHES)
+
+
+_DASHES = str.maketrans({char: "-" for char in "ー−‐―"})
+
+
 def blank(value: Any) -> bool:
     """True for a missing value or text that is empty after trimming."""
     return value is None or (isinstance(value, str) and not value.strip())
@@ -145,7 +153,6 @@ _WAREKI = re.compile(
 )
 _SEIREKI = re.compile(r"(?P<year>\d{4})" + _SEPARATOR + r"(?P<month>\d{1,2})" + _SEPARATOR + r"(?P<day>\d{1,2})\s*日?")
 _COMPACT = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})")
-_DASHES = str.maketrans({char: "-" for char in "ー−‐―"})
 _EXAMPLES = "例: 令和7年4月1日、R7.4.1、2025-04-01、2025/4/1"
 
 
@@ -159,7 +166,7 @@ def parse_wareki(text: str) -> date:
     if not isinstance(text, str):
         raise ValueError(f"日付を文字で入力してください({_EXAMPLES})")
     # The era ligature ㋿ is the one compatibility character a date may hold; NFKC on a date alone is safe.
-    cleaned = unicodedata.normalize("NFKC", normalise_width(text)).translate(_DASHES).strip()
+    cleaned = unicodedata.normalize("NFKC", normalise_ascii(text)).strip()
     seireki = _SEIREKI.fullmatch(cleaned) or _COMPACT.fullmatch(cleaned)
     if seireki:
         return _day(cleaned, int(seireki["year"]), int(seireki["month"]), int(seireki["day"]))

@@ -15,7 +15,7 @@ from flask import Flask
 
 from engine import canonical
 from engine.clock import JST
-from handlers.validators import normalise_width
+from handlers.validators import normalise_ascii as normalise_ascii  # re-exported: the web's input helpers live here
 from handlers.validators import parse_wareki
 from web import wareki
 
@@ -149,14 +149,6 @@ def week_end(today: date) -> date:
 
 
 # -- input ---------------------------------------------------------------------------------------------
-
-
-def normalise_ascii(text: str) -> str:
-    """Full-width ASCII (０-９, Ａ-Ｚ, －, ／ …), the ideographic space and dash-like marks to ASCII. Not for names."""
-    return normalise_width(text).translate(_DASHES)
-
-
-_DASHES = str.maketrans({char: "-" for char in "ー−‐―"})
 
 
 class DateInputError(ValueError):

@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from engine.models import Document
 from engine.models import Event
-from engine.models import ProcessInstance
 from tests.web.conftest import INTAKE
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import ready_task
 from tests.web.test_access_matrix import ROUTES
+from tests.web.test_access_matrix import ids  # noqa: F401 - the fixture: a case with a document and a ready task
 from tests.web.test_access_matrix import requests_for
 from tests.web.test_access_matrix import send
 from web.cli import main
@@ -75,23 +75,8 @@ def test_every_change_made_through_the_app_is_logged_with_who_when_and_what(logi
     assert document.data["insured_number"] == "0123456789"
 
 
-def test_no_route_rewrites_or_removes_an_event(app, login_as, db_session, runtime, case, world):
+def test_no_route_rewrites_or_removes_an_event(app, login_as, db_session, ids):  # noqa: F811
     """Every route, every method, as an insider with valid ids: the log before is still there, unchanged."""
-    intake = ready_task(db_session, case.id, "intake")
-    runtime.complete(db_session, intake.id, INTAKE, world["alpha.center"].actor())
-    ids = {
-        "case_id": case.id,
-        "instance_id": db_session.scalars(select(ProcessInstance)).one().id,
-        "process_id": "new_case",
-        "task_id": ready_task(db_session, case.id, "assessment").id,
-        "document_id": db_session.scalars(select(Document)).one().id,
-        "filename": "css/app.css",
-        "item_id": 1,
-        "municipality": "alpha",
-        "path": "new_case.bpmn",
-        "number": 1,
-        "token": "not-a-token",
-    }
     before = events(db_session)
     browser = login_as("alpha.center")
     sent = requests_for(app, tuple(set(ROUTES.values())), ids)

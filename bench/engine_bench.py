@@ -269,7 +269,7 @@ def cold_start_child(database_url: str) -> None:
     report = lint_library(library)
     linted = time.perf_counter()
     services = Services(
-        Settings(database_url, ROOT / "processes", "bench"),
+        Settings(database_url, ROOT / "processes", "bench-key-of-at-least-thirty-two-bytes"),
         handler_package.form_handlers(),
         handler_package.python_decisions(),
     )

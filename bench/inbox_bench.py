@@ -365,7 +365,9 @@ def measure(url: str, population: Population, requests: int) -> None:
     from web import create_app
 
     who = population.who
-    settings = Settings(database_url=url, processes_dir=ROOT / "processes", secret_key="bench")
+    settings = Settings(
+        database_url=url, processes_dir=ROOT / "processes", secret_key="bench-key-of-at-least-thirty-two-bytes"
+    )
     services = Services(settings, handlers.form_handlers(), handlers.python_decisions())
     app = create_app(services=services, config={"TESTING": True, "WTF_CSRF_ENABLED": False}, clock=FixedClock(TODAY))
     kinds = {

@@ -16,6 +16,8 @@ class Settings:
     secret_key: str | None = None
     cache_dir: Path | None = None
     """Where published versions and drafts are materialised (content-addressed); None: a private temp dir."""
+    instance_dir: Path | None = None
+    """Where the generated session key is kept (engine/secret_key.py); None: the web app's instance folder."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -25,4 +27,5 @@ class Settings:
             processes_dir=Path(os.environ.get("KAIGOFLOW_PROCESSES", PROJECT_ROOT / "processes")),
             secret_key=os.environ.get("KAIGOFLOW_SECRET_KEY"),
             cache_dir=Path(os.environ.get("KAIGOFLOW_CACHE_DIR", PROJECT_ROOT / "instance" / "bundles")),
+            instance_dir=Path(os.environ.get("KAIGOFLOW_INSTANCE_DIR", PROJECT_ROOT / "instance")),
         )

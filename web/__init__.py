@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask import request
 from werkzeug.wrappers import Response
 
+from engine import secret_key
 from engine.clock import Clock
 from engine.clock import SystemClock
 from engine.services import Services
@@ -38,8 +40,13 @@ def create_app(
         from web.cli import build_services
 
         services = build_services()
+    if config and "SECRET_KEY" in config:
+        signing_key = secret_key.checked(config["SECRET_KEY"], "SECRET_KEY")
+    else:
+        instance_dir = services.settings.instance_dir or Path(app.instance_path)
+        signing_key = secret_key.installation_key(services.settings.secret_key, instance_dir)
     app.config.from_mapping(
-        SECRET_KEY=services.settings.secret_key or "dev-only-change-me",
+        SECRET_KEY=signing_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="kaigoflow_session",

@@ -6,6 +6,7 @@ This is the composition root: the only place that knows the engine, the handlers
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,7 +14,11 @@ import handlers
 from engine import cli as engine_cli
 from engine import versions_cli
 from engine.config import Settings
+from engine.errors import KaigoflowError
 from engine.services import Services
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -32,19 +37,27 @@ for command in (*engine_cli.COMMANDS, *versions_cli.COMMANDS):
     main.add_command(command)
 
 
+def started_app(services: Services, config: dict[str, object]) -> Flask:
+    """The web app, or the reason it cannot start (e.g. a too-short KAIGOFLOW_SECRET_KEY) in Japanese."""
+    from web import create_app
+
+    try:
+        return create_app(services=services, config=config)
+    except KaigoflowError as refused:
+        raise click.ClickException(refused.message) from refused
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.pass_obj
 def serve(services: Services, host: str, port: int) -> None:
     """Web アプリを起動する(既定: 127.0.0.1:5000)。"""
-    from web import create_app
-
-    config = {}
+    config: dict[str, object] = {}
     if host in LOOPBACK and "KAIGOFLOW_COOKIE_SECURE" not in os.environ:
         # Plain HTTP on this machine only: a Secure cookie would never be sent back, and nothing crosses a network.
         config["SESSION_COOKIE_SECURE"] = False
-    app = create_app(services=services, config=config)
+    app = started_app(services, config)
     click.echo(f"kaigoflow: http://{host}:{port}/ で起動します")
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
@@ -79,11 +92,10 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
 def export_case(services: Services, case_id: int, output: str | None, no_pdf: bool) -> None:
     """ケース1件の記録一式(運営指導用: ケース・履歴・全帳票の JSON と PDF)を ZIP に出力する。"""
     from engine.models import Case
-    from web import create_app
     from web import export
     from web.extensions import db
 
-    app = create_app(services=services, config={"SESSION_COOKIE_SECURE": False})
+    app = started_app(services, {"SESSION_COOKIE_SECURE": False})
     with app.app_context():
         try:
             case = db.session.get(Case, case_id)

@@ -138,7 +138,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'kaigoflow.sqlite3'}"
     upgrade(url)
     services = Services(
-        Settings(database_url=url, processes_dir=PROCESSES, secret_key="browser-tests"),
+        Settings(database_url=url, processes_dir=PROCESSES, secret_key="browser-tests-key-of-at-least-32-bytes"),
         handlers.form_handlers(),
         handlers.python_decisions(),
     )

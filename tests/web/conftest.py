@@ -49,7 +49,11 @@ INTAKE = {
 
 @pytest.fixture
 def web_services(database_url: str) -> Iterator[Services]:
-    services = Services(Settings(database_url=database_url, processes_dir=WEBLIB, secret_key="test-secret"), {}, {})
+    services = Services(
+        Settings(database_url=database_url, processes_dir=WEBLIB, secret_key="test-secret-key-of-at-least-32-bytes"),
+        {},
+        {},
+    )
     yield services
     services.engine.dispose()
 

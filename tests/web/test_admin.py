@@ -31,7 +31,13 @@ COMPARE = "/admin/compare?flow=new_case&left=west&right=east"
 
 @pytest.fixture
 def compare_services(database_url: str):
-    services = Services(Settings(database_url=database_url, processes_dir=COMPARELIB, secret_key="test-secret"), {}, {})
+    services = Services(
+        Settings(
+            database_url=database_url, processes_dir=COMPARELIB, secret_key="test-secret-key-of-at-least-32-bytes"
+        ),
+        {},
+        {},
+    )
     yield services
     services.engine.dispose()
 

@@ -142,7 +142,7 @@ def test_export_case_command_writes_the_zip(web_services, db_session, runtime, c
     runtime.complete(db_session, intake.id, INTAKE, world["alpha.center"].actor())
     monkeypatch.setenv("KAIGOFLOW_DATABASE_URL", web_services.settings.database_url)
     monkeypatch.setenv("KAIGOFLOW_PROCESSES", str(web_services.settings.processes_dir))
-    monkeypatch.setenv("KAIGOFLOW_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("KAIGOFLOW_SECRET_KEY", "test-secret-key-of-at-least-32-bytes")
     target = tmp_path / "record.zip"
     result = CliRunner().invoke(main, ["export-case", str(case.id), "--output", str(target)])
     assert result.exit_code == 0, result.output

@@ -36,7 +36,8 @@ from web import create_app
 from web.extensions import db
 
 root, url, library, task_id, token, go, body = sys.argv[1:]
-services = Services(Settings(database_url=url, processes_dir=Path(library), secret_key="test-secret"), {}, {})
+secret_key = "test-secret-key-of-at-least-32-bytes"
+services = Services(Settings(database_url=url, processes_dir=Path(library), secret_key=secret_key), {}, {})
 app = create_app(services=services, config={"TESTING": True})
 client = app.test_client(use_cookies=False)
 headers = {"Authorization": "Bearer " + token}

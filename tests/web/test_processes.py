@@ -34,7 +34,10 @@ XXE = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">
 @pytest.fixture
 def svc(database_url, tmp_path):
     settings = Settings(
-        database_url=database_url, processes_dir=LIBRARY, secret_key="test-secret", cache_dir=tmp_path / "bundles"
+        database_url=database_url,
+        processes_dir=LIBRARY,
+        secret_key="test-secret-key-of-at-least-32-bytes",
+        cache_dir=tmp_path / "bundles",
     )
     services = Services(settings, {}, {"score": lambda inputs, params: {"high": inputs["points"] >= 50}})
     yield services

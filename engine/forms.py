@@ -57,6 +57,9 @@ def validate_submission(
     errors: dict[str, str] = _nul_errors(submission)
     if errors:
         return errors  # PostgreSQL cannot store a NUL character: no schema or handler needs to look further
+    errors = foreign_fields(schema, submission)
+    if errors:
+        return errors  # a key the form does not have must never reach the instance data or the case
     validator = Draft202012Validator(schema, format_checker=_format_checker())
     for error in sorted(validator.iter_errors(submission), key=lambda e: list(e.absolute_path)):
         field_path = ".".join(str(p) for p in error.absolute_path)
@@ -67,6 +70,67 @@ def validate_submission(
     if not errors and handler is not None:
         errors.update(handler.validate(submission, context))
     return errors
+
+
+FOREIGN = "この様式にない項目です"
+
+
+def foreign_fields(schema: Mapping[str, Any], submission: Any) -> dict[str, str]:
+    """field -> FOREIGN for every key of the submission (at any depth) that the form does not declare.
+
+    Whatever the schema says about additional properties: the submission is merged into the instance data,
+    and from there a step may carry it onto the case, so an undeclared key is refused, never passed through.
+    Only an object whose schema declares no `properties` at all (free-form data) is left as it is.
+    """
+    return _foreign(schema, submission, "", schema)
+
+
+def _foreign(node: Any, value: Any, path: str, root: Mapping[str, Any]) -> dict[str, str]:
+    if not isinstance(node, Mapping):
+        return {}
+    node = _resolved(node, root)
+    found: dict[str, str] = {}
+    if isinstance(value, Mapping):
+        declared = _declared_properties(node, root)
+        if declared is None:
+            return found
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key in declared:
+                found.update(_foreign(declared[key], item, where, root))
+            else:
+                found[where] = FOREIGN
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.update(_foreign(node.get("items"), item, f"{path}.{index}" if path else str(index), root))
+    return found
+
+
+def _declared_properties(node: Mapping[str, Any], root: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The properties an object schema declares, including those of its conditional branches (if/then, allOf)."""
+    declared: dict[str, Any] | None = None
+    branches = [node, *node.get("allOf", []), node.get("then"), node.get("else")]
+    for branch in branches:
+        if not isinstance(branch, Mapping):
+            continue
+        branch = _resolved(branch, root)
+        for nested in (branch, branch.get("then"), branch.get("else")):
+            if isinstance(nested, Mapping) and isinstance(nested.get("properties"), Mapping):
+                declared = declared or {}
+                for key, sub in nested["properties"].items():
+                    declared.setdefault(key, sub)
+    return declared
+
+
+def _resolved(node: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A local `$ref` (#/$defs/…) followed; anything else as it is."""
+    ref = node.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return node
+    target: Any = root
+    for part in ref[2:].split("/"):
+        target = target.get(part) if isinstance(target, Mapping) else None
+    return target if isinstance(target, Mapping) else node
 
 
 def _nul_errors(value: Any, path: str = "") -> dict[str, str]:

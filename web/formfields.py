@@ -317,6 +317,33 @@ def from_form(fields: list[Field], form: Any, prefix: str = "") -> Flat:
     return flat
 
 
+PAGE_CONTROLS = frozenset({"csrf_token", "action"})
+"""Posted names of the task page itself (the token and the button pressed), not fields of the form."""
+
+
+def foreign_names(fields: list[Field], form: Any) -> list[str]:
+    """Posted names that no input of this form has (from_form would silently drop them: the caller refuses them)."""
+    known = re.compile("|".join(_name_patterns(fields, "")) or "(?!)")
+    return [name for name in form if name not in PAGE_CONTROLS and not known.fullmatch(name)]
+
+
+def _name_patterns(fields: list[Field], prefix: str) -> list[str]:
+    """Regular expressions of the names the inputs of these fields post (see from_form)."""
+    patterns: list[str] = []
+    for f in fields:
+        path = prefix + re.escape(f.key)
+        if f.kind == "rows":
+            patterns.append(path + r"\.\d+\._delete")
+            patterns.extend(_name_patterns(f.children, path + r"\.\d+\."))
+        elif f.kind == "group":
+            patterns.extend(_name_patterns(f.children, path + r"\."))
+        elif f.kind == "labelled":
+            patterns.append(path + r"\.\d+")
+        else:
+            patterns.append(path)
+    return patterns
+
+
 def _filled(value: Any) -> bool:
     if isinstance(value, list):
         return bool(value)

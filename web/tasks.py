@@ -25,6 +25,7 @@ from engine.errors import ConflictError
 from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
 from engine.errors import ValidationError
+from engine.forms import FOREIGN
 from engine.forms import FormContext
 from engine.forms import validate_submission
 from engine.models import Case
@@ -130,6 +131,11 @@ def submit(task_id: str) -> Any:
     fields = _fields(view)
     values = formfields.from_form(fields, request.form)
     action = request.form.get("action", "complete")
+    foreign = formfields.foreign_names(fields, request.form)
+    if foreign:
+        # Never dropped in silence: a name the form has no input for is a forged post, refused like the API does.
+        errors = dict.fromkeys(foreign, FOREIGN)
+        return _page(row, view, fields, values, errors=errors, message=_refused(view), status=422)
     if action == "add_row":
         return _page(row, view, fields, values)
     if row.state != "ready":

@@ -7,16 +7,16 @@ exports as CSV for a report (UTF-8 with a byte order mark, so Excel opens the Ja
 
 from __future__ import annotations
 
-import csv
 import heapq
-import io
 import itertools
+from collections.abc import Iterator
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
 from engine import canonical
+from engine import spreadsheet
 from engine.errors import KaigoflowError
 from engine.flowmodel import Element
 from engine.flowmodel import FlowModel
@@ -115,30 +115,30 @@ class FlowMatrix:
 
     def to_csv(self) -> bytes:
         """The table for a spreadsheet: per municipality 有無 / 担当 / 期限 / 様式, then the local additions."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        return spreadsheet.to_csv(self._csv_rows())
+
+    def _csv_rows(self) -> Iterator[list[str]]:
         header = ["手順ID", "手順", "標準"]
         for column in self.columns:
             header += [f"{column.name} {label}" for label in ("有無", "担当", "期限", "様式")]
-        writer.writerow(header)
+        yield header
         for row in self.rows:
             line = [row.step, row.name, "標準" if row.canonical else "標準外(全市町村)"]
             for column in self.columns:
                 cell = row.cells.get(column.municipality, Cell())
                 mark = "○" if cell.present else ("読込不可" if column.error else "-")
                 line += [mark, cell.who, cell.due if cell.present else "", cell.form]
-            writer.writerow(line)
-        writer.writerow([])
-        writer.writerow(["市町村独自の手順"])
-        writer.writerow(["市町村", "手順ID", "手順", "手続き", "担当", "期限", "様式"])
+            yield line
+        yield []
+        yield ["市町村独自の手順"]
+        yield ["市町村", "手順ID", "手順", "手続き", "担当", "期限", "様式"]
         for column in self.columns:
             for local in self.local.get(column.municipality, []):
                 cell = Cell(local.occurrences)
                 processes = " / ".join(dict.fromkeys(o.process for o in local.occurrences))
-                writer.writerow([column.name, local.step, cell.name, processes, cell.who, cell.due, cell.form])
+                yield [column.name, local.step, cell.name, processes, cell.who, cell.due, cell.form]
             if column.error:
-                writer.writerow([column.name, "", f"読み込めません: {column.error}"])
-        return ("\ufeff" + out.getvalue()).encode("utf-8")
+                yield [column.name, "", f"読み込めません: {column.error}"]
 
 
 def build_matrix(source: FlowSource, municipalities: list[str], process_key: str) -> FlowMatrix:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 from typing import Any
+from urllib.parse import unquote
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import Flask
@@ -193,10 +195,26 @@ def _event(kind: str, user_id: int | None, detail: dict[str, Any]) -> None:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site (never //host or a scheme) may be the page shown after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("inbox.index")
+    """Only a path on this site (never //host, /\\host or a scheme) may be the page shown after sign-in."""
+    return target if target and is_local_path(target) else url_for("inbox.index")
+
+
+def is_local_path(target: str) -> bool:
+    """A path of this site, however a browser reads it.
+
+    Browsers drop tabs and line breaks inside a URL and read a backslash as a slash, so a tab between two slashes
+    or `/` + backslash + `evil.example` lead to another host; a line break would also split the Location header.
+    Percent-encoded forms of the same are refused too, in case a proxy or a second redirect decodes them.
+    """
+    if not target.startswith("/") or any(not c.isprintable() or c.isspace() for c in target):
+        return False
+    candidate = target
+    for _ in range(3):  # the raw text, decoded once, decoded twice
+        squeezed = "".join(c for c in candidate if c.isprintable() and not c.isspace()).replace("\\", "/")
+        if squeezed.startswith("//") or urlsplit(squeezed).scheme or urlsplit(squeezed).netloc:
+            return False
+        candidate = unquote(candidate)
+    return True
 
 
 # -- views ----------------------------------------------------------------------------------------------

@@ -6,8 +6,6 @@ status, the day it was done, and its rule and source, and every risk that was op
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +22,7 @@ from flask import request
 from sqlalchemy import or_
 from sqlalchemy import select
 
+from engine import spreadsheet
 from engine.clock import to_datetime
 from engine.deadlines import add_months
 from engine.deadlines import month_end
@@ -158,9 +157,8 @@ def compliance_csv() -> Any:
     report = _report_or_error()
     if not isinstance(report, Report):
         return report
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
+    rows: list[list[str]] = []
+    rows.append(
         [
             "種別",
             "利用者",
@@ -176,7 +174,7 @@ def compliance_csv() -> Any:
         ]
     )
     for item, case in report.items:
-        writer.writerow(
+        rows.append(
             [
                 "業務",
                 case.client_name or "",
@@ -192,7 +190,7 @@ def compliance_csv() -> Any:
             ]
         )
     for risk, case in report.risks:
-        writer.writerow(
+        rows.append(
             [
                 f"リスク({SEVERITY_NAMES.get(risk.severity, risk.severity)})",
                 case.client_name or "",
@@ -207,8 +205,7 @@ def compliance_csv() -> Any:
                 risk.source,
             ]
         )
-    body = "\ufeff" + out.getvalue()  # the BOM lets Excel open UTF-8 Japanese correctly
-    return _download(body.encode("utf-8"), "text/csv; charset=utf-8", report, "csv")
+    return _download(spreadsheet.to_csv(rows), "text/csv", report, "csv")  # werkzeug adds charset=utf-8
 
 
 def _day(value: date | None) -> str:

@@ -97,3 +97,18 @@ def test_merge_orders_keeps_agreed_order_and_breaks_conflicts_by_the_contract():
     ]
     # One municipality puts contract first, the other intake first: the contract's order decides.
     assert merge_orders([["contract", "intake"], ["intake", "contract"]]) == ["intake", "contract"]
+
+
+def test_no_cell_of_the_csv_is_a_formula_for_a_spreadsheet(tmp_path):
+    shutil.copytree(ROOT / "tests" / "fixtures" / "comparelib" / "common", tmp_path / "common")
+    (tmp_path / "evil").mkdir()
+    (tmp_path / "evil" / "municipality.toml").write_text('name = "=HYPERLINK(\\"https://evil.example\\")"\n', "utf-8")
+    rows = list(
+        csv.reader(io.StringIO(build_matrix(Library(tmp_path), ["evil"], "new_case").to_csv().decode("utf-8-sig")))
+    )
+    header = rows[0]
+    assert '\'=HYPERLINK("https://evil.example") 有無' in header
+    cells = [cell for row in rows for cell in row]
+    assert not [
+        cell for cell in cells if cell[:1] in ("=", "+", "@", "\t", "\r") or (cell.startswith("-") and cell != "-")
+    ]

@@ -163,3 +163,59 @@ def test_sign_in_and_failures_are_recorded(app, world, db_session):
     ).all()
     assert kinds == ["login_failed", "login"]
     assert db_session.scalar(select(func.count()).select_from(Event).where(Event.address.is_(None))) == 0
+
+
+OPEN_REDIRECTS = [
+    "//evil.example/",
+    "/%09/evil.example",
+    "/\t/evil.example",
+    "/\\evil.example",
+    "/%5Cevil.example",
+    "/%2F/evil.example",
+    "/%252F/evil.example",
+    "/\r\n/evil.example",
+    "/%0d%0a/evil.example",
+    "/\n/evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    " //evil.example",
+    "/ /evil.example",
+]
+
+
+def test_next_after_sign_in_is_a_local_path_or_the_inbox(app, world):
+    for payload in OPEN_REDIRECTS:
+        client = app.test_client()
+        token = CSRF.search(client.get("/login", query_string={"next": payload}).get_data(as_text=True)).group(1)
+        response = client.post(
+            "/login",
+            query_string={"next": payload},
+            data={"login": world["alpha.center"].login, "password": PASSWORD, "csrf_token": token},
+        )
+        assert response.status_code == 302, payload
+        assert response.headers["Location"] == "/", payload
+    client = app.test_client()
+    sign_in_page = client.get("/login", query_string={"next": "/cases/new?x=1"})
+    token = CSRF.search(sign_in_page.get_data(as_text=True)).group(1)
+    response = client.post(
+        "/login",
+        data={
+            "login": world["alpha.center"].login,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/cases/new?x=1",
+        },
+    )
+    assert response.headers["Location"] == "/cases/new?x=1"  # a real local path is kept
+
+
+def test_next_on_claim_and_release_is_a_local_path_or_the_task(app, login_as, case, db_session):
+    browser = login_as("alpha.center")
+    task = ready_task(db_session, case.id, "intake")
+    for route in ("claim", "release"):
+        for payload in OPEN_REDIRECTS:
+            response = browser.post(f"/tasks/{task.id}/{route}", data={"next": payload})
+            assert response.status_code == 302, (route, payload)
+            assert response.headers["Location"] == "/", (route, payload)
+    response = browser.post(f"/tasks/{task.id}/claim", data={"next": "/?section=mine"})
+    assert response.headers["Location"] == "/?section=mine"

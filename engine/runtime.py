@@ -27,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import casedata
 from engine import clock as clock_module
+from engine import directory
 from engine import duties
 from engine import projection
 from engine import schedule
@@ -36,6 +37,7 @@ from engine.decisions import Decisions
 from engine.errors import ConflictError
 from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
+from engine.errors import PermissionDenied
 from engine.errors import ValidationError
 from engine.forms import FormContext
 from engine.forms import FormHandler
@@ -100,6 +102,7 @@ class Runtime:
 
     def open_case(self, session: Session, municipality: str, actor: Actor = SYSTEM, **fields: Any) -> Case:
         """Create a case (利用者 episode) in a municipality, with its responsible organisations."""
+        self._may_start(actor)
         self.library.municipality(municipality)
         with self._transaction(session):
             case = Case(municipality=municipality, created_at=self.clock.now(), data={})
@@ -202,6 +205,7 @@ class Runtime:
         period: str | None = None,
     ) -> ProcessInstance:
         """Start a flow in a case; the first ready tasks appear in the projection in the same transaction."""
+        self._may_start(actor)
         with self._transaction(session):
             return self._start(session, case_id, process_key, data or {}, actor, period=period)
 
@@ -724,6 +728,13 @@ class Runtime:
                 submitted_at=now,
             )
         )
+
+    @staticmethod
+    def _may_start(actor: Actor) -> None:
+        """Only planners (and the system: workers, scenarios) open cases and start flows; a flow that follows
+        another when it ends is started by the engine itself, whoever finished the last step."""
+        if not actor.system and actor.role not in directory.PLANNER_ROLES:
+            raise PermissionDenied(directory.CANNOT_START)
 
     def _case(self, session: Session, case_id: int, actor: Actor) -> Case:
         case = session.scalar(select(Case).where(Case.id == case_id).execution_options(populate_existing=True))

@@ -318,6 +318,8 @@ def open_case() -> Any:
 def start_flow(case_id: int) -> Any:
     """Start another of the municipality's flows (更新, 区分変更 …) in a case: `{"process_key": "renewal"}`."""
     found = access.case_or_404(case_id)
+    if wiring.staff().role not in case_views.STARTING_ROLES:
+        return errors.error_response(403, case_views.CANNOT_OPEN)
     failure = case_views.start_flow_on(found, str(_json_body().get("process_key", "")))
     if failure:
         return errors.error_response(422, failure, errors={"process_key": failure})

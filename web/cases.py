@@ -18,6 +18,7 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
+from engine import directory
 from engine import views
 from engine.errors import KaigoflowError
 from engine.library import ResolvedSpec
@@ -41,7 +42,7 @@ bp.before_request(auth.require_login)
 
 HISTORY_LIMIT = 300
 KANA = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb\u3000 ・ー゛゜]+$")
-STARTING_ROLES = ("center", "office")
+STARTING_ROLES = directory.PLANNER_ROLES
 
 
 # -- reading a case -----------------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ def show(case_id: int) -> str:
     ).all()
     library = wiring.services().library
     try:
-        flows = library.flows(case.municipality)
+        flows = library.flows(case.municipality) if staff.role in STARTING_ROLES else []
         municipality_name = library.municipality(case.municipality).name
     except KaigoflowError:
         flows, municipality_name = [], case.municipality
@@ -184,6 +185,8 @@ def diagram_xml(case_id: int, instance_id: int, process_id: str) -> Response:
 @bp.post("/cases/<int:case_id>/start")
 def start_flow(case_id: int) -> Any:
     case = access.case_or_404(case_id)
+    if wiring.staff().role not in STARTING_ROLES:
+        return errors.error_response(403, CANNOT_OPEN)
     key = request.form.get("process_key", "")
     failure = start_flow_on(case, key)
     if failure:
@@ -252,7 +255,7 @@ def new() -> Any:
     return page, 422 if problems else 200
 
 
-CANNOT_OPEN = "ケースの登録は地域包括支援センターまたは居宅介護支援事業所の職員が行います。"
+CANNOT_OPEN = directory.CANNOT_START
 
 
 def _all_choices(municipality: str) -> dict[str, list[Organisation]]:

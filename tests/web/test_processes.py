@@ -230,7 +230,9 @@ def test_migrate_page_dry_run_then_confirm(login, svc, people, clock):
         orgs = people["demo.orgs"]
         case = runtime.open_case(session, "demo", center_org_id=orgs["center"][0], office_org_id=orgs["office"][0])
         user_id, org_id = people["demo.center_id"]
-        instance = runtime.start(session, case.id, "mini", actor=Actor(user_id=user_id, organisation_id=org_id))
+        instance = runtime.start(
+            session, case.id, "mini", actor=Actor(user_id=user_id, organisation_id=org_id, role="center")
+        )
         old_hash = instance.spec_hash
     owner = login("demo.owner")
     save_json(owner, "mini.bpmn", MINI.replace('name="受付"', 'name="相談受付"'))

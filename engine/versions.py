@@ -119,6 +119,9 @@ def read_folder(folder: Path) -> dict[str, str]:
     return files
 
 
+DEEP = "入れ子が深すぎます"
+
+
 def check_file(relative: str, content: bytes | str) -> str:
     """Return the file's text when it is a safe, well-formed file of its kind; else raise ValidationError.
 
@@ -140,6 +143,8 @@ def check_file(relative: str, content: bytes | str) -> str:
     except UnicodeDecodeError:
         message = f"「{rel}」がUTF-8の文字として読めません"
         raise ValidationError(message, details={rel: "UTF-8で保存してください"}) from None
+    if "\x00" in text:  # PostgreSQL cannot store it, and no diagram, form or table needs it
+        raise ValidationError(f"「{rel}」を受け付けられません", details={rel: "使えない文字(NUL)が含まれています"})
     suffix = Path(rel).suffix
     if suffix in (".bpmn", ".dmn"):
         root, problems = xmlsafe.parse(raw, rel)
@@ -150,6 +155,8 @@ def check_file(relative: str, content: bytes | str) -> str:
             value = json.loads(text)
         except ValueError as exc:
             raise ValidationError(f"「{rel}」がJSONとして読めません", details={rel: str(exc)}) from None
+        except RecursionError:
+            raise ValidationError(f"「{rel}」がJSONとして読めません", details={rel: DEEP}) from None
         if not isinstance(value, dict):
             raise ValidationError(f"「{rel}」を受け付けられません", details={rel: "JSONのオブジェクトにしてください"})
     elif suffix == ".toml":
@@ -157,6 +164,8 @@ def check_file(relative: str, content: bytes | str) -> str:
             tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ValidationError(f"「{rel}」がTOMLとして読めません", details={rel: str(exc)}) from None
+        except RecursionError:
+            raise ValidationError(f"「{rel}」がTOMLとして読めません", details={rel: DEEP}) from None
     elif suffix in (".yaml", ".yml"):
         try:
             yaml.safe_load(text)

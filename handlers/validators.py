@@ -123,19 +123,26 @@ class Era:
 
 
 def _eras() -> tuple[Era, ...]:
+    # (name, initial, first day, whether the era before it also ends on that day). 大正 and 昭和 began on the day
+    # the emperor died, so 明治45年7月30日 and 大正元年7月30日 name the same day, as do 大正15年12月25日 and
+    # 昭和元年12月25日; 平成 and 令和 began the day after the previous era ended.
     starts = (
-        ("令和", "R", date(2019, 5, 1)),
-        ("平成", "H", date(1989, 1, 8)),
-        ("昭和", "S", date(1926, 12, 25)),
-        ("大正", "T", date(1912, 7, 30)),
+        ("令和", "R", date(2019, 5, 1), False),
+        ("平成", "H", date(1989, 1, 8), False),
+        ("昭和", "S", date(1926, 12, 25), True),
+        ("大正", "T", date(1912, 7, 30), True),
         # 明治元年 is counted from the first day of 1868 in the old calendar.
-        ("明治", "M", date(1868, 1, 25)),
+        ("明治", "M", date(1868, 1, 25), False),
     )
     eras = []
-    following: date | None = None
-    for name, initial, first in starts:
-        eras.append(Era(name, initial, first, following - timedelta(days=1) if following else None))
-        following = first
+    following: tuple[date, bool] | None = None  # the next era's first day, and whether this era ends on it too
+    for name, initial, first, shares_day in starts:
+        last = None
+        if following is not None:
+            next_first, shared = following
+            last = next_first if shared else next_first - timedelta(days=1)
+        eras.append(Era(name, initial, first, last))
+        following = (first, shares_day)
     return tuple(eras)
 
 
@@ -182,8 +189,15 @@ def parse_wareki(text: str) -> date:
     if result < era.first_day:
         raise ValueError(f"「{text}」は{era.name}の始まり({to_wareki(era.first_day)})より前の日付です")
     if era.last_day is not None and result > era.last_day:
-        raise ValueError(f"「{text}」はありません({era.name}は{to_wareki(era.last_day)}までです)")
+        last = era.last_day
+        raise ValueError(f"「{text}」はありません({era.name}は{_in_era(last, era)}までです)")
     return result
+
+
+def _in_era(day: date, era: Era) -> str:
+    """A day written in the given era (to_wareki picks the newer era on a day two eras share)."""
+    year = day.year - era.first_day.year + 1
+    return f"{era.name}{'元' if year == 1 else year}年{day.month}月{day.day}日"
 
 
 def _day(text: str, year: int, month: int, day: int) -> date:

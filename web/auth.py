@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -21,6 +22,7 @@ from flask_login import UserMixin
 from flask_login import current_user
 from flask_login import login_user
 from flask_login import logout_user
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from werkzeug.security import check_password_hash
@@ -130,56 +132,63 @@ class SignInRefused(Exception):
         self.message = message
 
 
-WRONG = "ログインIDまたはパスワードが違います"
+WRONG = (
+    f"ログインIDまたはパスワードが違います。続けて{MAX_FAILED_LOGINS}回間違えたIDは{LOCK_MINUTES}分間、"
+    "正しいパスワードでもログインできなくなります"
+)
+"""The one answer to every refused sign-in (wrong password, unknown login, locked account, the failure that
+locks it): telling them apart would let anyone find out which logins exist."""
 
 
 def authenticate(login: str, password: str) -> User:
     """The user for a login and password; SignInRefused (Japanese) otherwise.
 
-    After MAX_FAILED_LOGINS failures in a row the account refuses every password for LOCK_MINUTES. Unknown
-    logins cost the same hash check as known ones, and get the same message as a wrong password.
+    After MAX_FAILED_LOGINS failures in a row the account refuses every password for LOCK_MINUTES. Each attempt
+    first takes one of the MAX_FAILED_LOGINS tries in a single UPDATE (atomic on SQLite and PostgreSQL), and only
+    then is the password checked: however many attempts arrive at once, at most MAX_FAILED_LOGINS passwords are
+    checked before the lock. Unknown logins cost the same hash check as known ones and get the same message.
     """
     now = wiring.clock().now()
     user = db.session.scalar(select(User).where(User.login == login.strip()))
     if user is None or not user.active:
         check_password_hash(_dummy_hash(), password)
         raise SignInRefused(WRONG)
-    if user.locked_until is not None and user.locked_until > now:
-        _event("login_failed", user.id, {"reason": "locked"})
-        db.session.commit()
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise SignInRefused(
-            f"ログインに{MAX_FAILED_LOGINS}回続けて失敗したため、このIDは一時的に使えません。"
-            f"約{minutes}分後にもう一度お試しください"
-        )
-    if user.password_hash and check_password_hash(user.password_hash, password):
-        user.failed_logins, user.locked_until = 0, None
-        _event("login", user.id, {})
-        db.session.commit()
-        return user
-    # Counted in the database (not in Python), so parallel attempts cannot undercount.
-    failures = db.session.scalar(
+    attempt = db.session.scalar(
         update(User)
-        .where(User.id == user.id)
-        .values(failed_logins=User.failed_logins + 1)
+        .where(
+            User.id == user.id,
+            or_(User.locked_until.is_(None), User.locked_until <= now),
+            User.failed_logins < MAX_FAILED_LOGINS,
+        )
+        .values(failed_logins=User.failed_logins + 1, locked_until=None)
         .returning(User.failed_logins)
         .execution_options(synchronize_session=False)
     )
-    _event("login_failed", user.id, {"reason": "password", "failures": failures})
-    if failures is not None and failures >= MAX_FAILED_LOGINS:
-        db.session.execute(
-            update(User)
-            .where(User.id == user.id)
-            .values(failed_logins=0, locked_until=now + timedelta(minutes=LOCK_MINUTES))
-            .execution_options(synchronize_session=False)
-        )
-        _event("account_locked", user.id, {"minutes": LOCK_MINUTES})
+    if attempt is None:  # locked, or every try is taken by attempts still being checked
+        check_password_hash(_dummy_hash(), password)
+        _event("login_failed", user.id, {"reason": "locked"})
         db.session.commit()
-        raise SignInRefused(
-            f"ログインに{MAX_FAILED_LOGINS}回続けて失敗したため、このIDを{LOCK_MINUTES}分間使えなくしました"
-        )
+        raise SignInRefused(WRONG)
+    if user.password_hash and check_password_hash(user.password_hash, password):
+        _reset_failures(user.id, locked_until=None)
+        _event("login", user.id, {})
+        db.session.commit()
+        return user
+    _event("login_failed", user.id, {"reason": "password", "failures": attempt})
+    if attempt >= MAX_FAILED_LOGINS:
+        _reset_failures(user.id, locked_until=now + timedelta(minutes=LOCK_MINUTES))
+        _event("account_locked", user.id, {"minutes": LOCK_MINUTES})
     db.session.commit()
     raise SignInRefused(WRONG)
+
+
+def _reset_failures(user_id: int, locked_until: datetime | None) -> None:
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(failed_logins=0, locked_until=locked_until)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _event(kind: str, user_id: int | None, detail: dict[str, Any]) -> None:

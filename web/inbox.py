@@ -204,9 +204,13 @@ DATED_ORDER = (Task.due_date, Task.ready_at, Task.id)
 UNDATED_ORDER = (Task.ready_at, Task.id)
 
 
+MAX_PAGE = 1_000_000
+"""Past any real inbox; keeps OFFSET within what a database accepts for ?page=99999999999999999999."""
+
+
 def page_number(name: str) -> int:
     try:
-        return max(1, int(request.args.get(name, "1")))
+        return min(max(1, int(request.args.get(name, "1"))), MAX_PAGE)
     except ValueError:
         return 1
 

@@ -3,7 +3,8 @@
 - JSON bodies nested too deeply (Python's json raises RecursionError, which Flask does not turn into a 400) or
   carrying NaN/Infinity (Python reads them, JSON and PostgreSQL do not);
 - NUL characters anywhere in the path, the query string or a posted form: PostgreSQL cannot store them in text,
-  so any query or insert with one fails. No care record contains one, so the request is refused outright.
+  so any query or insert with one fails. No care record contains one, so the request is refused outright;
+- ids in the path (`<int:…>`) or the query beyond a 64-bit integer: neither database can compare with them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 from flask import Flask
 from flask import request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from web import errors
 
@@ -63,6 +66,39 @@ def refuse_nul() -> Any:
     return None
 
 
+DATABASE_INT_MAX = 2**63 - 1
+TOO_LARGE = "番号が大きすぎます。画面の一覧から開き直してください。"
+
+
+def database_int(raw: str) -> int | None:
+    """The number in `raw` when a database column can hold it (digits only, at most 2**63 - 1); None otherwise."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(DATABASE_INT_MAX)):
+        return None
+    value = int(raw)
+    return value if value <= DATABASE_INT_MAX else None
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:…>` in every route: a number beyond a 64-bit column is a 400 in Japanese, never a 500 from the driver."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > DATABASE_INT_MAX:
+            raise BadRequest(TOO_LARGE)
+        return number
+
+
+UNREADABLE_JSON = "送られた内容をJSONとして読み取れません(入れ子が深すぎるか、NaN などJSONにない値が含まれています)。"
+
+
+def json_problem() -> str:
+    """Why the request's JSON body could not be read, in Japanese (get_json(silent=True) gave nothing)."""
+    raw = request.get_data(as_text=True)
+    return NUL_MESSAGE if NUL in raw or "\\u0000" in raw else UNREADABLE_JSON
+
+
 def init_app(app: Flask) -> None:
+    """Before any route is registered: the converter applies to the rules added afterwards."""
     app.json = SafeJSONProvider(app)
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.before_request(refuse_nul)

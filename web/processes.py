@@ -34,6 +34,7 @@ from engine.versions import problems_for_page
 from web import CONTENT_SECURITY_POLICY
 from web import access
 from web import auth
+from web import inputsafe
 from web import wiring
 from web.extensions import db
 
@@ -184,7 +185,10 @@ def save(municipality: str) -> Any:
     """Save one file of the draft (JSON from the modeler, or a form post / upload); lint the draft after."""
     owner_of(municipality)
     as_json = request.is_json
-    payload = (request.get_json(silent=True) or {}) if as_json else request.form
+    body = request.get_json(silent=True) if as_json else None
+    if as_json and not isinstance(body, dict):
+        return jsonify({"ok": False, "error": f"保存できませんでした: {inputsafe.json_problem()}"}), 400
+    payload = body if as_json else request.form
     path = str(payload.get("path", "")).strip()
     expected = payload.get("draft_version")
     expected_version = int(expected) if str(expected or "").isdigit() else None

@@ -26,6 +26,8 @@ from engine import spreadsheet
 from engine.clock import to_datetime
 from engine.deadlines import add_months
 from engine.deadlines import month_end
+from engine.forms import EARLIEST
+from engine.forms import LATEST
 from engine.models import Case
 from engine.models import Risk
 from engine.models import ScheduleItem
@@ -78,7 +80,8 @@ def chosen_month(today: date) -> date | None:
     match = MONTH.match(raw)
     if not match or not 1 <= int(match[2]) <= 12:
         return None
-    return date(int(match[1]), int(match[2]), 1)
+    first = date(max(1, int(match[1])), int(match[2]), 1)  # year 0000 does not exist: refused just below
+    return first if EARLIEST <= first <= LATEST else None  # the years a care record can hold (engine/forms.py)
 
 
 def build(organisation_id: int, organisation_name: str, first: date) -> Report:
@@ -123,7 +126,7 @@ def _report_or_error() -> Report | Any:
     staff = wiring.staff()
     first = chosen_month(wiring.today())
     if first is None:
-        return errors.error_response(400, "対象月は 2026-07 の形で指定してください。")
+        return errors.error_response(400, "対象月は 2026-07 の形(1900年1月から2199年12月まで)で指定してください。")
     return build(staff.organisation_id, staff.organisation.name, first)
 
 

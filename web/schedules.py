@@ -38,6 +38,7 @@ from engine.models import User
 from web import access
 from web import auth
 from web import filters
+from web import inputsafe
 from web import wiring
 from web.extensions import db
 from web.wareki import to_wareki_month
@@ -174,7 +175,10 @@ def _chosen_user(organisation_id: int) -> User | None:
     if raw == "me":
         return staff.user
     if raw.isdigit():
-        user = db.session.get(User, int(raw))
+        user_id = inputsafe.database_int(raw)
+        if user_id is None:
+            abort(400, inputsafe.TOO_LARGE)
+        user = db.session.get(User, user_id)
         if user is not None and user.organisation_id == organisation_id:
             return user
     return None

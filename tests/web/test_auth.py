@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from datetime import timedelta
 
 from sqlalchemy import func
@@ -16,6 +18,7 @@ from tests.web.conftest import ready_task
 from tests.web.conftest import sign_in
 from tests.web.conftest import user
 from web import demo
+from web.auth import WRONG
 
 
 def test_pages_send_strangers_to_the_sign_in_page(app):
@@ -70,12 +73,12 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(app, world, db_sessi
         assert "パスワードが違います" in sign_in(client, login, "wrong").get_data(as_text=True)
     assert user(db_session, login).failed_logins == 4
     fifth = sign_in(client, login, "wrong").get_data(as_text=True)
-    assert "15分間使えなくしました" in fifth
+    assert WRONG in fifth  # the same answer as for any refusal: nobody learns which logins exist
     locked = user(db_session, login)
     assert locked.locked_until == clock.now() + timedelta(minutes=15)
     # While locked even the right password is refused.
     refused = sign_in(client, login, PASSWORD)
-    assert refused.status_code == 200 and "一時的に使えません" in refused.get_data(as_text=True)
+    assert refused.status_code == 200 and WRONG in refused.get_data(as_text=True)
     assert client.get("/").status_code == 302
     kinds = db_session.scalars(select(Event.kind).where(Event.actor_id == locked.id)).all()
     assert kinds.count("account_locked") == 1
@@ -219,3 +222,50 @@ def test_next_on_claim_and_release_is_a_local_path_or_the_task(app, login_as, ca
             assert response.headers["Location"] == "/", (route, payload)
     response = browser.post(f"/tasks/{task.id}/claim", data={"next": "/?section=mine"})
     assert response.headers["Location"] == "/?section=mine"
+
+
+def test_forty_parallel_wrong_passwords_check_exactly_five_before_the_lock(app, world, db_session):
+    login = world["alpha.center"].login
+    racers = 40
+    barrier = threading.Barrier(racers)
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def attempt() -> None:
+        client = app.test_client(use_cookies=False)
+        barrier.wait()
+        response = client.post("/api/token", json={"login": login, "password": "wrong"})
+        with lock:
+            answers.append((response.status_code, response.get_json()["message"]))
+
+    threads = [threading.Thread(target=attempt) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert answers == [(401, WRONG)] * racers
+    db_session.expire_all()
+    failures = db_session.scalars(
+        select(Event.detail).where(Event.actor_id == world["alpha.center"].user_id, Event.kind == "login_failed")
+    ).all()
+    checked = [d for d in failures if d["reason"] == "password"]
+    assert len(checked) == 5 and sorted(d["failures"] for d in checked) == [1, 2, 3, 4, 5]
+    assert len(failures) == racers
+    locks = select(func.count()).where(Event.kind == "account_locked", Event.actor_id == world["alpha.center"].user_id)
+    assert db_session.scalar(locks) == 1
+    assert user(db_session, login).locked_until is not None
+
+
+def test_an_unknown_login_gets_the_same_answer_as_a_locked_one(app, world, db_session):
+    login = world["alpha.center"].login
+    for _ in range(5):
+        sign_in(app.test_client(), login, "wrong")
+    locked_page = sign_in(app.test_client(), login, PASSWORD).get_data(as_text=True)
+    unknown_page = sign_in(app.test_client(), "nobody-at-all", PASSWORD).get_data(as_text=True)
+    wrong_page = sign_in(app.test_client(), world["alpha.office"].login, "wrong").get_data(as_text=True)
+    message = re.compile(r'role="alert"[^>]*>([^<]+)<')
+    assert message.findall(locked_page) == message.findall(unknown_page) == message.findall(wrong_page) != []
+    app_client = app.test_client()
+    locked = app_client.post("/api/token", json={"login": login, "password": PASSWORD})
+    unknown = app_client.post("/api/token", json={"login": "nobody-at-all", "password": PASSWORD})
+    assert (locked.status_code, locked.get_json()) == (unknown.status_code, unknown.get_json())

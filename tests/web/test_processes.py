@@ -3,6 +3,7 @@ history and migration; on tests/fixtures/versionlib (the `demo` municipality and
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -309,3 +310,28 @@ def test_the_owner_compares_two_versions_of_their_own_flow_and_nothing_else(logi
     assert login("other.owner").get("/admin/compare?flow=mini&left=demo@1&right=demo@2").status_code == 404
     missing = owner.get("/admin/compare?flow=mini&left=demo@1&right=demo@9")
     assert missing.status_code == 422 and "版" in missing.get_data(as_text=True)
+
+
+def test_a_nul_or_a_100k_deep_json_in_the_modelers_save_gets_the_right_message(login, svc):
+    owner = login("demo.owner")
+    before = count(svc, Event, kind="process_draft_saved")
+    nul = save_json(owner, "mini.bpmn", MINI.replace("受付", "受\x00付"))
+    assert nul.status_code == 400
+    assert "NUL" in nul.get_json()["error"] and "ファイル名" not in nul.get_json()["error"]
+    deep_file = save_json(owner, "forms/deep.schema.json", "[" * 100_000 + "]" * 100_000)
+    assert deep_file.status_code == 422 and "入れ子が深すぎます" in deep_file.get_json()["error"]
+    deep_body = owner.client.post(
+        "/processes/demo/draft/files",
+        data='{"path": "mini.bpmn", "content": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        content_type="application/json",
+        headers={"X-CSRFToken": owner.token},
+    )
+    assert deep_body.status_code == 400 and "入れ子が深すぎる" in deep_body.get_json()["error"]
+    uploaded = owner.client.post(
+        "/processes/demo/draft/files",
+        data={"path": "mini.bpmn", "upload": (io.BytesIO(MINI.replace("受付", "受\x00付").encode()), "mini.bpmn")},
+        content_type="multipart/form-data",
+        headers={"X-CSRFToken": owner.token},
+    )
+    assert uploaded.status_code == 422 and "使えない文字(NUL)" in uploaded.get_data(as_text=True)
+    assert count(svc, Event, kind="process_draft_saved") == before

@@ -1,20 +1,25 @@
 """Who may see what: the one place the organisation rule lives, for pages, the API, documents and PDFs.
 
 A case is visible to the organisations responsible for it (center, office, insurer, provider; a center that
-delegated the plan keeps the case as its center). A task is for the organisation it is assigned to.
+delegated the plan keeps the case as its center). A task is for the organisation it is assigned to. Of a case's
+documents, each organisation reads those engine/readers.py allows (its own, and what its role may read); the
+whole-record export is for the planners.
 Anything else is answered exactly like a missing id (404, never 403, so existence is not leaked) and recorded
 as an `access_denied` event with the user, the path and the address.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import abort
 from flask import request
 from sqlalchemy import ColumnElement
 from sqlalchemy import or_
+from sqlalchemy import select
 
+from engine import readers
 from engine.models import Case
 from engine.models import Document
 from engine.models import Event
@@ -78,9 +83,28 @@ def document_or_404(document_id: int) -> tuple[Document, Case]:
     if document is None:
         abort(404)
     case = db.session.get(Case, document.case_id)
-    if case is None or not can_see_case(case, wiring.staff().organisation_id):
+    if case is None or not readable(case, [document]):
         deny("document", document_id, case_id=document.case_id)
     return document, case
+
+
+def readable(case: Case, documents: Sequence[Document]) -> list[Document]:
+    """The documents of `case` the signed-in organisation may read (engine/readers.py), in the given order."""
+    organisation_id = wiring.staff().organisation_id
+    task_ids = [d.task_id for d in documents]
+    rows = db.session.execute(select(Task.id, Task.organisation_id).where(Task.id.in_(task_ids))) if task_ids else []
+    submitters = {task_id: organisation_id for task_id, organisation_id in rows}
+    return [
+        d for d in documents if readers.may_read(case, d.form, d.schema, organisation_id, submitters.get(d.task_id))
+    ]
+
+
+def export_or_404(case_id: int) -> Case:
+    """A case whose whole record the signed-in organisation may export (its planners only)."""
+    case = case_or_404(case_id)
+    if not readers.may_export(case, wiring.staff().organisation_id):
+        deny("export", case_id, case_id=case.id)
+    return case
 
 
 def deny(kind: str, ident: Any, case_id: int | None = None, task_id: str | None = None) -> None:

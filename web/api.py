@@ -356,7 +356,7 @@ def case_documents(case_id: int) -> Any:
     documents = db.session.scalars(
         select(Document).where(Document.case_id == found.id).order_by(Document.submitted_at, Document.id)
     ).all()
-    return jsonify({"items": [document_json(d) for d in documents]})
+    return jsonify({"items": [document_json(d) for d in access.readable(found, documents)]})
 
 
 @bp.get("/cases/<int:case_id>/export")
@@ -366,7 +366,7 @@ def case_export(case_id: int) -> Any:
 
     from web import export as export_module
 
-    found = access.case_or_404(case_id)
+    found = access.export_or_404(case_id)
     content = export_module.archive(found)
     export_module.log_export(found, wiring.staff().id, request.remote_addr, "api")
     response = Response(content, mimetype="application/zip")

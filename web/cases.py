@@ -19,6 +19,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from engine import directory
+from engine import readers
 from engine import views
 from engine.errors import KaigoflowError
 from engine.library import ResolvedSpec
@@ -134,6 +135,8 @@ def show(case_id: int) -> str:
         .where(Document.case_id == case.id)
         .order_by(Document.submitted_at.desc(), Document.id.desc())
     ).all()
+    shown_documents = {d.id for d in access.readable(case, [d for d, _ in documents])}
+    documents = [row for row in documents if row[0].id in shown_documents]
     library = wiring.services().library
     try:
         flows = library.flows(case.municipality) if staff.role in STARTING_ROLES else []
@@ -151,6 +154,7 @@ def show(case_id: int) -> str:
         history=history,
         documents=documents,
         flows=flows,
+        may_export=readers.may_export(case, staff.organisation_id),
         staff=staff,
         today=wiring.today(),
     )
@@ -161,7 +165,7 @@ def export(case_id: int) -> Response:
     """The case's full record (運営指導 用の記録一式) as a ZIP: case.json, each document's data and PDF."""
     from web import export as export_module
 
-    case = access.case_or_404(case_id)
+    case = access.export_or_404(case_id)
     content = export_module.archive(case)
     staff = wiring.staff()
     export_module.log_export(case, staff.id, request.remote_addr, "page")

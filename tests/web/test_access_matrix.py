@@ -26,7 +26,8 @@ PUBLIC = "public"  # no personal data: sign-in, static files, the OpenAPI docume
 OWN = "own"  # lists and forms scoped to the signed-in user's organisation; no foreign id in the path
 CASE = "case"  # names a case (and maybe one of its instances): visible to the case's organisations
 TASK = "task"  # names a task: for the organisation it is assigned to only
-DOCUMENT = "document"  # names a document: visible to the case's organisations
+DOCUMENT = "document"  # names a document: for the case's organisations that may read its form (engine/readers.py)
+RECORD = "record"  # the case's whole record (export ZIP): for the case's planners (center, office) only
 ITEM = "item"  # names a schedule item of a case: its organisations (tests/web/test_schedules.py)
 ADMIN = "admin"  # administrators only; owners for their own municipality's versions (tests/web/test_admin.py)
 OWNER = "owner"  # a municipality's process owners only (tests/web/test_processes.py)
@@ -42,12 +43,12 @@ ROUTES = {
     "api.tasks": OWN,
     "cases.new": OWN,
     "cases.show": CASE,
-    "cases.export": CASE,
+    "cases.export": RECORD,
     "cases.diagram_xml": CASE,
     "cases.start_flow": CASE,
     "api.case": CASE,
     "api.case_documents": CASE,
-    "api.case_export": CASE,
+    "api.case_export": RECORD,
     "tasks.show": TASK,
     "tasks.submit": TASK,
     "tasks.claim": TASK,
@@ -95,7 +96,7 @@ ROUTES = {
     "processes.migrate": OWNER,
 }
 SIGNED_IN = (OWN, ITEM, ADMIN, OWNER)
-SCOPED = (CASE, TASK, DOCUMENT)
+SCOPED = (CASE, TASK, DOCUMENT, RECORD)
 # Everyone with no organisation on the case: the other center and office of the same municipality, and every
 # organisation of the other municipality.
 OUTSIDERS = [
@@ -212,13 +213,16 @@ def test_outsiders_get_404_on_every_scoped_route_nothing_leaks_and_each_refusal_
 def test_the_cases_other_organisations_get_404_on_a_task_that_is_not_theirs(
     login_as, app, ids, db_session, world, other_role
 ):
-    """They see the case (and its documents) but not the center's task: every task route refuses and logs."""
+    """They see the case but not the center's task: every task route refuses and logs. The intake document and
+    the whole record are the planners' (the office's too), not the insurer's or the provider's."""
     before = snapshot(db_session)
     browser = login_as(other_role)
-    for kind, expected in ((CASE, 200), (DOCUMENT, 200)):
+    planner = other_role == "alpha.office"
+    for kind, expected in ((CASE, 200), (DOCUMENT, 200 if planner else 404), (RECORD, 200 if planner else 404)):
         for endpoint, method, path in requests_for(app, (kind,), ids):
             if method == "GET":
                 assert send(browser, method, path).status_code == expected, endpoint
+    refused = [] if planner else [r for r in requests_for(app, (DOCUMENT, RECORD), ids) if r[1] == "GET"]
     sent = requests_for(app, (TASK,), ids)
     for endpoint, method, path in sent:
         response = send(browser, method, path)
@@ -226,7 +230,9 @@ def test_the_cases_other_organisations_get_404_on_a_task_that_is_not_theirs(
     denied = db_session.scalars(
         select(Event).where(Event.kind == "access_denied", Event.actor_id == world[other_role].user_id)
     ).all()
-    assert sorted((e.detail["method"], e.detail["path"]) for e in denied) == sorted((m, p) for _, m, p in sent)
+    assert sorted((e.detail["method"], e.detail["path"]) for e in denied) == sorted(
+        (m, p) for _, m, p in sent + refused
+    )
     after = snapshot(db_session)
     assert after["tasks"] == before["tasks"] and after["instances"] == before["instances"]
 

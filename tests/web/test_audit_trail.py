@@ -126,14 +126,14 @@ def test_export_from_the_case_page_and_the_api(login_as, app, db_session, runtim
     check_record(*read_zip(response.data), case, world, db_session)
 
     client = app.test_client(use_cookies=False)
-    token = client.post("/api/token", json={"login": world["alpha.insurer"].login, "password": PASSWORD})
+    token = client.post("/api/token", json={"login": world["alpha.center"].login, "password": PASSWORD})
     api = client.get(f"/api/cases/{case.id}/export", headers={"Authorization": f"Bearer {token.get_json()['token']}"})
     assert api.status_code == 200
     check_record(*read_zip(api.data), case, world, db_session)
     exports = db_session.scalars(select(Event).where(Event.kind == "case_exported").order_by(Event.id)).all()
     assert [(e.actor_id, e.detail["via"], e.case_id) for e in exports] == [
         (world["alpha.office"].user_id, "page", case.id),
-        (world["alpha.insurer"].user_id, "api", case.id),
+        (world["alpha.center"].user_id, "api", case.id),
     ]
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from engine.errors import KaigoflowError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,6 +19,9 @@ class Settings:
     secret_key: str | None = None
     cache_dir: Path | None = None
     """Where published versions and drafts are materialised (content-addressed); None: a private temp dir."""
+    base_url: str | None = None
+    """How staff reach the app (https://kaigo.example.jp): links and ids the app hands out (the iCal feed) use it,
+    never the Host header of a request. None: the feed's events carry no link."""
     instance_dir: Path | None = None
     """Where the generated session key is kept (engine/secret_key.py); None: the web app's instance folder."""
 
@@ -27,5 +33,19 @@ class Settings:
             processes_dir=Path(os.environ.get("KAIGOFLOW_PROCESSES", PROJECT_ROOT / "processes")),
             secret_key=os.environ.get("KAIGOFLOW_SECRET_KEY"),
             cache_dir=Path(os.environ.get("KAIGOFLOW_CACHE_DIR", PROJECT_ROOT / "instance" / "bundles")),
+            base_url=os.environ.get("KAIGOFLOW_BASE_URL") or None,
             instance_dir=Path(os.environ.get("KAIGOFLOW_INSTANCE_DIR", PROJECT_ROOT / "instance")),
         )
+
+
+def checked_base_url(configured: str | None) -> str | None:
+    """KAIGOFLOW_BASE_URL without a trailing slash; a value that is not an http(s) URL of a host stops startup."""
+    if not configured:
+        return None
+    parts = urlsplit(configured)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise KaigoflowError(
+            f"KAIGOFLOW_BASE_URL「{configured}」は https://kaigo.example.jp のように、"
+            "職員が開くアドレスで指定してください"
+        )
+    return configured.rstrip("/")

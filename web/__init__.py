@@ -11,6 +11,7 @@ from flask import Flask
 from flask import request
 from werkzeug.wrappers import Response
 
+from engine import config as config_module
 from engine import secret_key
 from engine.clock import Clock
 from engine.clock import SystemClock
@@ -55,11 +56,13 @@ def create_app(
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
         API_TOKEN_MAX_AGE=12 * 3600,
         INBOX_PER_PAGE=50,
+        BASE_URL=services.settings.base_url,
     )
     if os.environ.get("KAIGOFLOW_COOKIE_SECURE") in ("0", "1"):
         app.config["SESSION_COOKIE_SECURE"] = os.environ["KAIGOFLOW_COOKIE_SECURE"] == "1"
     if config:
         app.config.update(config)
+    app.config["BASE_URL"] = config_module.checked_base_url(app.config["BASE_URL"])
     if "SESSION_COOKIE_SECURE" not in (config or {}) and "KAIGOFLOW_COOKIE_SECURE" not in os.environ:
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
     from web import inputsafe

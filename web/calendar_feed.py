@@ -12,11 +12,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import Flask
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -81,7 +83,9 @@ def issue() -> str:
     row = CalendarToken(user_id=staff.id, token_hash=token_hash(token), created_at=now)
     db.session.add(row)
     db.session.commit()
-    feed_url = url_for(FEED_ENDPOINT, token=token, _external=True)
+    base_url = current_app.config.get("BASE_URL")
+    path = url_for(FEED_ENDPOINT, token=token)
+    feed_url = base_url + path if base_url else url_for(FEED_ENDPOINT, token=token, _external=True)
     return render_template("calendar/settings.html", token=row, feed_url=feed_url)
 
 
@@ -142,10 +146,11 @@ def render_feed(user: User) -> bytes:
     calendar.add("x-wr-calname", "kaigoflow 訪問と期限")
     calendar.add("x-wr-timezone", "Asia/Tokyo")
     now = wiring.clock().now()
-    host = request.host
+    base_url = current_app.config.get("BASE_URL")
+    domain = urlsplit(base_url).netloc if base_url else "kaigoflow"
     for item, case in feed_items(user):
         event = Event()
-        event.add("uid", f"schedule-{item.id}@{host}")
+        event.add("uid", f"schedule-{item.id}@{domain}")
         event.add("dtstamp", now)
         visit = item.duty in VISIT_DUTIES
         start = item.window_start if visit and item.window_start else item.due_date
@@ -155,7 +160,8 @@ def render_feed(user: User) -> bytes:
         overdue = "【期限超過】" if item.status == "missed" or item.due_date < wiring.today() else ""
         event.add("summary", f"{overdue}{prefix}: {duty_name(item.duty)} ケース{case.id}")
         event.add("description", f"{item.period or ''} {item.rule}(出典: {item.source})")
-        event.add("url", url_for("cases.show", case_id=case.id, _external=True))
+        if base_url:  # never from the request's Host header, which whoever fetches the feed chooses
+            event.add("url", base_url + url_for("cases.show", case_id=case.id))
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
     return bytes(calendar.to_ical())

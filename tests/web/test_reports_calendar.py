@@ -161,3 +161,31 @@ def test_report_csv_escapes_formulas_and_names_its_charset_once(login_as, schedu
     assert names == {"'" + scheduled.client_name}
     assert {row[2] for row in rows[1:]} == {"'@SUM(1+1)"}
     assert not [c for row in rows for c in row if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_the_feed_uses_the_configured_base_url_never_the_requests_host(login_as, scheduled, app):  # noqa: F811
+    app.config["BASE_URL"] = "https://kaigo.example.jp"
+    browser = login_as("alpha.center")
+    page = browser.post("/calendar/token").get_data(as_text=True)
+    assert 'value="https://kaigo.example.jp/calendar/' in page and "http://localhost" not in page
+    assert "ログアウトしても" in page and "URL を無効にする" in page  # the page says how long the URL works
+    token = _issue(browser)
+    feed = app.test_client().get(FEED.format(token=token), headers={"Host": "evil.example"})
+    events = _events(feed)
+    assert events and "evil.example" not in feed.get_data(as_text=True)
+    assert all(str(e["UID"]).endswith("@kaigo.example.jp") for e in events)
+    assert all(str(e["URL"]).startswith("https://kaigo.example.jp/cases/") for e in events)
+    app.config["BASE_URL"] = None  # not configured: no link at all rather than one built from the Host header
+    unlinked = app.test_client().get(FEED.format(token=token), headers={"Host": "evil.example"})
+    assert "evil.example" not in unlinked.get_data(as_text=True)
+    assert all("URL" not in e and str(e["UID"]).endswith("@kaigoflow") for e in _events(unlinked))
+
+
+def test_a_base_url_that_is_not_an_address_stops_startup(web_services, clock):
+    from engine.errors import KaigoflowError
+    from tests.web.conftest import made_app
+
+    for wrong in ("kaigo.example.jp", "javascript:alert(1)", "https://kaigo.example.jp/?x=1"):
+        with pytest.raises(KaigoflowError, match="KAIGOFLOW_BASE_URL"):
+            with made_app(web_services, clock, TESTING=True, BASE_URL=wrong):
+                pass

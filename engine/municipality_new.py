@@ -28,6 +28,8 @@ from engine.versions import Versions
 DEFAULTS_FILE = "municipality.defaults.toml"
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 MAX_KEY_LENGTH = 40
+RESERVED = frozenset({COMMON, "new"})
+"""Folder names that are not municipalities (common/) or would clash with a page's address (/processes/new)."""
 NEW_CASE_FROM = "oshu"
 """Whose new_case.bpmn a new municipality starts with (奥州市's uses only common lanes, forms and decisions)."""
 
@@ -70,7 +72,7 @@ def check_new(library: Library, key: str, name: str) -> dict[str, str]:
     problems = {}
     if not KEY_PATTERN.fullmatch(key) or len(key) > MAX_KEY_LENGTH:
         problems["key"] = "キーは半角英小文字・数字とハイフンで、英字から始めてください(例: kitakami)"
-    elif key == COMMON or key in library.municipalities() or (library.root / key).exists():
+    elif key in RESERVED or key in library.municipalities() or (library.root / key).exists():
         problems["key"] = f"「{key}」はすでにあります"
     if not name.strip():
         problems["name"] = "必須です"

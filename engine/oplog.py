@@ -31,15 +31,24 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def configure(stream: Any = None) -> None:
-    """Send both loggers' lines to `stream` (stderr) once; a host that configures logging itself may skip this."""
+class _Stderr(logging.Handler):
+    """Writes to whatever sys.stderr is at the moment (a server's redirection, or a test's capture)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # a log line must never break a request or a job
+            self.handleError(record)
+
+
+def configure() -> None:
+    """Send both loggers' lines to stderr, once per process (the web app and the worker call this)."""
     for name in (REQUEST_LOGGER, JOB_LOGGER):
         logger = logging.getLogger(name)
-        if any(getattr(h, "kaigoflow", False) for h in logger.handlers):
+        if any(isinstance(h, _Stderr) for h in logger.handlers):
             continue
-        handler = logging.StreamHandler(stream or sys.stderr)
+        handler = _Stderr()
         handler.setFormatter(JsonLines())
-        handler.kaigoflow = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False

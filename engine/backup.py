@@ -138,7 +138,10 @@ def restore(url: str, source: Path) -> dict[str, int]:
     if sqlite_target and not magic.startswith(SQLITE_MAGIC):
         raise BackupError("このファイルは SQLite のバックアップではありません(復元先は SQLite です)")
     if not sqlite_target and not magic.startswith(PG_DUMP_MAGIC):
-        raise BackupError("このファイルは PostgreSQL のバックアップ(pg_dump --format=custom)ではありません")
+        raise BackupError(
+            "このファイルは PostgreSQL のバックアップではありません"
+            "(kaigoflow backup か pg_dump --format=custom で作ったもの)"
+        )
     if not sqlite_target or _sqlite_path(url).exists():
         filled = non_empty_tables(url)
         if filled:

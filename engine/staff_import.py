@@ -132,6 +132,12 @@ def _problems(row: int, details: dict[str, str]) -> list[RowProblem]:
     return [RowProblem(row, FIELD_HEADERS.get(name, name), message) for name, message in details.items()]
 
 
+def _in_file_order(problems: list[RowProblem], columns: dict[str, str]) -> list[RowProblem]:
+    """Problems by row, and within a row from left to right as the columns stand in the file's headers."""
+    order = {header: index for index, header in enumerate(columns)}
+    return sorted(problems, key=lambda p: (p.row, order.get(p.column, len(order))))
+
+
 def _municipality_key(library: Library, text: str) -> str:
     for key, muni in library.municipalities().items():
         if text in (key, muni.name):
@@ -183,6 +189,7 @@ def import_organisations(
             same = (existing.name, existing.address) == (cleaned.name, cleaned.address)
             action = "変更なし" if same else "変更"
         report.actions.append((number, action, cleaned.name))
+    report.problems = _in_file_order(report.problems, ORGANISATION_COLUMNS)
     if dry_run or report.problems:
         session.rollback()
         return report
@@ -300,6 +307,7 @@ def import_users(session: Session, op: staff.Operator, data: bytes, now: datetim
             after = {**before, **_user_values(cleaned)}
             action = "変更なし" if before == after else "変更"
         report.actions.append((number, action, cleaned.login))
+    report.problems = _in_file_order(report.problems, USER_COLUMNS)
     if dry_run or report.problems:
         session.rollback()
         return report

@@ -50,11 +50,14 @@ def _log_request(response: Response) -> Response:
     started = g.get("kaigoflow_started")
     if started is None or request.endpoint == "static":
         return response
-    staff = g.get("staff")
+    # Whoever the request was for, as already loaded (by a page's sign-in check, the API's token or flask-login);
+    # never loaded here only to be logged.
+    staff = g.get("staff") or g.get("_login_user")
+    user_id = getattr(staff, "id", None) if getattr(staff, "is_authenticated", False) else None
     # The rule (/cases/<int:case_id>), never the path or the query: no value a person typed reaches the log.
     route = request.url_rule.rule if request.url_rule is not None else "(no route)"
     oplog.request_line(
-        staff.id if staff is not None else None,
+        user_id,
         request.method,
         route,
         response.status_code,

@@ -148,6 +148,7 @@ def tick(ctx: click.Context) -> None:
     with svc.sessions() as session:
         fired = svc.runtime().fire_due(session, worker=name)
         heartbeat.beat(session, name, SystemClock().now(), fired)
+    svc.engine.dispose()
     click.echo(f"{fired}件を実行しました")
 
 

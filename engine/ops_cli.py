@@ -39,13 +39,15 @@ def municipality() -> None:
 def municipality_new_command(ctx: click.Context, key: str, name: str, insurer: str, by: str) -> None:
     """共通の業務フローで新しい市町村を作る: フォルダと municipality.toml(全国標準の既定値・説明つき)、検査、下書き。"""
     svc = services(ctx)
-    with svc.sessions() as session:
-        try:
+    try:
+        with svc.sessions() as session:
             draft, report = municipality_new.create(
                 session, svc.versions, key, name, by, SystemClock(), insurer=insurer
             )
-        except KaigoflowError as exc:
-            fail(exc)
+    except KaigoflowError as exc:
+        fail(exc)
+    finally:
+        svc.engine.dispose()
     for line in describe(report):
         click.echo(line)
     folder = svc.library.folder(key)

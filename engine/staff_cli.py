@@ -7,10 +7,13 @@ is an event like one made on the administration pages, with no user as its actor
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from engine import staff
 from engine import staff_import
@@ -18,10 +21,22 @@ from engine.cli import fail
 from engine.cli import services
 from engine.clock import SystemClock
 from engine.errors import KaigoflowError
+from engine.services import Services
 
 
 def _now() -> datetime:
     return SystemClock().now()
+
+
+@contextmanager
+def _session(ctx: click.Context) -> Iterator[tuple[Services, Session]]:
+    """A session, and the engine's connections closed afterwards (a command is a process of its own)."""
+    svc = services(ctx)
+    try:
+        with svc.sessions() as session:
+            yield svc, session
+    finally:
+        svc.engine.dispose()
 
 
 @click.group("org")
@@ -42,8 +57,7 @@ def org() -> None:
 @click.pass_context
 def org_add(ctx: click.Context, municipality: str, kind: str, name: str, code: str | None, address: str | None) -> None:
     """事業所を1つ登録し、その番号(ID: user add --org に指定)を表示する。"""
-    svc = services(ctx)
-    with svc.sessions() as session:
+    with _session(ctx) as (svc, session):
         data = staff.OrganisationInput(municipality, kind, name, code, address)
         try:
             added = staff.add_organisation(session, svc.library, staff.CLI, data, _now())
@@ -57,8 +71,7 @@ def org_add(ctx: click.Context, municipality: str, kind: str, name: str, code: s
 @click.pass_context
 def org_list(ctx: click.Context, municipality: str | None) -> None:
     """事業所の一覧(ID・市町村・種別・名称・事業所番号・状態)。"""
-    svc = services(ctx)
-    with svc.sessions() as session:
+    with _session(ctx) as (_svc, session):
         for row in staff.list_organisations(session, staff.CLI, municipality):
             state = "" if row.active else " [廃止]"
             click.echo(
@@ -72,8 +85,7 @@ def org_list(ctx: click.Context, municipality: str | None) -> None:
 @click.pass_context
 def org_import(ctx: click.Context, file: Path, dry_run: bool) -> None:
     """事業所を CSV(UTF-8、Excel の「CSV UTF-8」)から取り込む。見出し: 市町村,種別,名称,事業所番号,所在地"""
-    svc = services(ctx)
-    with svc.sessions() as session:
+    with _session(ctx) as (svc, session):
         report = staff_import.import_organisations(
             session, svc.library, staff.CLI, file.read_bytes(), _now(), dry_run=dry_run
         )
@@ -122,12 +134,11 @@ def user_add(
     password_stdin: bool,
 ) -> None:
     """職員を1人登録する(パスワードは10文字以上、ログインIDを含まず、2種類以上の文字)。"""
-    svc = services(ctx)
     password = _read_password(login, password_stdin)
     data = staff.UserInput(
         login, display_name or login, org_id, job_role, care_manager_number, owner, admin, municipal_admin
     )
-    with svc.sessions() as session:
+    with _session(ctx) as (_svc, session):
         try:
             added, _ = staff.add_user(session, staff.CLI, data, _now(), password=password)
         except KaigoflowError as exc:
@@ -140,8 +151,7 @@ def user_add(
 @click.pass_context
 def user_deactivate(ctx: click.Context, login: str) -> None:
     """職員を無効にする(サインインできなくなる。履歴には名前が残る)。"""
-    svc = services(ctx)
-    with svc.sessions() as session:
+    with _session(ctx) as (_svc, session):
         try:
             found = staff.user_by_login(session, staff.CLI, login)
             staff.deactivate_user(session, staff.CLI, found.id, _now())
@@ -155,8 +165,7 @@ def user_deactivate(ctx: click.Context, login: str) -> None:
 @click.pass_context
 def user_reset_password(ctx: click.Context, login: str) -> None:
     """一時パスワードを発行する(次のサインインで本人が変更する)。"""
-    svc = services(ctx)
-    with svc.sessions() as session:
+    with _session(ctx) as (_svc, session):
         try:
             found = staff.user_by_login(session, staff.CLI, login)
             one_time = staff.reset_password(session, staff.CLI, found.id, _now())
@@ -174,8 +183,7 @@ def user_import(ctx: click.Context, file: Path, dry_run: bool) -> None:
 
     見出し: ログインID,氏名,事業所番号,事業所名,職種,介護支援専門員番号,業務フロー管理者,市町村管理者,管理者
     """
-    svc = services(ctx)
-    with svc.sessions() as session:
+    with _session(ctx) as (_svc, session):
         report = staff_import.import_users(session, staff.CLI, file.read_bytes(), _now(), dry_run=dry_run)
     _print_report(report, dry_run)
     for login, one_time in report.one_time_passwords.items():

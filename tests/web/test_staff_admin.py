@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import html
 import io
+import shutil
 
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+import handlers
 from engine import passwords
+from engine.config import Settings
 from engine.models import Event
 from engine.models import Organisation
 from engine.models import User
+from engine.services import Services
+from tests.conftest import PROCESSES
+from tests.web.conftest import CSRF
 from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD_HASH
+from tests.web.conftest import made_app
 from tests.web.conftest import sign_in
 from tests.web.conftest import user
 
@@ -159,3 +167,46 @@ def test_a_csv_is_checked_first_then_applied_from_the_checked_page(login_as, adm
     assert applied.status_code == 200 and "1行を取り込みました" in applied.get_data(as_text=True)
     person = user(db_session, "hoken-1")
     assert person.organisation_id == world.orgs["alpha.center2"].id and person.must_change_password
+
+
+def test_an_administrator_adds_a_municipality_on_the_page_and_others_get_404(tmp_path, database_url, clock):
+    """The page of engine/municipality_new.py, on a copy of the real library (it writes a folder)."""
+    root = tmp_path / "processes"
+    shutil.copytree(PROCESSES, root)
+    settings = Settings(database_url=database_url, processes_dir=root, secret_key="t", cache_dir=tmp_path / "bundles")
+    services = Services(settings, handlers.form_handlers(), handlers.python_decisions())
+    with services.sessions() as session:
+        org = Organisation(municipality="oshu", role="insurer", name="奥州市 長寿社会課", active=True)
+        session.add(org)
+        session.flush()
+        for login, is_admin in (("boss", True), ("clerk", False)):
+            session.add(
+                User(
+                    login=login,
+                    display_name=login,
+                    password_hash=PASSWORD_HASH,
+                    organisation_id=org.id,
+                    is_admin=is_admin,
+                )
+            )
+        session.commit()
+    try:
+        with made_app(services, clock, TESTING=True) as app:
+            clerk = app.test_client()
+            sign_in(clerk, "clerk")
+            assert clerk.get("/processes/new").status_code == 404
+            boss = app.test_client()
+            sign_in(boss, "boss")
+            page = boss.get("/processes/new").get_data(as_text=True)
+            token = CSRF.search(page).group(1)
+            refused = boss.post("/processes/new", data={"key": "Kita Kami", "name": "北上市", "csrf_token": token})
+            assert refused.status_code == 422 and 'value="北上市"' in refused.get_data(as_text=True)
+            made = boss.post("/processes/new", data={"key": "kitakami", "name": "北上市", "csrf_token": token})
+            assert made.status_code == 302 and made.headers["Location"].endswith("/staff/organisations/new")
+        assert (root / "kitakami" / "municipality.toml").is_file()
+        with services.sessions() as session:
+            assert services.versions.draft(session, "kitakami") is not None
+            [created] = session.scalars(select(Event).where(Event.kind == "municipality_created")).all()
+            assert created.detail["name"] == "北上市"
+    finally:
+        services.engine.dispose()

@@ -17,7 +17,9 @@ import click
 
 from engine import comparereport
 from engine import db
+from engine import heartbeat
 from engine import lint as lint_module
+from engine import oplog
 from engine import retention
 from engine import scenario as scenario_module
 from engine.clock import FixedClock
@@ -141,8 +143,12 @@ def run_scenarios(
 def tick(ctx: click.Context) -> None:
     """期限の来たタイマー・定期業務を一度だけ実行する。"""
     svc = services(ctx)
+    oplog.configure()
+    name = f"tick-{time.time_ns()}"
     with svc.sessions() as session:
-        fired = svc.runtime().fire_due(session, worker=f"tick-{time.time_ns()}")
+        fired = svc.runtime().fire_due(session, worker=name)
+        heartbeat.beat(session, name, SystemClock().now(), fired)
+    svc.engine.dispose()
     click.echo(f"{fired}件を実行しました")
 
 
@@ -161,6 +167,7 @@ def worker(ctx: click.Context, interval: float) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    oplog.configure()
     click.echo(f"ワーカー {name} を開始しました(間隔 {interval} 秒)")
     while not stopping["now"]:
         with svc.sessions() as session:
@@ -169,6 +176,8 @@ def worker(ctx: click.Context, interval: float) -> None:
             except KaigoflowError as exc:
                 click.echo(f"エラー: {exc}", err=True)
                 fired = 0
+            # Every tick, whether or not anything was due: /healthz reads how recently a worker was alive.
+            heartbeat.beat(session, name, SystemClock().now(), fired)
         if fired:
             click.echo(f"{fired}件を実行しました")
         else:

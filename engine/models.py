@@ -78,6 +78,10 @@ class Organisation(Base):
     role: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200))
     code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    """事業所番号 (10 digits; 保険者番号, 6 digits, for an insurer section); demo organisations use a text key."""
+    address: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    """False once closed: kept (cases and history name it), no longer offered for new staff or cases."""
 
 
 class User(Base):
@@ -96,6 +100,14 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(_tz())
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Part of every session and API token of the user: signing out raises it, and all of them stop working."""
+    job_role: Mapped[str] = mapped_column(String(32), default="staff", server_default="staff")
+    """職種 (engine/staff.py JOB_ROLES): what the person is, not what they may do (that is the organisation's role)."""
+    care_manager_number: Mapped[str | None] = mapped_column(String(8))
+    """介護支援専門員番号 (8 digits), for 介護支援専門員 and 主任介護支援専門員 only."""
+    is_municipal_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """Manages the organisations and staff of their own organisation's municipality (web/staff_admin.py)."""
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """Set by an administrator's one-time reset: the next sign-in must choose a new password first."""
 
 
 class Case(Base):
@@ -358,3 +370,14 @@ class CalendarToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(_tz())
     revoked_at: Mapped[datetime | None] = mapped_column(_tz())
+
+
+class WorkerHeartbeat(Base):
+    """The last tick of each worker (`kaigoflow worker` / `tick`), so /healthz can tell a stopped worker apart."""
+
+    __tablename__ = "worker_heartbeat"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(_tz())
+    last_tick_at: Mapped[datetime] = mapped_column(_tz(), index=True)
+    fired: Mapped[int] = mapped_column(Integer, default=0)
+    """Jobs done since the worker started."""

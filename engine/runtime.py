@@ -8,6 +8,7 @@ and events. A lost race raises ConflictError and the transaction is rolled back:
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from engine import casedata
 from engine import clock as clock_module
 from engine import directory
 from engine import duties
+from engine import oplog
 from engine import projection
 from engine import schedule
 from engine import spiff
@@ -367,10 +369,12 @@ class Runtime:
             timer_id = schedule.claim_next(session, worker, self.clock.now())
             if timer_id is None:
                 break
+            started = time.perf_counter()
             try:
                 with self._transaction(session):
                     self._fire(session, timer_id)
             except KaigoflowError as exc:
+                oplog.job_line(worker, self._timer_kind(session, timer_id), "failed", _ms(started), timer=timer_id)
                 # Keep the claim (it expires later) so one broken timer cannot stop the others or spin.
                 with self._transaction(session):
                     timer = session.get(Timer, timer_id)
@@ -382,8 +386,14 @@ class Runtime:
                         detail={"timer_id": timer_id, "error": str(exc)},
                     )
                 continue
+            oplog.job_line(worker, self._timer_kind(session, timer_id), "ok", _ms(started), timer=timer_id)
             fired += 1
         return fired
+
+    @staticmethod
+    def _timer_kind(session: Session, timer_id: int) -> str:
+        timer = session.get(Timer, timer_id)
+        return timer.kind if timer is not None else "timer"
 
     def _fire(self, session: Session, timer_id: int) -> None:
         timer = session.get(Timer, timer_id)
@@ -809,3 +819,8 @@ def _end_properties(workflow: Any) -> dict[str, str]:
             if props:
                 return props
     return {}
+
+
+def _ms(started: float) -> float:
+    """Milliseconds since `started` (time.perf_counter), for the operations log."""
+    return (time.perf_counter() - started) * 1000

@@ -73,6 +73,7 @@ def create_app(
     app.extensions["kaigoflow_clock"] = clock or SystemClock()
     app.extensions["kaigoflow_runtime"] = services.runtime(app.extensions["kaigoflow_clock"])
 
+    from web import account
     from web import admin
     from web import api
     from web import auth
@@ -83,21 +84,26 @@ def create_app(
     from web import filters
     from web import formfields
     from web import inbox
+    from web import ops
     from web import processes
     from web import reports
     from web import schedules
     from web import schedules_api
+    from web import staff_admin
     from web import tasks
 
     extensions.init_app(app, services.settings.database_url)
     filters.init_app(app)
     app.jinja_env.globals.update(formfields.template_globals())
     errors.init_app(app)
+    ops.init_app(app)  # before the blueprints: its clock starts before their sign-in checks
     auth.init_app(app)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(staff_admin.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(processes.bp)
     api.init_app(app)
     schedules.init_app(app)

@@ -100,7 +100,12 @@ def authenticate() -> Any:
         return errors.error_response(401, "ログインするか、Authorization: Bearer でトークンを送ってください。")
     csrf.protect()
     g.staff = current_user._get_current_object()
+    if g.staff.user.must_change_password:
+        return errors.error_response(403, CHANGE_FIRST_MESSAGE)
     return None
+
+
+CHANGE_FIRST_MESSAGE = "一時パスワードのままです。ブラウザでログインし、パスワードを変更してから使ってください。"
 
 
 def _json_body() -> dict[str, Any]:
@@ -125,6 +130,8 @@ def token() -> Any:
         user = auth.authenticate(str(body.get("login", "")), str(body.get("password", "")))
     except auth.SignInRefused as refused:
         return errors.error_response(401, refused.message)
+    if user.must_change_password:
+        return errors.error_response(403, CHANGE_FIRST_MESSAGE)
     return jsonify(
         {"token": issue_token(user), "token_type": "Bearer", "expires_in": current_app.config["API_TOKEN_MAX_AGE"]}
     )

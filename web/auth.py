@@ -115,7 +115,14 @@ def require_login() -> Response | None:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     g.staff = current_user._get_current_object()
+    if g.staff.user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        # A one-time password from an administrator: nothing else opens until the person has chosen their own.
+        return redirect(url_for("account.password"))
     return None
+
+
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"account.password"})
+"""What a person whose password was reset may open before choosing a new one (signing out is not a page)."""
 
 
 # -- checking a password ------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import click
 
 import handlers
 from engine import cli as engine_cli
+from engine import ops_cli
+from engine import staff_cli
 from engine import versions_cli
 from engine.config import Settings
 from engine.errors import KaigoflowError
@@ -33,7 +35,7 @@ def main(ctx: click.Context) -> None:
     ctx.obj = build_services()
 
 
-for command in (*engine_cli.COMMANDS, *versions_cli.COMMANDS):
+for command in (*engine_cli.COMMANDS, *versions_cli.COMMANDS, *staff_cli.COMMANDS, *ops_cli.COMMANDS):
     main.add_command(command)
 
 

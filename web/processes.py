@@ -22,6 +22,7 @@ from flask import request
 from flask import url_for
 
 from engine import instance_migration
+from engine import municipality_new
 from engine.errors import ConflictError
 from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
@@ -91,6 +92,44 @@ def index() -> Response:
     if not staff.user.is_process_owner:
         access.deny("municipality", staff.municipality)
     return redirect(url_for("processes.municipality", municipality=staff.municipality))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_municipality() -> Any:
+    """An administrator adds a municipality from the common flows (engine/municipality_new.py); its process owner
+    then edits the draft this leaves and publishes it."""
+    staff = wiring.staff()
+    if not staff.is_admin:
+        access.deny("municipality", "new")
+    values = {
+        "key": request.form.get("key", ""),
+        "name": request.form.get("name", ""),
+        "insurer": request.form.get("insurer", ""),
+    }
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            municipality_new.create(
+                db.session,
+                _versions(),
+                values["key"],
+                values["name"],
+                _by(),
+                wiring.clock(),
+                insurer=values["insurer"],
+                actor_id=staff.id,
+            )
+        except ValidationError as refused:
+            db.session.rollback()
+            errors = refused.details
+        else:
+            flash(
+                f"{values['name'].strip()}を作成し、下書きを用意しました。保険者(市町村の担当課)と業務フロー管理者を"
+                "登録してください。業務フロー管理者が下書きを編集して公開します",
+                "info",
+            )
+            return redirect(url_for("staff_admin.new_organisation"))
+    return render_template("processes/new_municipality.html", values=values, errors=errors), 422 if errors else 200
 
 
 @bp.get("/<municipality>")

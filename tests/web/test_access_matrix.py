@@ -31,6 +31,7 @@ RECORD = "record"  # the case's whole record (export ZIP): for the case's planne
 ITEM = "item"  # names a schedule item of a case: its organisations (tests/web/test_schedules.py)
 ADMIN = "admin"  # administrators only; owners for their own municipality's versions (tests/web/test_admin.py)
 OWNER = "owner"  # a municipality's process owners only (tests/web/test_processes.py)
+STAFF = "staff"  # administrators, and municipal administrators for their municipality (tests/web/test_staff_admin.py)
 TOKEN = "token"  # no sign-in: a personal secret in the path, 404 for any other (tests/web/test_reports_calendar.py)
 
 ROUTES = {
@@ -39,6 +40,8 @@ ROUTES = {
     "auth.logout": PUBLIC,
     "api.token": PUBLIC,
     "api.openapi_document": PUBLIC,
+    "ops.healthz": PUBLIC,
+    "account.password": OWN,
     "inbox.index": OWN,
     "api.tasks": OWN,
     "cases.new": OWN,
@@ -94,8 +97,20 @@ ROUTES = {
     "processes.version_file": OWNER,
     "processes.draft_file": OWNER,
     "processes.migrate": OWNER,
+    "processes.new_municipality": ADMIN,
+    "staff_admin.index": STAFF,
+    "staff_admin.new_organisation": STAFF,
+    "staff_admin.organisation": STAFF,
+    "staff_admin.close_organisation": STAFF,
+    "staff_admin.users": STAFF,
+    "staff_admin.new_user": STAFF,
+    "staff_admin.user": STAFF,
+    "staff_admin.deactivate_user": STAFF,
+    "staff_admin.reset_password": STAFF,
+    "staff_admin.import_csv": STAFF,
+    "staff_admin.import_template": STAFF,
 }
-SIGNED_IN = (OWN, ITEM, ADMIN, OWNER)
+SIGNED_IN = (OWN, ITEM, ADMIN, OWNER, STAFF)
 SCOPED = (CASE, TASK, DOCUMENT, RECORD)
 # Everyone with no organisation on the case: the other center and office of the same municipality, and every
 # organisation of the other municipality.
@@ -138,6 +153,9 @@ def ids(db_session, runtime, case, world) -> dict[str, Any]:
         "path": "new_case.bpmn",
         "number": 1,
         "token": "not-a-token",
+        "org_id": 1,
+        "user_id": 1,
+        "kind": "users",
     }
 
 

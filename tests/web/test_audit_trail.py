@@ -84,7 +84,8 @@ def test_no_route_rewrites_or_removes_an_event(app, login_as, db_session, ids): 
         if endpoint == "auth.logout":
             continue  # would end the session the rest of the loop uses; it only adds an event
         with send(browser, method, path) as response:
-            assert response.status_code < 500, endpoint
+            # /healthz answers 503 on purpose here: a test database has no migration stamp and no worker.
+            assert response.status_code < 500 or endpoint == "ops.healthz", endpoint
     after = events(db_session)
     assert after[: len(before)] == before
     assert len(after) > len(before)  # the requests themselves were logged (sign-in, claim, export ...)

@@ -182,12 +182,70 @@ def check_diagram(content: bytes, filename: str) -> list[Problem]:
             owner = expression.getparent().getparent()
             problems.append(Problem(filename, message, element=owner.get("id"), rule="unsafe-expression"))
     problems.extend(check_loops(root, filename))
+    problems.extend(check_bounded_expressions(root, filename))
     for timer in root.xpath("//bpmn:timerEventDefinition/*", namespaces=NS):
         message = check_expression(timer.text or "")
         if message:
             owner = timer.getparent().getparent().get("id")
             problems.append(Problem(filename, message, element=owner, rule="unsafe-expression"))
     return problems
+
+
+EXPRESSION_PATHS = (
+    "//bpmn:sequenceFlow/bpmn:conditionExpression",
+    "//bpmn:conditionalEventDefinition/bpmn:condition",
+    "//bpmn:timerEventDefinition/*",
+    "//bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality",
+    "//bpmn:multiInstanceLoopCharacteristics/bpmn:completionCondition",
+    "//bpmn:standardLoopCharacteristics/bpmn:loopCondition",
+)
+"""Every place of a diagram where an owner writes an expression that the engine evaluates."""
+
+
+def check_bounded_expressions(root: Any, filename: str) -> list[Problem]:
+    """Every expression of the diagram within engine/sandbox.py's rules and bounds, as it will be when it runs.
+
+    A `conditionalEventDefinition`'s condition is held to the gateway-condition subset (`check_expression`) like
+    every other expression here (check_diagram reports those); a multi-instance cardinality written as a number
+    and a loop's maximum must be at most `sandbox.MAX_INSTANCES`, and a loop must state its maximum.
+    """
+    problems = []
+    for path in EXPRESSION_PATHS:
+        for expression in root.xpath(path, namespaces=NS):
+            text = (expression.text or "").strip()
+            owner = _expression_owner(expression)
+            subset = check_expression(text)
+            if subset and "conditionalEventDefinition" not in path:
+                continue  # check_diagram reports it already
+            message = subset or (sandbox.problem(text) if text else None)
+            if message is None and path.endswith("loopCardinality") and _too_many(text):
+                message = f"繰り返し回数「{text[:20]}」が多すぎます(上限 {sandbox.MAX_INSTANCES})"
+            if message:
+                problems.append(Problem(filename, message, element=owner, rule="unsafe-expression"))
+    for loop in root.xpath("//bpmn:standardLoopCharacteristics", namespaces=NS):
+        maximum = loop.get("loopMaximum", "").strip()
+        if not maximum.isdigit() or int(maximum) > sandbox.MAX_INSTANCES:
+            message = f"繰り返しには上限(loopMaximum、{sandbox.MAX_INSTANCES} まで)を指定してください"
+            problems.append(Problem(filename, message, element=loop.getparent().get("id"), rule="unsafe-expression"))
+    return problems
+
+
+def _expression_owner(expression: Any) -> str | None:
+    """The id of the flow, event or activity an expression belongs to (the nearest ancestor that is not a
+    definition or loop characteristics)."""
+    for ancestor in expression.iterancestors():
+        tag = etree.QName(ancestor).localname
+        if not tag.endswith(("EventDefinition", "LoopCharacteristics")) and ancestor.get("id"):
+            return str(ancestor.get("id"))
+    return None
+
+
+def _too_many(text: str) -> bool:
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False  # not a literal: bounded when it is evaluated (engine/spiff.py)
+    return isinstance(value, int | float) and value > sandbox.MAX_INSTANCES
 
 
 WAIT_NODES = ("userTask", "manualTask", "receiveTask")

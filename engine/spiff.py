@@ -4,7 +4,8 @@ Three things are ours rather than Spiff's defaults:
 - business rule tasks name a decision (`calledDecisionId`) that is resolved when it runs, through the
   municipality's overlay (DMN) or the Python decisions, instead of embedding one DMN table in the spec;
 - instances are serialized without their spec (each resolved spec is stored once, keyed by its hash);
-- conditions and scripts run with no builtins but a few harmless functions.
+- conditions and scripts run with no builtins but a few harmless functions, bounded by engine/sandbox.py;
+- a multi-instance cardinality is at most `sandbox.MAX_INSTANCES`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import IntermediateCatchEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.util.diff import diff_workflow
 from SpiffWorkflow.bpmn.util.diff import migrate_workflow
@@ -225,11 +227,24 @@ class SafeEnvironment(TaskDataEnvironment):  # type: ignore[misc]
 
     def evaluate(self, expression: str, context: Any, external_context: Any = None) -> Any:
         _ensure_safe(expression, "eval")
-        return super().evaluate(expression, {**self._defaults, **context}, external_context)
+        names = {**self.globals, **(external_context or {}), **self._defaults, **context}
+        try:
+            return sandbox.evaluate(expression, names)
+        except sandbox.LimitExceeded as exc:
+            raise UnsafeCodeError(str(exc)) from None
 
     def execute(self, script: str, context: Any, external_context: Any = None) -> Any:
         _ensure_safe(script, "exec")
-        return super().execute(script, context, external_context)
+        # Spiff's own steps around `exec`: refuse data that shadows a function, lend the globals, take them back.
+        self.check_for_overwrite(context, external_context or {})
+        context.update({**self.globals, **(external_context or {})})
+        try:
+            sandbox.execute(script, context)
+        except sandbox.LimitExceeded as exc:
+            raise UnsafeCodeError(str(exc)) from None
+        finally:
+            self._remove_globals_and_functions_from_context(context, external_context)
+        return True
 
 
 def diff_instance(workflow: BpmnWorkflow, spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -261,3 +276,17 @@ class KaigoflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]
 
     def decide(self, decision_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
         return self._decide(decision_id, data)
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        value = super().evaluate(task, expression, external_context)
+        spec = getattr(task, "task_spec", None)
+        if isinstance(spec, MultiInstanceTask) and expression == spec.cardinality:
+            _check_cardinality(value, expression)
+        return value
+
+
+def _check_cardinality(value: Any, expression: str) -> None:
+    """Spiff creates one child task per count of a multi-instance cardinality, all at once: bound it."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= sandbox.MAX_INSTANCES:
+        message = f"繰り返し回数「{expression}」は 0 から {sandbox.MAX_INSTANCES} までの整数です(値: {value!r:.40})"
+        raise UnsafeCodeError(message)

@@ -34,7 +34,7 @@ def probe(source: str) -> dict[str, object]:
     code = RUNNER.format(source=textwrap.dedent(source))
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT_SECONDS
+            [sys.executable, "-"], input=code, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT_SECONDS
         )
     except subprocess.TimeoutExpired:
         return {"result": None, "error": f"timeout after {TIMEOUT_SECONDS} s", "peak_mb": None}

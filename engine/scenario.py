@@ -2,7 +2,8 @@
 
 Shipped with the engine (as click ships CliRunner) so that process owners can check a diagram edit before they
 publish it, and so the flow tests are the same files. Format: CONTRACT.md, "Scenario files", plus:
-- `repeat: {times: N, steps: [...]}` runs steps N times (a ten-year case without 120 copies);
+- `repeat: {times: N, steps: [...]}` runs steps N times (a ten-year case without 120 copies; N ≤ 200, 5,000 steps
+  expanded; the file is read by engine/safeload.py: no anchors or aliases, ≤ 64 KB);
 - values `${today}`, `${today+P6M-P1D}`, `${today|month}` are dates relative to the scenario clock;
 - `complete: … expect_error: {field: substring}` expects the submission to be refused;
 - `expect_case: {status: ended, care_level: kaigo1}` checks the case row;

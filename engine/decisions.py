@@ -19,6 +19,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine import sandbox
 from engine import spiff
 from engine import xmlsafe
 from engine.errors import KaigoflowError
@@ -65,7 +66,8 @@ class Decisions:
         script_engine = spiff.KaigoflowScriptEngine(decide=self.decide)
         task = SimpleNamespace(data=dict(inputs), workflow=SimpleNamespace(script_engine=script_engine))
         try:
-            result: dict[str, Any] = engine.result(task)
+            with sandbox.one_budget():  # every entry of the table draws on one budget
+                result: dict[str, Any] = engine.result(task)
         except spiff.SpiffWorkflowException as exc:
             raise ValidationError(f"判定「{name}」を評価できません: {exc}") from None
         if not result:

@@ -17,8 +17,9 @@ bounds are structural rather than a clock:
   call to a guard that checks the size of the result *before* Python computes it (an integer of at most
   `MAX_INT_BITS` bits, a string or sequence of at most `MAX_SEQUENCE_LENGTH` items, no `%`-formatting of strings),
   and every loop or comprehension draws its items through a counter; one evaluation may take at most
-  `MAX_OPERATIONS` steps and build at most `MAX_PRODUCED` items in all. Anything over a bound raises
-  `LimitExceeded` with a Japanese message, within milliseconds and a few megabytes.
+  `MAX_OPERATIONS` steps and build at most `MAX_PRODUCED` items in all, and so may all evaluations of one
+  `one_budget()` scope (a decision table; one engine run). Anything over a bound raises `LimitExceeded` with a
+  Japanese message, within milliseconds and a few megabytes.
 
 Why not `simpleeval` (PyPI), which has similar limits: its `MAX_POWER` bounds the operands of `**` (4,000,000), not
 the result (`9 ** 3999999` is a 12.7-million-bit integer, seconds of CPU), multiplying two big integers is not
@@ -37,6 +38,8 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import MutableMapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from types import CodeType
 from typing import Any
@@ -186,11 +189,27 @@ def _literal_problem(tree: ast.AST, text: str) -> str | None:
     return None
 
 
+@contextmanager
+def one_budget() -> Iterator[None]:
+    """Evaluations inside share one budget: all entries of a decision table, all conditions of one engine run.
+
+    Without it each evaluation has its own, and a table of a thousand entries could spend a thousand budgets.
+    Nested scopes keep the outermost budget."""
+    if _SHARED.get() is not None:
+        yield
+        return
+    token = _SHARED.set(_Budget())
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 def evaluate(code: str, names: MutableMapping[str, Any]) -> Any:
     """Evaluate a checked expression with `names` as its globals, within the bounds (LimitExceeded past them)."""
     compiled = _compiled(code.strip(), "eval")
     try:
-        return eval(compiled, _namespace(names, _Budget()))  # noqa: S307 - checked and guarded code
+        return eval(compiled, _namespace(names, _current_budget()))  # noqa: S307 - checked and guarded code
     except LimitExceeded as exc:
         raise LimitExceeded(f"式「{_short(code.strip())}」: {exc}") from None
 
@@ -198,7 +217,7 @@ def evaluate(code: str, names: MutableMapping[str, Any]) -> Any:
 def execute(code: str, names: MutableMapping[str, Any]) -> None:
     """Run a checked script in `names` (which it may change), within the bounds; the guards are removed after."""
     compiled = _compiled(code.strip(), "exec")
-    budget = _Budget()
+    budget = _current_budget()
     names[OP_NAME] = budget.apply
     names[ITER_NAME] = budget.draw
     try:
@@ -256,7 +275,7 @@ def _call(name: str, *args: ast.expr) -> ast.Call:
 
 
 class _Budget:
-    """The steps and items one evaluation has used; the guards compiled into the code report to it."""
+    """The steps and items one evaluation (or one `one_budget` scope) has used; the guards report to it."""
 
     def __init__(self) -> None:
         self.operations = 0
@@ -286,6 +305,13 @@ class _Budget:
         for item in iterable:
             self._step()
             yield item
+
+
+_SHARED: ContextVar[_Budget | None] = ContextVar("kaigoflow_sandbox_budget", default=None)
+
+
+def _current_budget() -> _Budget:
+    return _SHARED.get() or _Budget()
 
 
 def _check_before(symbol: str, left: Any, right: Any) -> None:

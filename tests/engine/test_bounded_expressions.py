@@ -13,6 +13,8 @@ import pytest
 
 from engine import sandbox
 from engine import spiff
+from engine.decisions import Decisions
+from engine.errors import ValidationError
 from engine.lint import check_decision
 from engine.lint import check_diagram
 from tests.engine.bounded_probe import probe
@@ -179,3 +181,22 @@ def test_a_small_cardinality_from_data_runs():
     workflow.get_tasks(spec_name="start_each")[0].data["goal_count"] = 3
     workflow.do_engine_steps()
     assert len([t for t in workflow.get_tasks() if t.task_spec.name == "each_goal [child]"]) == 3
+
+
+def test_the_entries_of_one_table_share_one_budget():
+    # Each entry takes 7,000 + 7,000 × 7 = 56,000 steps: within one evaluation's budget; eleven of them are not.
+    costly = "len([1 for a in change_kind * 1000 for b in change_kind]) &gt; 0"
+    source = MINOR_CHANGE.read_text(encoding="utf-8").replace("<text>-</text>", f"<text>{costly}</text>")
+    inputs = {"change_kind": "weekday", "state_changed": False, "several_service_types": False}
+    with pytest.raises(ValidationError, match="計算の手数が多すぎます"):
+        Decisions({"minor_change": source}, {}, {}).decide("minor_change", inputs)
+    assert sandbox.evaluate(costly.replace("&gt;", ">"), {"change_kind": "weekday", "len": len}) is True
+
+
+def test_evaluations_in_one_scope_share_one_budget():
+    names = {"l": list(range(100)), "len": len}
+    for _ in range(20):
+        assert sandbox.evaluate("len([1 for a in l for b in l])", names) == 10_000
+    with sandbox.one_budget(), pytest.raises(sandbox.LimitExceeded, match="多すぎ"):
+        for _ in range(20):
+            sandbox.evaluate("len([1 for a in l for b in l])", names)

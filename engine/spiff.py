@@ -5,7 +5,7 @@ Three things are ours rather than Spiff's defaults:
   municipality's overlay (DMN) or the Python decisions, instead of embedding one DMN table in the spec;
 - instances are serialized without their spec (each resolved spec is stored once, keyed by its hash);
 - conditions and scripts run with no builtins but a few harmless functions, bounded by engine/sandbox.py;
-- a multi-instance cardinality is at most `sandbox.MAX_INSTANCES`.
+- a multi-instance activity creates at most `sandbox.MAX_INSTANCES` instances (cardinality or collection).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
+from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask
+from SpiffWorkflow.spiff.specs.defaults import SequentialMultiInstanceTask
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from SpiffWorkflow.util.task import TaskState
 
@@ -113,12 +115,52 @@ class DecisionTaskParser(SpiffTaskParser):  # type: ignore[misc]
         )
 
 
+class BoundedParallelMultiInstanceTask(ParallelMultiInstanceTask):  # type: ignore[misc]
+    """Spiff's parallel multi-instance, which creates a child per item at once, refusing a collection that is too
+    big first (a cardinality is checked by `KaigoflowScriptEngine.evaluate`)."""
+
+    def create_children(self, my_task: Any) -> None:
+        _check_collection(self, my_task)
+        super().create_children(my_task)
+
+
+class BoundedSequentialMultiInstanceTask(SequentialMultiInstanceTask):  # type: ignore[misc]
+    """Spiff's sequential multi-instance, with the same bound on its collection."""
+
+    def init_remaining_items(self, my_task: Any) -> Any:
+        _check_collection(self, my_task)
+        return super().init_remaining_items(my_task)
+
+
+def _check_collection(spec: Any, my_task: Any) -> None:
+    if spec.data_input is None or not spec.data_input.exists(my_task):
+        return  # Spiff reports a missing input itself
+    items = spec.data_input.get(my_task)
+    if not hasattr(items, "__len__") or len(items) > sandbox.MAX_INSTANCES:
+        name = spec.data_input.bpmn_id
+        raise UnsafeCodeError(f"繰り返しの対象「{name}」は {sandbox.MAX_INSTANCES} 件までです")
+
+
+def _bounded_loops(parser_class: Any) -> Any:
+    """The parser class with Spiff's multi-instance classes replaced by the bounded ones above."""
+    if not issubclass(parser_class, SpiffTaskParser):
+        return parser_class
+    bounded = {
+        "PARALLEL_MI_CLASS": BoundedParallelMultiInstanceTask,
+        "SEQUENTIAL_MI_CLASS": BoundedSequentialMultiInstanceTask,
+    }
+    return type(parser_class.__name__, (parser_class,), bounded)
+
+
 class KaigoflowParser(SpiffBpmnParser):  # type: ignore[misc]
-    """Spiff's parser with decisions resolved at run time rather than parse time."""
+    """Spiff's parser with decisions resolved at run time rather than parse time, and bounded multi-instances."""
 
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, Any]] = {
-        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+        **{
+            tag: (_bounded_loops(parser), spec)
+            for tag, (parser, spec) in SpiffBpmnParser.OVERRIDE_PARSER_CLASSES.items()
+        },
+        full_tag("businessRuleTask"): (_bounded_loops(DecisionTaskParser), DecisionTask),
     }
 
 
@@ -159,6 +201,8 @@ def _uuid(value: str) -> Any:
 def _registry() -> Any:
     config = deepcopy(SPIFF_CONFIG)
     config[DecisionTask] = DecisionTaskConverter
+    config[BoundedParallelMultiInstanceTask] = config[ParallelMultiInstanceTask]
+    config[BoundedSequentialMultiInstanceTask] = config[SequentialMultiInstanceTask]
     config[BpmnWorkflow] = InstanceConverter
     return BpmnWorkflowSerializer.configure(config)
 

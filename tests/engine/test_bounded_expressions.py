@@ -200,3 +200,36 @@ def test_evaluations_in_one_scope_share_one_budget():
     with sandbox.one_budget(), pytest.raises(sandbox.LimitExceeded, match="多すぎ"):
         for _ in range(20):
             sandbox.evaluate("len([1 for a in l for b in l])", names)
+
+
+def collection_loop(sequential: str) -> str:
+    return (
+        '<bpmn:startEvent id="start_each"/>'
+        f'<bpmn:task id="each_goal" name="目標ごと"><bpmn:multiInstanceLoopCharacteristics isSequential="{sequential}">'
+        '<bpmn:loopDataInputRef>goals</bpmn:loopDataInputRef><bpmn:inputDataItem id="goal"/>'
+        "</bpmn:multiInstanceLoopCharacteristics></bpmn:task>"
+        '<bpmn:endEvent id="end_each"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start_each" targetRef="each_goal"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="each_goal" targetRef="end_each"/>'
+    )
+
+
+@pytest.mark.parametrize("sequential", ["false", "true"])
+def test_a_collection_above_the_maximum_is_refused_when_it_runs(sequential):
+    parser = spiff.KaigoflowParser()
+    parser.add_bpmn_str(diagram(collection_loop(sequential)))
+    spec = spiff.spec_from_dict(spiff.spec_to_dict(parser.get_spec("bounded")))  # as stored and restored
+    started = []
+    for count in (sandbox.MAX_INSTANCES, sandbox.MAX_INSTANCES + 1):
+        workflow = spiff.BpmnWorkflow(spec)
+        workflow.script_engine = spiff.KaigoflowScriptEngine(decide=lambda name, data: {})
+        workflow.get_tasks(spec_name="start_each")[0].data["goals"] = list(range(count))
+        if count > sandbox.MAX_INSTANCES:
+            with pytest.raises(
+                spiff.UnsafeCodeError, match=f"繰り返しの対象「goals」は {sandbox.MAX_INSTANCES} 件まで"
+            ):
+                workflow.do_engine_steps()
+        else:
+            workflow.do_engine_steps()
+            started.append(len([t for t in workflow.get_tasks() if t.task_spec.name == "each_goal [child]"]))
+    assert started == [sandbox.MAX_INSTANCES if sequential == "false" else 1]

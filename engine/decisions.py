@@ -64,7 +64,13 @@ class Decisions:
         engine, clauses = cached
         check_dmn_inputs(name, clauses, inputs)
         script_engine = spiff.KaigoflowScriptEngine(decide=self.decide)
-        task = SimpleNamespace(data=dict(inputs), workflow=SimpleNamespace(script_engine=script_engine))
+        # What Spiff's DMN engine reads of a task, and what its WorkflowTaskException reads when an entry fails
+        # (the task's spec and its workflow's file): without them a failing entry is an AttributeError, not a
+        # Japanese error naming the decision.
+        workflow = SimpleNamespace(script_engine=script_engine, spec=SimpleNamespace(file=f"{name}.dmn"))
+        workflow.top_workflow = workflow
+        spec = SimpleNamespace(name=name, bpmn_id=name, bpmn_name=name)
+        task = SimpleNamespace(data=dict(inputs), workflow=workflow, task_spec=spec)
         try:
             with sandbox.one_budget():  # every entry of the table draws on one budget
                 result: dict[str, Any] = engine.result(task)

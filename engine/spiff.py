@@ -1,6 +1,6 @@
 """The adapter to SpiffWorkflow: the only module that knows its parser, serializer and script engine.
 
-Three things are ours rather than Spiff's defaults:
+These things are ours rather than Spiff's defaults:
 - business rule tasks name a decision (`calledDecisionId`) that is resolved when it runs, through the
   municipality's overlay (DMN) or the Python decisions, instead of embedding one DMN table in the spec;
 - instances are serialized without their spec (each resolved spec is stored once, keyed by its hash);

@@ -233,3 +233,9 @@ def test_a_collection_above_the_maximum_is_refused_when_it_runs(sequential):
             workflow.do_engine_steps()
             started.append(len([t for t in workflow.get_tasks() if t.task_spec.name == "each_goal [child]"]))
     assert started == [sandbox.MAX_INSTANCES if sequential == "false" else 1]
+
+
+def test_an_entry_that_fails_otherwise_is_a_japanese_error_naming_the_decision():
+    inputs = {"change_kind": "weekday", "state_changed": False, "several_service_types": False}
+    with pytest.raises(ValidationError, match="判定「minor_change」を評価できません"):
+        Decisions({"minor_change": hostile_dmn("no_such_name + 1")}, {}, {}).decide("minor_change", inputs)

@@ -155,6 +155,10 @@ def problem(code: str, mode: str = "eval") -> str | None:
             return f"式「{_short(text)}」でf文字列の書式指定(:...)は使えません"
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and (message := _power_problem(node)):
             return f"式「{_short(text)}」: {message}"
+    try:
+        _compiled(text, mode)  # the guarded tree is built recursively: a very deep expression is refused here
+    except (RecursionError, MemoryError):
+        return f"式「{_short(text)}」の入れ子が深すぎます"
     return _literal_problem(tree, text)
 
 

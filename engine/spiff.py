@@ -321,6 +321,12 @@ class KaigoflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     def decide(self, decision_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
         return self._decide(decision_id, data)
 
+    def validate(self, expression: str) -> None:
+        # Spiff's DMN engine parses entries with this before evaluating them: bound the length before parsing.
+        if len(expression.strip()) > sandbox.MAX_LENGTH:
+            raise UnsafeCodeError(f"式が長すぎます({sandbox.MAX_LENGTH}文字まで)")
+        super().validate(expression)
+
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
         value = super().evaluate(task, expression, external_context)
         spec = getattr(task, "task_spec", None)

@@ -239,3 +239,18 @@ def test_an_entry_that_fails_otherwise_is_a_japanese_error_naming_the_decision()
     inputs = {"change_kind": "weekday", "state_changed": False, "several_service_types": False}
     with pytest.raises(ValidationError, match="判定「minor_change」を評価できません"):
         Decisions({"minor_change": hostile_dmn("no_such_name + 1")}, {}, {}).decide("minor_change", inputs)
+
+
+@pytest.mark.parametrize("code", ["-" * 1999 + "1", "x" + "+x" * 999])
+def test_a_very_deep_expression_is_refused_not_a_recursion_error(code):
+    assert "入れ子が深すぎます" in (sandbox.problem(code) or "")
+
+
+def test_a_very_long_entry_is_refused_before_spiff_parses_it():
+    inputs = {"change_kind": "weekday", "state_changed": False, "several_service_types": False}
+    source = MINOR_CHANGE.read_text(encoding="utf-8").replace(
+        '<inputEntry id="rule_weekday_kind"><text>"weekday"</text>',
+        '<inputEntry id="rule_weekday_kind"><text>"weekday"' + " or 1" * 100_000 + "</text>",
+    )
+    with pytest.raises(ValidationError, match="式が長すぎます"):
+        Decisions({"minor_change": source}, {}, {}).decide("minor_change", inputs)

@@ -390,12 +390,17 @@ def _schema_problems(schema: object, rel: str) -> list[Problem]:
 
 
 def _pattern_problems(node: dict[str, Any], rel: str) -> list[Problem]:
-    """A schema node's `pattern` and `patternProperties` keys must compile in RE2 (engine/forms.py matches with it)."""
+    """A schema node's `pattern` must compile in RE2 (engine/forms.py matches with it); `patternProperties` is
+    refused: jsonschema matches its keys with Python's `re` for `additionalProperties`, and a form's fields are
+    named in `properties` anyway."""
+    problems = []
+    if "patternProperties" in node:
+        message = "patternProperties(正規表現による項目名)は使えません。項目は properties に名前で書いてください"
+        problems.append(Problem(rel, message, rule="bad-form"))
     pattern = node.get("pattern")
-    patterns = [pattern] if isinstance(pattern, str) else []
-    keyed = node.get("patternProperties")
-    patterns += [key for key in keyed if isinstance(key, str)] if isinstance(keyed, dict) else []
-    return [Problem(rel, message, rule="bad-form") for p in patterns if (message := pattern_problem(p))]
+    if isinstance(pattern, str) and (message := pattern_problem(pattern)):
+        problems.append(Problem(rel, message, rule="bad-form"))
+    return problems
 
 
 def check_form(path: Path, rel: str) -> list[Problem]:

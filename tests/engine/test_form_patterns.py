@@ -91,3 +91,12 @@ def test_ordinary_patterns_match_as_before():
     assert validate_submission(code_schema("[0-9]"), {"code": "a1"}, None, CONTEXT) == {}  # search, not match
     for pattern, _ in HOSTILE:
         assert pattern_problem(pattern) is None  # harmless with a linear-time engine
+
+
+def test_lint_refuses_pattern_properties(tmp_path):
+    # jsonschema matches patternProperties keys with Python's re for additionalProperties: not for staff input.
+    schema = code_schema("^[0-9]+$") | {"patternProperties": {"^x_": {"type": "string"}}, "additionalProperties": False}
+    path = tmp_path / "p.schema.json"
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    [problem] = check_form(path, "common/forms/p.schema.json")
+    assert problem.rule == "bad-form" and "patternProperties" in problem.message

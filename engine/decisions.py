@@ -19,6 +19,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine import sandbox
 from engine import spiff
 from engine import xmlsafe
 from engine.errors import KaigoflowError
@@ -63,9 +64,16 @@ class Decisions:
         engine, clauses = cached
         check_dmn_inputs(name, clauses, inputs)
         script_engine = spiff.KaigoflowScriptEngine(decide=self.decide)
-        task = SimpleNamespace(data=dict(inputs), workflow=SimpleNamespace(script_engine=script_engine))
+        # What Spiff's DMN engine reads of a task, and what its WorkflowTaskException reads when an entry fails
+        # (the task's spec and its workflow's file): without them a failing entry is an AttributeError, not a
+        # Japanese error naming the decision.
+        workflow = SimpleNamespace(script_engine=script_engine, spec=SimpleNamespace(file=f"{name}.dmn"))
+        workflow.top_workflow = workflow
+        spec = SimpleNamespace(name=name, bpmn_id=name, bpmn_name=name)
+        task = SimpleNamespace(data=dict(inputs), workflow=workflow, task_spec=spec)
         try:
-            result: dict[str, Any] = engine.result(task)
+            with sandbox.one_budget():  # every entry of the table draws on one budget
+                result: dict[str, Any] = engine.result(task)
         except spiff.SpiffWorkflowException as exc:
             raise ValidationError(f"判定「{name}」を評価できません: {exc}") from None
         if not result:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from typing import Protocol
 
@@ -52,15 +53,13 @@ def validate_submission(
     context: FormContext,
 ) -> dict[str, str]:
     """Check a submission against its JSON Schema and its handler; return field -> Japanese message."""
-    from jsonschema import Draft202012Validator
-
     errors: dict[str, str] = _nul_errors(submission)
     if errors:
         return errors  # PostgreSQL cannot store a NUL character: no schema or handler needs to look further
     errors = foreign_fields(schema, submission)
     if errors:
         return errors  # a key the form does not have must never reach the instance data or the case
-    validator = Draft202012Validator(schema, format_checker=_format_checker())
+    validator = linear_time_validator(schema, format_checker=_format_checker())
     for error in sorted(validator.iter_errors(submission), key=lambda e: list(e.absolute_path)):
         field_path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required":
@@ -145,6 +144,73 @@ def _nul_errors(value: Any, path: str = "") -> dict[str, str]:
         for index, item in enumerate(value):
             found.update(_nul_errors(item, f"{path}.{index}" if path else str(index)))
     return found
+
+
+MAX_PATTERN_LENGTH = 500
+"""The longest `pattern` a form may have; the ones in processes/ are under 30 characters."""
+PATTERN_MEMORY = 1 << 20
+"""Bytes RE2 may use for one compiled pattern (its default is 8 MB); a pattern that needs more is refused."""
+
+
+def linear_time_validator(schema: Mapping[str, Any], format_checker: Any = None) -> Any:
+    """A JSON Schema 2020-12 validator whose `pattern` and `patternProperties` are matched by RE2, in time linear
+    in the input, instead of Python's backtracking `re`: a form's pattern such as `^((a+))+$` or `(.*a){12}` cannot
+    make a staff member's input hold the server (ReDoS). A pattern RE2 cannot compile (a back-reference, a
+    look-ahead) is refused by lint (`pattern_problem`) and, should one reach run time, fails the field."""
+    return _linear_time_validator_class()(schema, format_checker=format_checker)
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """A Japanese message when a form's `pattern` cannot be matched in linear time, else None."""
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return f"正規表現「{pattern[:60]}」が長すぎます({MAX_PATTERN_LENGTH}文字まで)"
+    if _compiled_pattern(pattern) is None:
+        return (
+            f"正規表現「{pattern[:60]}」は使えません(後方参照・先読みなど、入力の長さに比例する時間で"
+            "照合できない書き方か、誤りがあります)"
+        )
+    return None
+
+
+@lru_cache(maxsize=1)
+def _linear_time_validator_class() -> Any:
+    from jsonschema import Draft202012Validator
+    from jsonschema import ValidationError as SchemaValidationError
+    from jsonschema.validators import extend
+
+    def pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+        if validator.is_type(instance, "string") and not _search(pattern, instance):
+            yield SchemaValidationError(f"{instance!r} does not match {pattern!r}")
+
+    def pattern_properties(validator: Any, patterns: Mapping[str, Any], instance: Any, schema: Any) -> Any:
+        if not validator.is_type(instance, "object"):
+            return
+        for key_pattern, subschema in patterns.items():
+            for key, value in instance.items():
+                if _search(key_pattern, key):
+                    yield from validator.descend(value, subschema, path=key, schema_path=key_pattern)
+
+    return extend(Draft202012Validator, {"pattern": pattern, "patternProperties": pattern_properties})
+
+
+def _search(pattern: str, text: str) -> bool:
+    compiled = _compiled_pattern(pattern)
+    return compiled is not None and compiled.search(text) is not None  # an unusable pattern matches nothing
+
+
+@lru_cache(maxsize=1024)
+def _compiled_pattern(pattern: str) -> Any:
+    import re2
+
+    options = re2.Options()
+    options.max_mem = PATTERN_MEMORY
+    options.log_errors = False
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return None
+    try:
+        return re2.compile(pattern, options)
+    except re2.error:
+        return None
 
 
 EARLIEST = date(1900, 1, 1)

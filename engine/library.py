@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from engine import safeload
 from engine import spiff
 from engine import xmlsafe
 from engine.errors import LibraryError
@@ -339,11 +339,10 @@ class Library:
         if not path.is_file():
             return {}
         try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise LibraryError(
-                f"{path.name} を読み込めません", [Problem(str(path), f"TOMLの誤り: {exc}", rule="bad-toml")]
-            ) from None
+            return safeload.load_toml(path.read_text(encoding="utf-8"))
+        except safeload.LoadRefused as exc:
+            problem = Problem(str(path), str(exc), rule="bad-toml")
+            raise LibraryError(f"{path.name} を読み込めません", [problem]) from None
 
 
 def _form_names(root: Any) -> list[tuple[str, str]]:

@@ -29,6 +29,8 @@ from engine import spiff
 from engine import xmlsafe
 from engine.errors import LibraryError
 from engine.errors import Problem
+from engine.forms import linear_time_validator
+from engine.forms import pattern_problem
 from engine.library import NS
 from engine.library import Library
 
@@ -182,12 +184,70 @@ def check_diagram(content: bytes, filename: str) -> list[Problem]:
             owner = expression.getparent().getparent()
             problems.append(Problem(filename, message, element=owner.get("id"), rule="unsafe-expression"))
     problems.extend(check_loops(root, filename))
+    problems.extend(check_bounded_expressions(root, filename))
     for timer in root.xpath("//bpmn:timerEventDefinition/*", namespaces=NS):
         message = check_expression(timer.text or "")
         if message:
             owner = timer.getparent().getparent().get("id")
             problems.append(Problem(filename, message, element=owner, rule="unsafe-expression"))
     return problems
+
+
+EXPRESSION_PATHS = (
+    "//bpmn:sequenceFlow/bpmn:conditionExpression",
+    "//bpmn:conditionalEventDefinition/bpmn:condition",
+    "//bpmn:timerEventDefinition/*",
+    "//bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality",
+    "//bpmn:multiInstanceLoopCharacteristics/bpmn:completionCondition",
+    "//bpmn:standardLoopCharacteristics/bpmn:loopCondition",
+)
+"""Every place of a diagram where an owner writes an expression that the engine evaluates."""
+
+
+def check_bounded_expressions(root: Any, filename: str) -> list[Problem]:
+    """Every expression of the diagram within engine/sandbox.py's rules and bounds, as it will be when it runs.
+
+    A `conditionalEventDefinition`'s condition is held to the gateway-condition subset (`check_expression`) like
+    every other expression here (check_diagram reports those); a multi-instance cardinality written as a number
+    and a loop's maximum must be at most `sandbox.MAX_INSTANCES`, and a loop must state its maximum.
+    """
+    problems = []
+    for path in EXPRESSION_PATHS:
+        for expression in root.xpath(path, namespaces=NS):
+            text = (expression.text or "").strip()
+            owner = _expression_owner(expression)
+            subset = check_expression(text)
+            if subset and "conditionalEventDefinition" not in path:
+                continue  # check_diagram reports it already
+            message = subset or (sandbox.problem(text) if text else None)
+            if message is None and path.endswith("loopCardinality") and _too_many(text):
+                message = f"繰り返し回数「{text[:20]}」が多すぎます(上限 {sandbox.MAX_INSTANCES})"
+            if message:
+                problems.append(Problem(filename, message, element=owner, rule="unsafe-expression"))
+    for loop in root.xpath("//bpmn:standardLoopCharacteristics", namespaces=NS):
+        maximum = loop.get("loopMaximum", "").strip()
+        if not maximum.isdigit() or int(maximum) > sandbox.MAX_INSTANCES:
+            message = f"繰り返しには上限(loopMaximum、{sandbox.MAX_INSTANCES} まで)を指定してください"
+            problems.append(Problem(filename, message, element=loop.getparent().get("id"), rule="unsafe-expression"))
+    return problems
+
+
+def _expression_owner(expression: Any) -> str | None:
+    """The id of the flow, event or activity an expression belongs to (the nearest ancestor that is not a
+    definition or loop characteristics)."""
+    for ancestor in expression.iterancestors():
+        tag = etree.QName(ancestor).localname
+        if not tag.endswith(("EventDefinition", "LoopCharacteristics")) and ancestor.get("id"):
+            return str(ancestor.get("id"))
+    return None
+
+
+def _too_many(text: str) -> bool:
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False  # not a literal: bounded when it is evaluated (engine/spiff.py)
+    return isinstance(value, int | float) and value > sandbox.MAX_INSTANCES
 
 
 WAIT_NODES = ("userTask", "manualTask", "receiveTask")
@@ -310,12 +370,10 @@ def _unsafe_dmn_entries(root: object, filename: str) -> list[Problem]:
 
 MAX_FORM_BYTES = 512 * 1024
 """The largest form schema in processes/ is about 22 KB; anything past 512 KB is refused before parsing."""
-NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)(?:[+*]|\{\d*,)")
-"""A quantified group whose body is itself quantified, e.g. (a+)+: exponential backtracking (ReDoS) in Python's re."""
 
 
 def _schema_problems(schema: object, rel: str) -> list[Problem]:
-    """References that would leave the file, and patterns that backtrack exponentially, anywhere in the schema."""
+    """References that would leave the file, and patterns RE2 cannot match in linear time, anywhere in the schema."""
     problems = []
     stack = [schema]
     while stack:
@@ -324,13 +382,24 @@ def _schema_problems(schema: object, rel: str) -> list[Problem]:
             ref = node.get("$ref")
             if isinstance(ref, str) and not ref.startswith("#"):
                 problems.append(Problem(rel, f"様式の外への参照($ref: {ref[:80]})は使えません", rule="bad-form"))
-            pattern = node.get("pattern")
-            if isinstance(pattern, str) and (len(pattern) > 500 or NESTED_QUANTIFIER.search(pattern)):
-                message = f"正規表現「{pattern[:60]}」は照合に時間がかかりすぎるおそれがあります(繰り返しの入れ子)"
-                problems.append(Problem(rel, message, rule="bad-form"))
+            problems.extend(_pattern_problems(node, rel))
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+    return problems
+
+
+def _pattern_problems(node: dict[str, Any], rel: str) -> list[Problem]:
+    """A schema node's `pattern` must compile in RE2 (engine/forms.py matches with it); `patternProperties` is
+    refused: jsonschema matches its keys with Python's `re` for `additionalProperties`, and a form's fields are
+    named in `properties` anyway."""
+    problems = []
+    if "patternProperties" in node:
+        message = "patternProperties(正規表現による項目名)は使えません。項目は properties に名前で書いてください"
+        problems.append(Problem(rel, message, rule="bad-form"))
+    pattern = node.get("pattern")
+    if isinstance(pattern, str) and (message := pattern_problem(pattern)):
+        problems.append(Problem(rel, message, rule="bad-form"))
     return problems
 
 
@@ -360,7 +429,7 @@ def check_form(path: Path, rel: str) -> list[Problem]:
     if not examples:
         problems.append(Problem(rel, "入力例(examples)がありません", rule="form-example"))
     else:
-        validator = Draft202012Validator(schema, format_checker=FormatChecker())
+        validator = linear_time_validator(schema, format_checker=FormatChecker())
         try:
             for error in validator.iter_errors(examples[0]):
                 where = ".".join(str(p) for p in error.absolute_path) or "(全体)"

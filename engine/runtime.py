@@ -32,6 +32,7 @@ from engine import directory
 from engine import duties
 from engine import oplog
 from engine import projection
+from engine import sandbox
 from engine import schedule
 from engine import spiff
 from engine.clock import Clock
@@ -540,7 +541,7 @@ class Runtime:
 
     def _run(self, loaded: Loaded, step: Any) -> None:
         """Run Spiff with our clock; unwrap our own errors that Spiff wrapped on the way out."""
-        with clock_module.using(self.clock):
+        with clock_module.using(self.clock), sandbox.one_budget():  # all conditions of the run share one budget
             try:
                 step()
                 loaded.workflow.do_engine_steps()

@@ -2,7 +2,8 @@
 
 Shipped with the engine (as click ships CliRunner) so that process owners can check a diagram edit before they
 publish it, and so the flow tests are the same files. Format: CONTRACT.md, "Scenario files", plus:
-- `repeat: {times: N, steps: [...]}` runs steps N times (a ten-year case without 120 copies);
+- `repeat: {times: N, steps: [...]}` runs steps N times (a ten-year case without 120 copies; N ≤ 200, 5,000 steps
+  expanded; the file is read by engine/safeload.py: no anchors or aliases, ≤ 64 KB);
 - values `${today}`, `${today+P6M-P1D}`, `${today|month}` are dates relative to the scenario clock;
 - `complete: … expect_error: {field: substring}` expects the submission to be refused;
 - `expect_case: {status: ended, care_level: kaigo1}` checks the case row;
@@ -30,7 +31,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from engine import casedata
 from engine import deadlines
 from engine import directory
+from engine import safeload
 from engine.clock import FixedClock
 from engine.clock import today as clock_today
 from engine.errors import KaigoflowError
@@ -86,14 +87,50 @@ class _State:
     log: list[str] = field(default_factory=list)
 
 
+MAX_REPEAT_TIMES = 200
+"""`repeat.times` at most: a ten-year case is 120 months."""
+MAX_SCENARIO_STEPS = 5_000
+"""Steps of one scenario once its repeats are expanded (the longest in processes/ runs under 500)."""
+
+
 def load(path: Path) -> dict[str, Any]:
+    """Read a scenario file within engine/safeload.py's bounds (no aliases, size, nodes, depth) and its repeats'."""
+    if path.stat().st_size > safeload.MAX_YAML_BYTES:
+        raise ScenarioFailure(f"シナリオのファイルが大きすぎます(上限 {safeload.MAX_YAML_BYTES // 1024} KB)")
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ScenarioFailure(f"YAMLとして読めません: {exc}") from None
+        content = safeload.load_yaml(path.read_text(encoding="utf-8"))
+    except safeload.LoadRefused as exc:
+        raise ScenarioFailure(str(exc)) from None
+    except UnicodeDecodeError:
+        raise ScenarioFailure("シナリオのファイルがUTF-8の文字として読めません") from None
     if not isinstance(content, dict) or "municipality" not in content or "steps" not in content:
         raise ScenarioFailure("シナリオには municipality と steps が必要です")
+    if _expanded_steps(content["steps"]) > MAX_SCENARIO_STEPS:
+        raise ScenarioFailure(f"繰り返し(repeat)を展開した手順が多すぎます(上限 {MAX_SCENARIO_STEPS:,})")
     return content
+
+
+def _expanded_steps(steps: Any) -> int:
+    """How many steps run once every `repeat` is expanded; ScenarioFailure for a malformed or too large repeat.
+
+    Stops counting past the maximum, so nested repeats cannot make the count itself expensive."""
+    if not isinstance(steps, list):
+        raise ScenarioFailure("steps は手順の一覧(- で始まる行)で書いてください")
+    total = 0
+    for step in steps:
+        spec = step.get("repeat") if isinstance(step, dict) else None
+        if spec is None:
+            total += 1
+        elif not isinstance(spec, dict):
+            raise ScenarioFailure("repeat には times と steps を書いてください")
+        else:
+            times = spec.get("times", 1)
+            if not isinstance(times, int) or isinstance(times, bool) or not 0 <= times <= MAX_REPEAT_TIMES:
+                raise ScenarioFailure(f"repeat の times は 0 から {MAX_REPEAT_TIMES} までの整数です")
+            total += times * _expanded_steps(spec.get("steps"))
+        if total > MAX_SCENARIO_STEPS:
+            break
+    return total
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:

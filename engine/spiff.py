@@ -1,10 +1,11 @@
 """The adapter to SpiffWorkflow: the only module that knows its parser, serializer and script engine.
 
-Three things are ours rather than Spiff's defaults:
+These things are ours rather than Spiff's defaults:
 - business rule tasks name a decision (`calledDecisionId`) that is resolved when it runs, through the
   municipality's overlay (DMN) or the Python decisions, instead of embedding one DMN table in the spec;
 - instances are serialized without their spec (each resolved spec is stored once, keyed by its hash);
-- conditions and scripts run with no builtins but a few harmless functions.
+- conditions and scripts run with no builtins but a few harmless functions, bounded by engine/sandbox.py;
+- a multi-instance activity creates at most `sandbox.MAX_INSTANCES` instances (cardinality or collection).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import IntermediateCatchEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.util.diff import diff_workflow
 from SpiffWorkflow.bpmn.util.diff import migrate_workflow
@@ -34,6 +36,8 @@ from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
+from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask
+from SpiffWorkflow.spiff.specs.defaults import SequentialMultiInstanceTask
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from SpiffWorkflow.util.task import TaskState
 
@@ -111,12 +115,52 @@ class DecisionTaskParser(SpiffTaskParser):  # type: ignore[misc]
         )
 
 
+class BoundedParallelMultiInstanceTask(ParallelMultiInstanceTask):  # type: ignore[misc]
+    """Spiff's parallel multi-instance, which creates a child per item at once, refusing a collection that is too
+    big first (a cardinality is checked by `KaigoflowScriptEngine.evaluate`)."""
+
+    def create_children(self, my_task: Any) -> None:
+        _check_collection(self, my_task)
+        super().create_children(my_task)
+
+
+class BoundedSequentialMultiInstanceTask(SequentialMultiInstanceTask):  # type: ignore[misc]
+    """Spiff's sequential multi-instance, with the same bound on its collection."""
+
+    def init_remaining_items(self, my_task: Any) -> Any:
+        _check_collection(self, my_task)
+        return super().init_remaining_items(my_task)
+
+
+def _check_collection(spec: Any, my_task: Any) -> None:
+    if spec.data_input is None or not spec.data_input.exists(my_task):
+        return  # Spiff reports a missing input itself
+    items = spec.data_input.get(my_task)
+    if not hasattr(items, "__len__") or len(items) > sandbox.MAX_INSTANCES:
+        name = spec.data_input.bpmn_id
+        raise UnsafeCodeError(f"繰り返しの対象「{name}」は {sandbox.MAX_INSTANCES} 件までです")
+
+
+def _bounded_loops(parser_class: Any) -> Any:
+    """The parser class with Spiff's multi-instance classes replaced by the bounded ones above."""
+    if not issubclass(parser_class, SpiffTaskParser):
+        return parser_class
+    bounded = {
+        "PARALLEL_MI_CLASS": BoundedParallelMultiInstanceTask,
+        "SEQUENTIAL_MI_CLASS": BoundedSequentialMultiInstanceTask,
+    }
+    return type(parser_class.__name__, (parser_class,), bounded)
+
+
 class KaigoflowParser(SpiffBpmnParser):  # type: ignore[misc]
-    """Spiff's parser with decisions resolved at run time rather than parse time."""
+    """Spiff's parser with decisions resolved at run time rather than parse time, and bounded multi-instances."""
 
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, Any]] = {
-        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+        **{
+            tag: (_bounded_loops(parser), spec)
+            for tag, (parser, spec) in SpiffBpmnParser.OVERRIDE_PARSER_CLASSES.items()
+        },
+        full_tag("businessRuleTask"): (_bounded_loops(DecisionTaskParser), DecisionTask),
     }
 
 
@@ -157,6 +201,8 @@ def _uuid(value: str) -> Any:
 def _registry() -> Any:
     config = deepcopy(SPIFF_CONFIG)
     config[DecisionTask] = DecisionTaskConverter
+    config[BoundedParallelMultiInstanceTask] = config[ParallelMultiInstanceTask]
+    config[BoundedSequentialMultiInstanceTask] = config[SequentialMultiInstanceTask]
     config[BpmnWorkflow] = InstanceConverter
     return BpmnWorkflowSerializer.configure(config)
 
@@ -225,11 +271,24 @@ class SafeEnvironment(TaskDataEnvironment):  # type: ignore[misc]
 
     def evaluate(self, expression: str, context: Any, external_context: Any = None) -> Any:
         _ensure_safe(expression, "eval")
-        return super().evaluate(expression, {**self._defaults, **context}, external_context)
+        names = {**self.globals, **(external_context or {}), **self._defaults, **context}
+        try:
+            return sandbox.evaluate(expression, names)
+        except sandbox.LimitExceeded as exc:
+            raise UnsafeCodeError(str(exc)) from None
 
     def execute(self, script: str, context: Any, external_context: Any = None) -> Any:
         _ensure_safe(script, "exec")
-        return super().execute(script, context, external_context)
+        # Spiff's own steps around `exec`: refuse data that shadows a function, lend the globals, take them back.
+        self.check_for_overwrite(context, external_context or {})
+        context.update({**self.globals, **(external_context or {})})
+        try:
+            sandbox.execute(script, context)
+        except sandbox.LimitExceeded as exc:
+            raise UnsafeCodeError(str(exc)) from None
+        finally:
+            self._remove_globals_and_functions_from_context(context, external_context)
+        return True
 
 
 def diff_instance(workflow: BpmnWorkflow, spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -261,3 +320,23 @@ class KaigoflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]
 
     def decide(self, decision_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
         return self._decide(decision_id, data)
+
+    def validate(self, expression: str) -> None:
+        # Spiff's DMN engine parses entries with this before evaluating them: bound the length before parsing.
+        if len(expression.strip()) > sandbox.MAX_LENGTH:
+            raise UnsafeCodeError(f"式が長すぎます({sandbox.MAX_LENGTH}文字まで)")
+        super().validate(expression)
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        value = super().evaluate(task, expression, external_context)
+        spec = getattr(task, "task_spec", None)
+        if isinstance(spec, MultiInstanceTask) and expression == spec.cardinality:
+            _check_cardinality(value, expression)
+        return value
+
+
+def _check_cardinality(value: Any, expression: str) -> None:
+    """Spiff creates one child task per count of a multi-instance cardinality, all at once: bound it."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= sandbox.MAX_INSTANCES:
+        message = f"繰り返し回数「{expression}」は 0 から {sandbox.MAX_INSTANCES} までの整数です(値: {value!r:.40})"
+        raise UnsafeCodeError(message)

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import tempfile
-import tomllib
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -28,7 +27,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from engine import db
 from engine import lint
+from engine import safeload
 from engine import scenario as scenario_module
 from engine import xmlsafe
 from engine.clock import Clock
@@ -161,16 +160,16 @@ def check_file(relative: str, content: bytes | str) -> str:
             raise ValidationError(f"「{rel}」を受け付けられません", details={rel: "JSONのオブジェクトにしてください"})
     elif suffix == ".toml":
         try:
-            tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+            safeload.load_toml(text)
+        except safeload.LoadRefused as exc:
             raise ValidationError(f"「{rel}」がTOMLとして読めません", details={rel: str(exc)}) from None
         except RecursionError:
             raise ValidationError(f"「{rel}」がTOMLとして読めません", details={rel: DEEP}) from None
     elif suffix in (".yaml", ".yml"):
         try:
-            yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ValidationError(f"「{rel}」がYAMLとして読めません", details={rel: str(exc)}) from None
+            safeload.load_yaml(text)
+        except safeload.LoadRefused as exc:
+            raise ValidationError(f"「{rel}」を受け付けられません", details={rel: str(exc)}) from None
     return text
 
 

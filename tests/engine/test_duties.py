@@ -127,7 +127,14 @@ def test_type_c_has_no_monitoring(library):
         (
             "oshu",
             True,
-            {"service_results_report": 3, "results_submission": 5, "claim_transmission": 10, "commission_invoice": 15},
+            # the 包括 pays the 委託料 (002:11 §8③): by the end of the invoice month [I]
+            {
+                "service_results_report": 3,
+                "results_submission": 5,
+                "claim_transmission": 10,
+                "commission_invoice": 15,
+                "commission_payment": 30,
+            },
         ),
         ("toyokawa", True, {"claim_transmission": 10}),
         ("suzuka-kameyama", False, {"claim_transmission": 10}),
@@ -386,7 +393,10 @@ def test_equipment_consultation_missing_and_retention_expired(library):
 
 def test_notification_missing_only_where_required(library):
     intake = doc("intake", date(2026, 4, 1), service_start_date="2026-05-01")
-    assert "notification_missing" in risks(library, "suzuka-kameyama", make_case(), [intake], date(2026, 5, 1))
+    # "on or before the service start" (003:606): the start date itself is still in time
+    assert "notification_missing" not in risks(library, "suzuka-kameyama", make_case(), [intake], date(2026, 5, 1))
+    late = risks(library, "suzuka-kameyama", make_case(), [intake], date(2026, 5, 2))
+    assert late["notification_missing"].since == date(2026, 5, 2)
     assert "notification_missing" not in risks(
         library, "toyokawa", make_case(municipality="toyokawa"), [intake], date(2026, 5, 1)
     )

@@ -412,3 +412,35 @@ def test_every_risk_code_has_a_rule_and_a_seed_source():
         assert ".txt:" in kind.source, code
     for duty, kind in duties.DUTIES.items():
         assert kind.name and kind.rule and (".txt:" in kind.source or "DOMAIN.md" in kind.source), duty
+
+
+def test_oshu_duties_are_named_after_its_own_documents():
+    from web.schedules import duty_name
+
+    assert "様式3" in duties.name_of("commission_invoice", "oshu")
+    assert "様式2-1" in duties.name_of("results_submission", "oshu")
+    assert "実績の報告用紙" in duties.name_of("service_results_report", "oshu")
+    assert duties.name_of("commission_invoice", "city-a") == duties.DUTIES["commission_invoice"].name
+    assert duty_name("commission_invoice", "oshu") == duties.name_of(
+        "commission_invoice", "oshu"
+    )  # board, page, report
+
+
+def test_no_claim_is_overdue_while_the_result_is_unknown(library):
+    pending = make_case(care_level="pending", certification_start=None, certification_end=None)
+    items = schedule(library, "suzuka-kameyama", pending, today=date(2026, 7, 20))
+    claim = items["claim_transmission:2026-05"]
+    assert claim.due_date == date(2026, 8, 10) and claim.status(date(2026, 7, 20)) == "open"  # 月遅れ (003:140)
+    result = doc(
+        "certification_result_entry",
+        date(2026, 7, 25),
+        result_level="shien2",
+        result_date="2026-07-25",
+        certification_start="2026-04-01",
+        certification_end="2027-03-31",
+    )
+    known = schedule(library, "suzuka-kameyama", make_case(), duties.Records(documents=[result]), date(2026, 7, 26))
+    assert known["claim_transmission:2026-05"].due_date == date(2026, 8, 10)  # with the first claim after the result
+    assert known["claim_transmission:2026-07"].due_date == date(2026, 8, 10)
+    on_time = schedule(library, "suzuka-kameyama", make_case(), today=date(2026, 7, 26))
+    assert on_time["claim_transmission:2026-05"].due_date == date(2026, 6, 10)

@@ -695,13 +695,14 @@ def _commission_contracts(
     case: Case, params: Mapping[str, Any], current: list[Plan], today: date, since: date | None
 ) -> list[Item]:
     """A市: the 包括 and the office exchange the 委託契約書 at each fiscal-year start (000:42-50): a duty for every
-    April 1 inside a delegated plan (the contract of a new case is made in its own flow)."""
-    if not params.get("commission_contract_each_fiscal_year") or not case.delegated:
+    April 1 of a delegated case's plans, except one its first known plan starts on (the new case's contract, made
+    in its own flow)."""
+    if not params.get("commission_contract_each_fiscal_year") or not case.delegated or not current:
         return []
     items = []
     for plan in current:
         for first in plan_months(plan, today, since):
-            if first.month != 4 or first <= plan.start:
+            if first.month != 4 or first <= current[0].start:
                 continue
             items.append(
                 Item(

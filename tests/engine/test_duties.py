@@ -444,3 +444,18 @@ def test_no_claim_is_overdue_while_the_result_is_unknown(library):
     assert known["claim_transmission:2026-07"].due_date == date(2026, 8, 10)
     on_time = schedule(library, "suzuka-kameyama", make_case(), today=date(2026, 7, 26))
     assert on_time["claim_transmission:2026-05"].due_date == date(2026, 6, 10)
+
+
+def test_commission_contract_each_fiscal_year_but_not_for_the_new_cases_own_start(library):
+    new = make_case(municipality="city-a", delegated=True, plan_start=date(2027, 4, 1), plan_end=date(2027, 9, 30))
+    assert "commission_contract:2027" not in schedule(library, "city-a", new, today=date(2027, 3, 15))
+    continuing = make_case(
+        municipality="city-a",
+        delegated=True,
+        plan_start=date(2027, 4, 1),
+        plan_end=date(2027, 9, 30),
+        data={"previous_plan": {"plan_start": "2026-10-01", "plan_end": "2027-03-31"}},
+    )
+    item = schedule(library, "city-a", continuing, today=date(2027, 3, 15))["commission_contract:2027"]
+    assert (item.window_start, item.due_date, item.role) == (date(2027, 3, 1), date(2027, 4, 1), "center")
+    assert "commission_contract:2027" not in schedule(library, "toyokawa", continuing, today=date(2027, 3, 15))

@@ -300,13 +300,11 @@ def _expect_ready(state: _State, wanted: list[TaskRef]) -> None:
     for ref in wanted:
         same_step = [t for t in ready if t.bpmn_id == ref.step]
         if not same_step:
-            raise ScenarioFailure(
-                f"{ref.step} が準備完了になっていません(準備完了: {_describe(state, ready, periods)})"
-            )
+            raise ScenarioFailure(f"{ref.step} が準備完了になっていません(準備完了: {_describe(ready, periods)})")
         matches = [t for t in same_step if _in_flow_and_month(t, ref, periods)]
         if not matches:
             raise ScenarioFailure(
-                f"{ref} が準備完了になっていません(準備完了の {ref.step}: {_describe(state, same_step, periods)})"
+                f"{ref} が準備完了になっていません(準備完了の {ref.step}: {_describe(same_step, periods)})"
             )
         if ref.role and not any(t.role == ref.role for t in matches):
             raise ScenarioFailure(f"{ref.step} の担当が {ref.role} ではありません({matches[0].role})")
@@ -361,7 +359,7 @@ def _complete(state: _State, step: dict[str, Any]) -> None:
         hint = " — flow: か month: で選んでください" if len(matches) > 1 else ""
         raise ScenarioFailure(
             f"準備完了の {ref} が{len(matches)}件あります(1件であるべき。準備完了の {ref.step}: "
-            f"{_describe(state, same_step, periods)}){hint}"
+            f"{_describe(same_step, periods)}){hint}"
         )
     task = matches[0]
     role = step.get("as") or task.role
@@ -451,7 +449,7 @@ def _expect_due(state: _State, expected: Mapping[str, Any], step: Mapping[str, A
         dues = {t.due_date for t in rows}
         if len(dues) > 1:
             raise ScenarioFailure(
-                f"準備完了の {ref} が{len(rows)}件あり期限が異なります({_describe(state, rows, periods)})"
+                f"準備完了の {ref} が{len(rows)}件あり期限が異なります({_describe(rows, periods)})"
                 " — flow: か month: で選んでください"
             )
         if rows[0].due_date != want:
@@ -729,7 +727,7 @@ def _matches(task: Task, ref: TaskRef, periods: Mapping[int, str | None]) -> boo
     )
 
 
-def _describe(state: _State, tasks: Iterable[Task], periods: Mapping[int, str | None]) -> str:
+def _describe(tasks: Iterable[Task], periods: Mapping[int, str | None]) -> str:
     """`monitoring@office:office.1(monthly_monitoring 2026-06)`, … for messages."""
     shown = []
     for t in tasks:

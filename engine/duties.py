@@ -635,13 +635,13 @@ def _day_of(first: date, day: int, params: Mapping[str, Any]) -> date:
 def _result_known_on(case: Case, records: Records, first: date, today: date) -> date | None:
     """The day the certification covering the month starting `first` was known; None while it is not known yet
     (申請中, or a month past the current certification whose renewal result has not come)."""
-    for _day, data in reversed(records.of("certification_result_entry")):
+    for recorded_on, data in reversed(records.of("certification_result_entry")):
         start = as_date(data.get("certification_start"))
         end = as_date(data.get("certification_end"))
         if data.get("result_level") in (None, "pending") or start is None:
             continue
         if start <= month_end(first) and (end is None or end >= first):
-            return as_date(data.get("result_date")) or _day
+            return as_date(data.get("result_date")) or recorded_on
     if case.care_level == "pending":
         return None
     if case.certification_end is not None and first > case.certification_end:

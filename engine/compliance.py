@@ -69,8 +69,8 @@ RISKS: dict[str, RiskKind] = {
     ),
     "plan_delivery_missing": RiskKind(
         "ケアプランの交付の記録なし",
-        "計画の開始日までに利用者・担当者への交付の記録がない",
-        "004_f6001c94592c1eac.txt:1714-1716",
+        "計画の開始日までに利用者・担当者への交付の記録がない(開始後の交付は減算の記録として残る)",
+        "004_f6001c94592c1eac.txt:1714-1718",
     ),
     "monitoring_missing": RiskKind(
         "モニタリング未実施",
@@ -79,8 +79,9 @@ RISKS: dict[str, RiskKind] = {
     ),
     "renewal_series_missing": RiskKind(
         "更新・区分変更後の一連の業務なし",
-        "認定結果の後、担当者会議を含む一連の業務の記録がない(新しい有効期間の開始、又は結果から30日まで)",
-        "004_f6001c94592c1eac.txt:1980-1992",
+        "認定結果の後、担当者会議を含む一連の業務の記録がない(新しい有効期間の開始、又は結果から30日まで)。"
+        "暫定の担当者会議で確定版とすることを検討済みなら同意・交付のみでよい",
+        "004_f6001c94592c1eac.txt:1980-1992, 3818-3822",
     ),
     "plan_change_series_missing": RiskKind(
         "計画変更の一連の業務なし",
@@ -105,7 +106,7 @@ RISKS: dict[str, RiskKind] = {
     ),
     "notification_missing": RiskKind(
         "届出書の提出遅れ",
-        "サービス開始日までに居宅サービス計画作成依頼届出書の提出の記録がない",
+        "サービス開始日までに居宅サービス計画作成依頼届出書の提出の記録がない(開始日当日の提出は期限内)",
         "003_ac00e42d951987eb.txt:606",
     ),
     "retention_expired": RiskKind(
@@ -189,7 +190,7 @@ def upcoming(case: Case, records: Records, today: date) -> set[date]:
         elif form == "intake":
             start = as_date(data.get("service_start_date"))
             if start:
-                days.add(start)
+                days.add(start + timedelta(days=1))
     return {day for day in days if day > today}
 
 
@@ -221,14 +222,26 @@ def _plan_series(case: Case, records: Records, today: date, planner: str) -> lis
             continue  # the series may still be finished on the start day itself
         until = drafts[n + 1][0] if n + 1 < len(drafts) else len(records.documents)
         after = records.documents[index + 1 : until]
+        before = records.documents[drafts[n - 1][0] + 1 if n else 0 : index]
         forms = {form: d for form, _d, d in after}
         needs = ["plan_consent", "plan_delivery"]
-        if case.care_management_type != "C":
+        if case.care_management_type != "C" and not any(_preagreed(d) for _f, _x, d in before):
             needs.append("service_meeting")
         for form in needs:
             meeting_ok = form == "service_meeting" and any(
                 f == "service_meeting" and _meeting_held(d) for f, _x, d in after
             )
+            if form == "plan_delivery" and not any(_delivered_by(d, day, start) for f, day, d in after if f == form):
+                # Delivered after the services started: the 減算 stays on record (004:1714-1718).
+                out.append(
+                    Found(
+                        f"plan_delivery_missing:{start.isoformat()}",
+                        "plan_delivery_missing",
+                        start + timedelta(days=1),
+                        planner,
+                    )
+                )
+                continue
             if form in forms and (form != "service_meeting" or meeting_ok):
                 continue
             code = f"{form}_missing"
@@ -245,7 +258,7 @@ def _after_results(records: Records, today: date, planner: str) -> list[Found]:
             start = as_date(data.get("certification_start"))
             due = start if start and start > day else day + timedelta(days=SERIES_DAYS)
             if today > due and not any(f == "service_meeting" and _meeting_held(d) for f, _x, d in later):
-                if not any(f == "minor_change_record" for f, _x, _d in later):
+                if not any(f == "minor_change_record" for f, _x, _d in later) and not _preagreed_series(later):
                     out.append(
                         Found(f"renewal_series_missing:{day}", "renewal_series_missing", due + timedelta(1), planner)
                     )
@@ -270,12 +283,35 @@ def _notification(params: Mapping[str, Any], records: Records, today: date, plan
         return []
     starts = [as_date(data.get("service_start_date")) for _day, data in records.of("intake")]
     start = next((s for s in reversed(starts) if s), None)
-    if start is None or today < start:
-        return []
+    if start is None or today <= start:
+        return []  # on or before the start date: the start date itself is still in time
     if records.of("plan_request_notification"):
         return []  # recorded (late or not): the risk was the missing record, and it has arrived
     role = "center" if planner == "office" else planner
-    return [Found(f"notification_missing:{start.isoformat()}", "notification_missing", start, role)]
+    return [Found(f"notification_missing:{start.isoformat()}", "notification_missing", start + timedelta(1), role)]
+
+
+def _preagreed(data: Mapping[str, Any]) -> bool:
+    """前橋 別紙2: the 暫定 plan's meeting agreed to make it the 確定 plan if the level came as expected and nothing
+    changed, so the assessment and the meeting may be left out; consent and delivery still follow (004:3818-3822)."""
+    return data.get("confirmation_preagreed") is True and data.get("needs_changed") is False
+
+
+def _preagreed_series(later: list[tuple[str, date, dict[str, Any]]]) -> bool:
+    """After a result: a pre-agreed confirmation, then the plan's consent and delivery (004:3818-3822)."""
+    for index, (_form, _day, data) in enumerate(later):
+        if _preagreed(data):
+            rest = {form for form, _d, _x in later[index + 1 :]}
+            return {"plan_consent", "plan_delivery"} <= rest
+    return False
+
+
+def _delivered_by(data: Mapping[str, Any], recorded_on: date, start: date) -> bool:
+    """The plan reached the client and the 担当者 by the start of the services (004:1718), and is not marked as
+    after it. It was delivered on its delivery date, and at the latest on the day that was recorded."""
+    if data.get("before_service_start") is False:
+        return False
+    return min(as_date(data.get("delivery_date")) or recorded_on, recorded_on) <= start
 
 
 def _meeting_held(data: Mapping[str, Any]) -> bool:

@@ -42,9 +42,15 @@ MANUAL = frozenset(
         "commission_invoice",
         "copay_check",
         "retention_deletion",
+        "progress_record_submission",
+        "commission_contract",
+        "commission_payment",
+        "provider_evaluation_report",
+        "livelihood_plan_notice",
     }
 )
-"""Duties no flow records: staff mark them done on the schedule (an event), and the record is that event."""
+"""Duties no flow records: staff mark them done on the schedule (an event), and the record is that event.
+(`progress_record_submission` and `provider_evaluation_report` are also done by their municipality's form.)"""
 
 
 RECORD_FORMS = frozenset(
@@ -65,6 +71,8 @@ RECORD_FORMS = frozenset(
         "minor_change_record",
         "intake",
         "plan_request_notification",
+        "city-a_progress_record_submission",
+        "oshu_post_assessment",
     }
 )
 """The forms the schedule and the risks read: submitting any other form leaves them as they are."""
@@ -140,7 +148,46 @@ DUTIES: dict[str, DutyKind] = {
         "完結の日から5年間保存し、その後は廃棄する",
         "003_ac00e42d951987eb.txt:144, 627; 004_f6001c94592c1eac.txt:2901, 3129-3177; 001_0406baf8f7838dc8.txt:375-381",
     ),
+    "progress_record_submission": DutyKind(
+        "介護予防支援経過記録の提出(居宅→包括)",
+        "介護予防支援経過記録を、計画の開始から定められた月数ごとを目途に包括へ提出する",
+        "000_ac7815af6fd4c390.txt:212-220",
+    ),
+    "commission_contract": DutyKind(
+        "委託契約書の取り交わし(年度始まり)",
+        "包括と居宅介護支援事業所は年度始まりごとに委託契約書を取り交わす(新規のときも)",
+        "000_ac7815af6fd4c390.txt:42-50",
+    ),
+    "commission_payment": DutyKind(
+        "委託料の支払(包括→居宅)",
+        "委託料請求書に基づき委託料の支払事務を行う",
+        "002_e0c30eafdce75ab5.txt:11",
+    ),
+    "provider_evaluation_report": DutyKind(
+        "個別サービス計画・評価表の報告(事業所→居宅)",
+        "評価月の定められた日までに個別サービス計画・評価表(写し)を報告する",
+        "002_e0c30eafdce75ab5.txt:14",
+    ),
+    "livelihood_plan_notice": DutyKind(
+        "生活援助中心型の回数が多い計画の市への届出",
+        "厚生労働大臣が定める回数以上の生活援助中心型の訪問介護を位置付けた計画を、翌月の末日までに市へ届け出る",
+        "004_f6001c94592c1eac.txt:2143-2146, 2215",
+    ),
 }
+
+LOCAL_NAMES: dict[str, dict[str, str]] = {
+    "service_results_report": {"oshu": "実績の報告用紙の提出(事業所→居宅)"},
+    "results_submission": {"oshu": "実績の報告用紙と様式2-1・2-2(委託料請求内訳書)の提出(居宅→包括)"},
+    "commission_invoice": {"oshu": "委託料請求書(様式3)の提出(居宅→包括)"},
+}
+"""A duty under the name of the municipality's own documents, where its manual names them (奥州 002:10-11)."""
+
+
+def name_of(duty: str, municipality: str | None = None) -> str:
+    """The duty's name for staff: the municipality's own documents where its manual names them."""
+    local = LOCAL_NAMES.get(duty, {}).get(municipality or "")
+    kind = DUTIES.get(duty)
+    return local or (kind.name if kind else duty)
 
 
 S000, S001, S002, S003, S004 = (
@@ -345,8 +392,12 @@ def compute(
                 for plan in current:
                     items += _monitoring(case, params, records, decide, plan, today, since)
             items += _evaluation(case, records, current[-1])
-            items += _benefit_management(case, params, current, today, since)
+            items += _benefit_management(case, params, records, current, today, since)
             items += _copay_checks(case, params, current[0].start, current[-1].end)
+            items += _progress_records(case, params, records, current, today, since)
+            items += _commission_contracts(case, params, current, today, since)
+            items += _provider_evaluation(case, params, records, current[-1])
+            items += _livelihood_notices(case, params, records)
         items += _renewal(case, params, records)
         items += _equipment_reconsultation(case, records)
     else:
@@ -518,7 +569,7 @@ def _renewal(case: Case, params: Mapping[str, Any], records: Records) -> list[It
 
 
 def _benefit_management(
-    case: Case, params: Mapping[str, Any], current: list[Plan], today: date, since: date | None
+    case: Case, params: Mapping[str, Any], records: Records, current: list[Plan], today: date, since: date | None
 ) -> list[Item]:
     """The monthly 給付管理 days for each service month M of the plans, all in M+1 (DOMAIN.md §11.5)."""
     center_claims = not is_care(case) and case.center_org_id is not None
@@ -542,19 +593,182 @@ def _benefit_management(
         for duty, day, role, applies in days:
             if not applies or not day:
                 continue
-            due = shift(following.replace(day=min(int(day), month_end(following).day)), params)
+            due = _day_of(following, int(day), params)
             exact = duty == "claim_transmission" and bool(params.get("claim_on_exact_day"))
+            detail: dict[str, Any] = {"service_month": month, "on_exact_day": exact}
+            window = due if exact else following
+            if duty == "claim_transmission":
+                known = _result_known_on(case, records, first, today)
+                if known is None or known > due:
+                    # No 給付管理票 without the certification result: the month is claimed with the first claim
+                    # after the result (月遅れ), and is not overdue while the result is unknown (003:140).
+                    month_of_claim = add_months(date((known or today).year, (known or today).month, 1), 1)
+                    due = _day_of(month_of_claim, int(day), params)
+                    window = due if exact else month_of_claim
+                    detail["claimed_late"] = True
+                    detail["result_known_on"] = known.isoformat() if known else None
+            items.append(Item(f"{duty}:{month}", duty, month, window, due, role, detail=detail))
+        if case.delegated and params.get("commission_payment_by_center"):
+            # 奥州 §8③: the 包括 pays the 委託料 on the office's 請求書 (様式3, due the given day of M+1); the seed
+            # gives no payment day: due by the end of that month [I].
+            invoice_day = params.get("commission_invoice_due_day") or params.get("results_due_day") or 1
             items.append(
                 Item(
-                    f"{duty}:{month}",
-                    duty,
+                    f"commission_payment:{month}",
+                    "commission_payment",
                     month,
-                    due if exact else following,
-                    due,
-                    role,
-                    detail={"service_month": month, "on_exact_day": exact},
+                    _day_of(following, int(invoice_day), params),
+                    shift(month_end(following), params),
+                    "center",
+                    detail={"service_month": month},
                 )
             )
+    return items
+
+
+def _day_of(first: date, day: int, params: Mapping[str, Any]) -> date:
+    """Day `day` of the month starting `first` (the month's last day when shorter), shifted as the municipality
+    says."""
+    return shift(first.replace(day=min(day, month_end(first).day)), params)
+
+
+def _result_known_on(case: Case, records: Records, first: date, today: date) -> date | None:
+    """The day the certification covering the month starting `first` was known; None while it is not known yet
+    (申請中, or a month past the current certification whose renewal result has not come)."""
+    for recorded_on, data in reversed(records.of("certification_result_entry")):
+        start = as_date(data.get("certification_start"))
+        end = as_date(data.get("certification_end"))
+        if data.get("result_level") in (None, "pending") or start is None:
+            continue
+        if start <= month_end(first) and (end is None or end >= first):
+            return as_date(data.get("result_date")) or recorded_on
+    if case.care_level == "pending":
+        return None
+    if case.certification_end is not None and first > case.certification_end:
+        return None
+    return date.min  # a certification in force that the case was opened with: known from before
+
+
+def _progress_records(
+    case: Case, params: Mapping[str, Any], records: Records, current: list[Plan], today: date, since: date | None
+) -> list[Item]:
+    """A市: the office sends the 介護予防支援経過記録 to the 包括 about every N months of a plan (000:212-220).
+
+    One duty per N months from the plan's start, due the end of the block's last month; a submission within the
+    block (the municipality's form, or the duty marked done) does it.
+    """
+    interval = params.get("progress_record_interval_months")
+    if not interval or not case.delegated:
+        return []
+    submitted = [
+        as_date(data.get("submitted_date")) or day
+        for day, data in records.of("progress_record_submission", f"{case.municipality}_progress_record_submission")
+    ]
+    shown = {m for plan in current for m in plan_months(plan, today, since)}
+    items = []
+    for plan in current:
+        first = date(plan.start.year, plan.start.month, 1)
+        block = 0
+        while (start := add_months(first, block * int(interval))) <= plan.until:
+            last = min(add_months(start, int(interval) - 1), date(plan.until.year, plan.until.month, 1))
+            block += 1
+            if last not in shown:
+                continue
+            window, due = max(start, plan.start), month_end(last)
+            done = [d for d in submitted if d is not None and window <= d <= due]
+            items.append(
+                Item(
+                    f"progress_record_submission:{last:%Y-%m}",
+                    "progress_record_submission",
+                    f"{last:%Y-%m}",
+                    window,
+                    shift(due, params),
+                    "office",
+                    detail={"months": f"{start:%Y-%m}..{last:%Y-%m}"},
+                    done_on=done[0] if done else None,
+                )
+            )
+    return items
+
+
+def _commission_contracts(
+    case: Case, params: Mapping[str, Any], current: list[Plan], today: date, since: date | None
+) -> list[Item]:
+    """A市: the 包括 and the office exchange the 委託契約書 at each fiscal-year start (000:42-50): a duty for every
+    April 1 of a delegated case's plans, except one its first known plan starts on (the new case's contract, made
+    in its own flow)."""
+    if not params.get("commission_contract_each_fiscal_year") or not case.delegated or not current:
+        return []
+    items = []
+    for plan in current:
+        for first in plan_months(plan, today, since):
+            if first.month != 4 or first <= current[0].start:
+                continue
+            items.append(
+                Item(
+                    f"commission_contract:{first.year}",
+                    "commission_contract",
+                    str(first.year),
+                    date(first.year, 3, 1),
+                    shift(first, params),
+                    "center",
+                    detail={"fiscal_year": first.year},
+                )
+            )
+    return items
+
+
+def _provider_evaluation(case: Case, params: Mapping[str, Any], records: Records, plan: Plan) -> list[Item]:
+    """奥州: the provider reports the 個別サービス計画・評価表 by the given day of the evaluation month (002:14)."""
+    day = params.get("provider_evaluation_due_day")
+    if not day:
+        return []
+    first = date(plan.end.year, plan.end.month, 1)
+    forms = ("post_assessment", f"{case.municipality}_post_assessment")
+    done = [d for d, _data in records.of(*forms) if d >= max(first - timedelta(days=31), plan.start)]
+    return [
+        Item(
+            f"provider_evaluation_report:{plan.end.isoformat()}",
+            "provider_evaluation_report",
+            f"{plan.end:%Y-%m}",
+            max(first, plan.start),
+            _day_of(first, int(day), params),
+            "provider",
+            done_on=done[0] if done else None,
+        )
+    ]
+
+
+LIVELIHOOD_LIMITS = {"kaigo1": 27, "kaigo2": 34, "kaigo3": 43, "kaigo4": 38, "kaigo5": 31}
+"""Monthly 生活援助中心型 visits from which a plan is notified: 厚生労働大臣が定める回数 (平成30年厚生労働省告示
+第218号) [N]; 004:2143-2146 names the rule without the numbers."""
+
+
+def _livelihood_notices(case: Case, params: Mapping[str, Any], records: Records) -> list[Item]:
+    """前橋: a plan with 生活援助 at or above the set count is notified to the 市 by the end of the month after
+    the plan was made (004:2143-2146, 2215)."""
+    months_after = params.get("livelihood_plan_notice_months")
+    limit = LIVELIHOOD_LIMITS.get(case.care_level or "")
+    if not months_after or limit is None:
+        return []
+    items = []
+    for day, data in records.of("plan_draft"):
+        count = data.get("livelihood_visits_per_month")
+        if not isinstance(count, int) or count < limit:
+            continue
+        made = as_date(data.get("plan_date")) or day
+        due = month_end(add_months(date(made.year, made.month, 1), int(months_after)))
+        items.append(
+            Item(
+                f"livelihood_plan_notice:{made.isoformat()}",
+                "livelihood_plan_notice",
+                f"{made:%Y-%m}",
+                made,
+                shift(due, params),
+                "office",
+                detail={"visits_per_month": count, "limit": limit},
+            )
+        )
     return items
 
 

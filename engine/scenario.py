@@ -13,8 +13,15 @@ publish it, and so the flow tests are the same files. Format: CONTRACT.md, "Scen
 - schedules and risks (engine.schedule): `expect_schedule: {KEY: STATUS or {due, window, status, role, done}}`,
   `expect_no_schedule: [KEY]`, `expect_risks: [CODE or {code, since, severity}]` (with `only: true`: no others),
   `expect_no_risks: []` (none) or `[CODE]`, `record_duty: KEY` (as: ROLE, on: DATE) for duties no flow records,
-  `excuse: KEY` with `reason:` (特段の事情), and `update_case: {field: value}` (e.g. `video_conditions_met`).
-Every step goes through the database: nothing is kept in memory between steps.
+  `excuse: KEY` with `reason:` (特段の事情), and `update_case: {field: value}` (e.g. `video_conditions_met`);
+- which task, when several are ready with one step id: `flow:` (process key) and `month:` (a monthly instance's
+  YYYY-MM) beside `complete`, `expect_ready`, `expect_not_ready`, `expect_never_ready` and `expect_due`;
+- a task's organisation: `step@role:org` or `{step, role, org, flow, month}`, org = `center.1`, `office.2`, …;
+- `expect_never_ready: [step]` holds for the rest of the run; `expect_risk_history: [CODE]` raised, then cleared;
+  `expect_duty_due: {KEY: DATE}` the due date of a duty on the schedule (`monitoring:2026-07` for the month's
+  monitoring record); `expect_case` reads every case fact (columns, then the case's data).
+The whole format is in engine/README.md, "Scenario files". Every step goes through the database: nothing is kept
+in memory between steps.
 """
 
 from __future__ import annotations
@@ -27,11 +34,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,6 +48,7 @@ from engine import casedata
 from engine import deadlines
 from engine import directory
 from engine import safeload
+from engine.clock import JST
 from engine.clock import FixedClock
 from engine.clock import today as clock_today
 from engine.errors import KaigoflowError
@@ -85,6 +95,35 @@ class _State:
     last_instance_id: int | None = None
     step_no: int = 0
     log: list[str] = field(default_factory=list)
+    never_ready: list[_NeverReady] = field(default_factory=list)
+    """`expect_never_ready` promises still to keep: checked after every later step."""
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """A task as a scenario names it: step id, and optionally role, organisation, flow and month."""
+
+    step: str
+    role: str | None = None
+    org: str | None = None
+    """A demo organisation as the runner creates them: `center.1` (the case's), `office.2` (another office), …."""
+    flow: str | None = None
+    """The process key of the task's instance (`monthly_monitoring`, `renewal`, `new_case`, …)."""
+    month: str | None = None
+    """The instance's period, YYYY-MM for a monthly モニタリング."""
+
+    def __str__(self) -> str:
+        text = self.step + (f"@{self.role}" if self.role else "") + (f":{self.org}" if self.org else "")
+        chosen = [f"{k}: {v}" for k, v in (("flow", self.flow), ("month", self.month)) if v]
+        return text + (f"({', '.join(chosen)})" if chosen else "")
+
+
+@dataclass(frozen=True)
+class _NeverReady:
+    ref: TaskRef
+    known: frozenset[str]
+    """Ids of the task rows of that step that existed when the promise was made (done or cancelled since)."""
+    step_no: int
 
 
 MAX_REPEAT_TIMES = 200
@@ -201,6 +240,7 @@ def _run_steps(state: _State, steps: list[Any]) -> None:
         state.step_no += 1
         try:
             _run_step(state, step)
+            _check_never_ready(state)
         except ScenarioFailure as exc:
             raise ScenarioFailure(f"手順{state.step_no} {_brief(step)}: {exc}") from None
         except KaigoflowError as exc:
@@ -213,12 +253,11 @@ def _run_step(state: _State, step: dict[str, Any]) -> None:
         for _ in range(int(spec.get("times", 1))):
             _run_steps(state, spec["steps"])
     elif "expect_ready" in step:
-        _expect_ready(state, step["expect_ready"])
+        _expect_ready(state, _refs(state, step["expect_ready"], step))
     elif "expect_not_ready" in step:
-        ready = {t.bpmn_id for t in _ready(state)}
-        present = [s for s in step["expect_not_ready"] if s in ready]
-        if present:
-            raise ScenarioFailure(f"準備完了であってはならないタスクがあります: {present}")
+        _expect_not_ready(state, _refs(state, step["expect_not_ready"], step))
+    elif "expect_never_ready" in step:
+        _expect_never_ready(state, _refs(state, step["expect_never_ready"], step))
     elif "complete" in step:
         _complete(state, step)
     elif "expect_data" in step:
@@ -236,7 +275,9 @@ def _run_step(state: _State, step: dict[str, Any]) -> None:
     elif "start" in step:
         _start(state, step["start"], step.get("with") or {})
     elif "expect_due" in step:
-        _expect_due(state, step["expect_due"])
+        _expect_due(state, step["expect_due"], step)
+    elif "expect_duty_due" in step:
+        _expect_duty_due(state, step["expect_duty_due"])
     elif "expect_ended" in step:
         _expect_ended(state, step["expect_ended"])
     elif "expect_case" in step:
@@ -247,6 +288,8 @@ def _run_step(state: _State, step: dict[str, Any]) -> None:
         _expect_documents(state, step["expect_documents"])
     elif "expect_risks" in step:
         _expect_risks(state, step["expect_risks"], exact=bool(step.get("only")))
+    elif "expect_risk_history" in step:
+        _expect_risk_history(state, step["expect_risk_history"])
     elif "expect_no_risks" in step:
         _expect_no_risks(state, step["expect_no_risks"])
     elif "expect_schedule" in step:
@@ -288,23 +331,73 @@ def _ready(state: _State) -> list[Task]:
     )
 
 
-def _expect_ready(state: _State, wanted: list[str]) -> None:
+def _expect_ready(state: _State, wanted: list[TaskRef]) -> None:
     ready = _ready(state)
-    for item in wanted:
-        step_id, _, role = item.partition("@")
-        matches = [t for t in ready if t.bpmn_id == step_id]
+    periods = _periods(state, ready)
+    for ref in wanted:
+        same_step = [t for t in ready if t.bpmn_id == ref.step]
+        if not same_step:
+            raise ScenarioFailure(f"{ref.step} が準備完了になっていません(準備完了: {_describe(ready, periods)})")
+        matches = [t for t in same_step if _in_flow_and_month(t, ref, periods)]
         if not matches:
-            have = ", ".join(f"{t.bpmn_id}@{t.role}" for t in ready) or "なし"
-            raise ScenarioFailure(f"{step_id} が準備完了になっていません(準備完了: {have})")
-        if role and not any(t.role == role for t in matches):
-            raise ScenarioFailure(f"{step_id} の担当が {role} ではありません({matches[0].role})")
+            raise ScenarioFailure(
+                f"{ref} が準備完了になっていません(準備完了の {ref.step}: {_describe(same_step, periods)})"
+            )
+        if ref.role and not any(t.role == ref.role for t in matches):
+            raise ScenarioFailure(f"{ref.step} の担当が {ref.role} ではありません({matches[0].role})")
+        with_role = [t for t in matches if not ref.role or t.role == ref.role]
+        if ref.org and not any(t.organisation_id == _org_id(ref.org) for t in with_role):
+            have = ", ".join(sorted({_org_name(t.organisation_id) for t in with_role}))
+            raise ScenarioFailure(f"{ref.step} の担当組織が {ref.org} ではありません({have})")
+
+
+def _expect_not_ready(state: _State, refs: list[TaskRef]) -> None:
+    ready = _ready(state)
+    periods = _periods(state, ready)
+    present = [str(ref) for ref in refs if any(_matches(t, ref, periods) for t in ready)]
+    if present:
+        raise ScenarioFailure(f"準備完了であってはならないタスクがあります: {present}")
+
+
+def _expect_never_ready(state: _State, refs: list[TaskRef]) -> None:
+    """Not ready now, and never from here to the end of the run (`_check_never_ready` after every later step)."""
+    _expect_not_ready(state, refs)
+    for ref in refs:
+        rows = _task_rows(state, ref)
+        state.never_ready.append(_NeverReady(ref, frozenset(row.id for row in rows), state.step_no))
+
+
+def _check_never_ready(state: _State) -> None:
+    for promise in state.never_ready:
+        new = [row for row in _task_rows(state, promise.ref) if row.id not in promise.known]
+        if new:
+            became = min(new, key=lambda row: row.ready_at)
+            raise ScenarioFailure(
+                f"{promise.ref} は手順{promise.step_no}の expect_never_ready により以後準備完了にならないはずが、"
+                f"{_japan_day(became.ready_at)} に準備完了になりました(状態: {became.state})"
+            )
+
+
+def _task_rows(state: _State, ref: TaskRef) -> list[Task]:
+    """Every task row of the case for that step, whatever its state now (a row is made when a task becomes ready)."""
+    state.session.expire_all()
+    rows = list(state.session.scalars(select(Task).where(Task.case_id == state.case.id, Task.bpmn_id == ref.step)))
+    periods = _periods(state, rows)
+    return [row for row in rows if _matches(row, ref, periods)]
 
 
 def _complete(state: _State, step: dict[str, Any]) -> None:
-    step_id = step["complete"]
-    matches = [t for t in _ready(state) if t.bpmn_id == step_id]
+    ref = _ref(state, step["complete"], step)
+    ready = _ready(state)
+    periods = _periods(state, ready)
+    matches = [t for t in ready if _matches(t, ref, periods)]
     if len(matches) != 1:
-        raise ScenarioFailure(f"準備完了の {step_id} が{len(matches)}件あります(1件であるべき)")
+        same_step = [t for t in ready if t.bpmn_id == ref.step]
+        hint = " — flow: か month: で選んでください" if len(matches) > 1 else ""
+        raise ScenarioFailure(
+            f"準備完了の {ref} が{len(matches)}件あります(1件であるべき。準備完了の {ref.step}: "
+            f"{_describe(same_step, periods)}){hint}"
+        )
     task = matches[0]
     role = step.get("as") or task.role
     actor = _actor_for(state, task, role)
@@ -380,15 +473,24 @@ def _expect_data(state: _State, expected: Mapping[str, Any]) -> None:
             raise ScenarioFailure(f"{key} は {value!r} のはずが {actual!r} です")
 
 
-def _expect_due(state: _State, expected: Mapping[str, Any]) -> None:
+def _expect_due(state: _State, expected: Mapping[str, Any], step: Mapping[str, Any]) -> None:
+    """`{step: DATE}`: the due date of the ready task (`flow:` / `month:` beside it choose among several)."""
     ready = _ready(state)
-    for step_id, value in expected.items():
+    periods = _periods(state, ready)
+    for key, value in expected.items():
+        ref = _ref(state, key, step)
         want = _as_date(_resolve(value, state.clock))
-        rows = [t for t in ready if t.bpmn_id == step_id]
+        rows = [t for t in ready if _matches(t, ref, periods)]
         if not rows:
-            raise ScenarioFailure(f"{step_id} が準備完了になっていません")
+            raise ScenarioFailure(f"{ref} が準備完了になっていません")
+        dues = {t.due_date for t in rows}
+        if len(dues) > 1:
+            raise ScenarioFailure(
+                f"準備完了の {ref} が{len(rows)}件あり期限が異なります({_describe(rows, periods)})"
+                " — flow: か month: で選んでください"
+            )
         if rows[0].due_date != want:
-            raise ScenarioFailure(f"{step_id} の期限は {want} のはずが {rows[0].due_date} です")
+            raise ScenarioFailure(f"{ref} の期限は {want} のはずが {rows[0].due_date} です")
 
 
 def _expect_ended(state: _State, key: str) -> None:
@@ -418,11 +520,31 @@ def _expect_instances(state: _State, expected: Mapping[str, Mapping[str, int]]) 
 
 
 def _expect_case(state: _State, expected: Mapping[str, Any]) -> None:
+    """Every case fact: a column of the case (whatever columns it has), else a fact kept in the case's data.
+
+    An organisation may be named as the runner made it (`office_org_id: office.2`) or by id (`${org.office.2}`).
+    """
     state.session.refresh(state.case)
+    data = state.case.data or {}
     for key, value in expected.items():
-        actual = getattr(state.case, key, None)
-        if not _equal(actual, _resolve(value, state.clock)):
-            raise ScenarioFailure(f"ケースの {key} は {value!r} のはずが {actual!r} です")
+        if key in _case_columns():
+            actual = getattr(state.case, key)
+        elif key in data or key in casedata.CANONICAL_DEFAULTS:
+            actual = data.get(key, casedata.CANONICAL_DEFAULTS.get(key))
+        else:
+            raise ScenarioFailure(f"ケースに {key} という事実はありません")
+        want = _resolve(value, state.clock)
+        if key.endswith("_org_id") and isinstance(want, str) and _ORG_NAME.match(want):
+            want = _org_id(want)
+        if not _equal(actual, want):
+            shown = _org_name(actual) if key.endswith("_org_id") and isinstance(actual, int) else repr(actual)
+            raise ScenarioFailure(f"ケースの {key} は {value!r} のはずが {shown} です")
+
+
+def _case_columns() -> frozenset[str]:
+    """The case's own attributes: its columns and any property it defines (a fact derived from others)."""
+    properties = {name for name in dir(Case) if isinstance(getattr(Case, name, None), property)}
+    return frozenset(column.key for column in inspect(Case).mapper.column_attrs) | properties
 
 
 def _expect_documents(state: _State, expected: Mapping[str, int]) -> None:
@@ -463,6 +585,64 @@ def _expect_no_risks(state: _State, codes: list[str] | None) -> None:
     bad = [r for r in risks if not codes or r.code in codes]
     if bad:
         raise ScenarioFailure("出てはならないリスクがあります: " + ", ".join(f"{r.code}({r.since})" for r in bad))
+
+
+def _expect_risk_history(state: _State, expected: list[Any]) -> None:
+    """`[code, …]` or `[{code, since, severity, cleared}, …]`: each was raised and has been cleared since.
+
+    A risk raised again is open again, not history (`expect_risks`).
+    """
+    state.session.expire_all()
+    risks = list(state.session.scalars(select(Risk).where(Risk.case_id == state.case.id)))
+    cleared = [r for r in risks if r.cleared_at is not None]
+    have = ", ".join(sorted(f"{r.code}({r.since}〜{_japan_day(r.cleared_at)})" for r in cleared)) or "なし"
+    for want in expected:
+        spec = want if isinstance(want, dict) else {"code": want}
+        if "code" not in spec:
+            raise ScenarioFailure(f"expect_risk_history の項目には code が必要です: {spec}")
+
+        def fits(risk: Risk, spec: Mapping[str, Any] = spec) -> bool:
+            if risk.code != spec["code"]:
+                return False
+            for name, value in spec.items():
+                actual = _japan_day(risk.cleared_at) if name == "cleared" else getattr(risk, name, None)
+                if name != "code" and not _equal(actual, _resolve(value, state.clock)):
+                    return False
+            return True
+
+        if any(fits(r) for r in cleared):
+            continue
+        still_open = [r for r in risks if r.cleared_at is None and fits(r)]
+        if still_open:
+            raise ScenarioFailure(f"リスク {spec} はまだ解消されていません({still_open[0].since}から)")
+        raise ScenarioFailure(f"解消されたリスク {spec} がありません(解消されたリスク: {have})")
+
+
+_DUTY_OF_STEP = {"monitoring": "monitoring_record"}
+"""Steps whose record is a duty of another name: `monitoring:2026-07` is the July モニタリング's record."""
+
+
+def _expect_duty_due(state: _State, expected: Mapping[str, Any]) -> None:
+    """`{monitoring_record:2026-07: 2026-07-31}`: the due date of a duty on the schedule, ready or not yet."""
+    for key, value in expected.items():
+        duty, _, period = str(_resolve(key, state.clock)).partition(":")
+        if not period:
+            raise ScenarioFailure(f"expect_duty_due のキーは 業務:期間 です(例: monitoring:2026-07): {key}")
+        schedule_key = f"{_DUTY_OF_STEP.get(duty, duty)}:{period}"
+        row = _schedule_row(state, schedule_key)
+        if row is None:
+            same_duty = state.session.scalars(
+                select(ScheduleItem.period).where(
+                    ScheduleItem.case_id == state.case.id, ScheduleItem.duty == _DUTY_OF_STEP.get(duty, duty)
+                )
+            ).all()
+            have = ", ".join(sorted(str(p) for p in same_duty)) or "なし"
+            raise ScenarioFailure(f"予定 {schedule_key} がありません({_DUTY_OF_STEP.get(duty, duty)} の期間: {have})")
+        want = _as_date(_resolve(value, state.clock))
+        if want is None:
+            raise ScenarioFailure(f"予定 {schedule_key} の期限には日付を書いてください: {value!r}")
+        if row.due_date != want:
+            raise ScenarioFailure(f"予定 {schedule_key} の期限は {want} のはずが {row.due_date} です")
 
 
 def _schedule_row(state: _State, key: str) -> ScheduleItem | None:
@@ -524,6 +704,100 @@ def _advance(state: _State, delta: timedelta) -> None:
             raise ScenarioFailure("タイマーが止まりません")
     state.clock.set(max(target, state.clock.now()))
     state.runtime.fire_due(state.session, worker="scenario")
+
+
+_REF_KEYS = frozenset({"step", "role", "org", "flow", "month"})
+_SELECTORS = ("flow", "month")
+
+
+def _refs(state: _State, items: Any, step: Mapping[str, Any]) -> list[TaskRef]:
+    if not isinstance(items, list):
+        raise ScenarioFailure(f"タスクの一覧を書いてください(例: [plan_draft@office]): {items!r}")
+    return [_ref(state, item, step) for item in items]
+
+
+def _ref(state: _State, item: Any, step: Mapping[str, Any]) -> TaskRef:
+    """`step`, `step@role`, `step@role:org` or `{step, role, org, flow, month}`; `flow:` / `month:` beside the
+    scenario step apply to every task it names (the item's own win)."""
+    defaults = {k: _resolve(step[k], state.clock) for k in _SELECTORS if step.get(k) is not None}
+    if isinstance(item, dict):
+        unknown = sorted(set(item) - _REF_KEYS)
+        if unknown or "step" not in item:
+            raise ScenarioFailure(f"タスクの指定に使えるのは {sorted(_REF_KEYS)} です(step は必須): {item!r}")
+        fields = {**defaults, **{k: _resolve(v, state.clock) for k, v in item.items() if v is not None}}
+    elif isinstance(item, str) and item:
+        step_id, _, who = item.partition("@")
+        role, _, org = who.partition(":")
+        fields = {**defaults, "step": step_id, **({"role": role} if role else {}), **({"org": org} if org else {})}
+    else:
+        raise ScenarioFailure(f"タスクの指定が読めません: {item!r}")
+    fields = {k: str(v) for k, v in fields.items()}
+    if "org" in fields:
+        _org_id(fields["org"])  # an unknown organisation fails here, with the known ones
+    month = fields.get("month")
+    if month is not None and not re.fullmatch(r"\d{4}-\d{2}", month):
+        raise ScenarioFailure(f"month は YYYY-MM で書いてください: {month}")
+    return TaskRef(**fields)
+
+
+def _periods(state: _State, tasks: Iterable[Task]) -> dict[int, str | None]:
+    """Instance id -> its period (a monthly モニタリング's YYYY-MM), for the tasks given."""
+    ids = {t.instance_id for t in tasks}
+    if not ids:
+        return {}
+    rows = state.session.execute(select(ProcessInstance.id, ProcessInstance.period).where(ProcessInstance.id.in_(ids)))
+    return {instance_id: period for instance_id, period in rows}
+
+
+def _in_flow_and_month(task: Task, ref: TaskRef, periods: Mapping[int, str | None]) -> bool:
+    return (ref.flow is None or task.process_key == ref.flow) and (
+        ref.month is None or periods.get(task.instance_id) == ref.month
+    )
+
+
+def _matches(task: Task, ref: TaskRef, periods: Mapping[int, str | None]) -> bool:
+    return (
+        task.bpmn_id == ref.step
+        and _in_flow_and_month(task, ref, periods)
+        and (ref.role is None or task.role == ref.role)
+        and (ref.org is None or task.organisation_id == _org_id(ref.org))
+    )
+
+
+def _describe(tasks: Iterable[Task], periods: Mapping[int, str | None]) -> str:
+    """`monitoring@office:office.1(monthly_monitoring 2026-06)`, … for messages."""
+    shown = []
+    for t in tasks:
+        period = periods.get(t.instance_id)
+        shown.append(
+            f"{t.bpmn_id}@{t.role}:{_org_name(t.organisation_id)}({t.process_key}{f' {period}' if period else ''})"
+        )
+    return ", ".join(shown) or "なし"
+
+
+_ORG_NAME = re.compile(r"^(?P<role>center|office|insurer|provider)\.(?P<index>\d+)$")
+
+
+def _org_id(name: str) -> int:
+    """`office.2` -> the id of the second demo office (a plain id, as `${org.office.2}` gives, is taken as it is)."""
+    if name.isdigit():
+        return int(name)
+    ids = _ORG_IDS.get()
+    match = _ORG_NAME.match(name)
+    key = (match["role"], int(match["index"])) if match else None
+    if key is None or key not in ids:
+        known = ", ".join(f"{role}.{index}" for role, index in sorted(ids))
+        raise ScenarioFailure(f"組織 {name} はありません(シナリオの組織: {known})")
+    return ids[key]
+
+
+def _org_name(org_id: int | None) -> str:
+    names = {org: f"{role}.{index}" for (role, index), org in _ORG_IDS.get().items()}
+    return names.get(org_id, str(org_id)) if org_id is not None else "なし"
+
+
+def _japan_day(moment: datetime | None) -> str:
+    return f"{moment.astimezone(JST):%Y-%m-%d}" if moment is not None else "なし"
 
 
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}")

@@ -33,10 +33,10 @@ def form_handlers() -> dict[str, FormHandler]:
     handlers: list[FormHandler] = [
         Intake(),
         BasicChecklist(),
-        # 前橋 別紙2: the 確定 plan's draft is dated on or after the 認定日 (provisional_forms).
-        # That check wraps the plan_draft handler, so both sets of rules apply.
+        # 前橋 別紙2: the 確定 plan's draft and consent are dated on or after the 認定日 (provisional_forms).
+        # That check wraps the plan_draft and plan_consent handlers, so both sets of rules apply.
         provisional_forms.with_confirmed_draft_check(PlanDraft()),
-        PlanConsent(),
+        provisional_forms.with_confirmed_consent_check(PlanConsent()),
         Monitoring(),
         Evaluation(),
         *provisional_forms.HANDLERS,

@@ -8,7 +8,8 @@ wrapped: `forms["plan_draft"] = with_confirmed_draft_check(forms.get("plan_draft
 
 Parameters read (municipality.toml, flattened; none is required):
 - `confirmed_draft_on_or_after_result` (bool; default true when `provisional_outcome_route = "preagreed"`, i.e.
-  前橋): the 確定 plan's draft must be dated on or after the certification decision date (認定日, 004:3817, 3841).
+  前橋): the 確定 plan's draft, and its consent, must be dated on or after the certification decision date (認定日,
+  004:3817, 3841: 原案を作成し、説明・同意・交付の手順を行う — all after the 認定日).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ CARE = ("kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5")
 PREVENTIVE = ("shien1", "shien2")
 DRAFT_DATE_FIELDS = ("draft_date", "drafted_on", "created_date", "creation_date", "plan_date")
 """Where a plan_draft submission may carry its date (the first present one is checked)."""
+CONSENT_DATE_FIELDS = ("consent_date",)
 
 
 class ProvisionalExplanation(SimpleHandler):
@@ -134,7 +136,11 @@ class SuzukaKameyamaResultReview(SimpleHandler):
 
 
 def confirmed_draft_problems(
-    submission: Mapping[str, Any], data: Mapping[str, Any], params: Mapping[str, Any]
+    submission: Mapping[str, Any],
+    data: Mapping[str, Any],
+    params: Mapping[str, Any],
+    fields: tuple[str, ...] = DRAFT_DATE_FIELDS,
+    what: str = "原案は認定日",
 ) -> dict[str, str]:
     """The 確定 plan's draft is dated on or after the 認定日 (前橋 別紙2, 004:3817, 3841).
 
@@ -147,10 +153,10 @@ def confirmed_draft_problems(
     if not (data.get("provisional") and data.get("outcome") and data.get("result_date")):
         return {}
     decided = day(data.get("result_date"))
-    field = next((name for name in DRAFT_DATE_FIELDS if submission.get(name)), None)
-    drafted = day(submission.get(field)) if field else None
-    if field and decided and drafted and drafted < decided:
-        return {field: f"確定版の原案は認定日({japanese_date(decided)})以降の日付で作成してください(別紙2、004:3817)"}
+    field = next((name for name in fields if submission.get(name)), None)
+    dated = day(submission.get(field)) if field else None
+    if field and decided and dated and dated < decided:
+        return {field: f"確定版の{what}({japanese_date(decided)})以降の日付にしてください(別紙2、004:3817)"}
     return {}
 
 
@@ -158,13 +164,16 @@ class ConfirmedPlanDraftCheck(Handler):
     """plan_draft's handler with the 別紙2 date check added; wraps the plan_draft handler written for new_case."""
 
     form = "plan_draft"
+    date_fields = DRAFT_DATE_FIELDS
+    what = "原案は認定日"
 
     def __init__(self, inner: FormHandler | None = None) -> None:
         self.inner = inner
 
     def validate(self, submission: Data, context: FormContext) -> dict[str, str]:
         errors = dict(self.inner.validate(submission, context)) if self.inner is not None else {}
-        for key, message in confirmed_draft_problems(submission, context.data, context.params).items():
+        found = confirmed_draft_problems(submission, context.data, context.params, self.date_fields, self.what)
+        for key, message in found.items():
             errors.setdefault(key, message)
         return errors
 
@@ -174,6 +183,19 @@ class ConfirmedPlanDraftCheck(Handler):
 
 def with_confirmed_draft_check(inner: FormHandler | None = None) -> ConfirmedPlanDraftCheck:
     return ConfirmedPlanDraftCheck(inner)
+
+
+class ConfirmedPlanConsentCheck(ConfirmedPlanDraftCheck):
+    """plan_consent's handler with the same check: the 確定 plan's consent is also dated on or after the 認定日
+    (004:3817: 認定日以降に原案を作成し、説明・同意・交付の手順を行う)."""
+
+    form = "plan_consent"
+    date_fields = CONSENT_DATE_FIELDS
+    what = "同意日は認定日"
+
+
+def with_confirmed_consent_check(inner: FormHandler | None = None) -> ConfirmedPlanConsentCheck:
+    return ConfirmedPlanConsentCheck(inner)
 
 
 HANDLERS = (

@@ -158,7 +158,7 @@ def render_feed(user: User) -> bytes:
         event.add("dtend", item.due_date + timedelta(days=1))  # all-day events end the day after
         prefix = "訪問" if visit else "期限"
         overdue = "【期限超過】" if item.status == "missed" or item.due_date < wiring.today() else ""
-        event.add("summary", f"{overdue}{prefix}: {duty_name(item.duty)} ケース{case.id}")
+        event.add("summary", f"{overdue}{prefix}: {duty_name(item.duty, case.municipality)} ケース{case.id}")
         event.add("description", f"{item.period or ''} {item.rule}(出典: {item.source})")
         if base_url:  # never from the request's Host header, which whoever fetches the feed chooses
             event.add("url", base_url + url_for("cases.show", case_id=case.id))

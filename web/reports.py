@@ -182,7 +182,7 @@ def compliance_csv() -> Any:
                 "業務",
                 case.client_name or "",
                 case.insured_number or "",
-                duty_name(item.duty),
+                duty_name(item.duty, case.municipality),
                 item.period or "",
                 _day(item.due_date),
                 STATUS_NAMES.get(item.status, item.status),

@@ -25,9 +25,9 @@ from sqlalchemy import select
 from engine.compliance import RISKS
 from engine.deadlines import add_months
 from engine.deadlines import month_end
-from engine.duties import DUTIES
 from engine.duties import EXCUSABLE
 from engine.duties import MANUAL
+from engine.duties import name_of
 from engine.errors import KaigoflowError
 from engine.errors import ValidationError
 from engine.models import Case
@@ -65,9 +65,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(to_wareki_month, "wareki_month")
 
 
-def duty_name(duty: str) -> str:
-    kind = DUTIES.get(duty)
-    return kind.name if kind else duty
+def duty_name(duty: str, municipality: str | None = None) -> str:
+    """The duty's name for staff, under the municipality's own document names where its manual gives them."""
+    return name_of(duty, municipality)
 
 
 def risk_name(code: str) -> str:
@@ -261,7 +261,7 @@ def record_done(item_id: int) -> Any:
     except KaigoflowError as failure:
         flash(failure.message, "error")
     else:
-        flash(f"「{duty_name(item.duty)}」({item.period})を済にしました", "info")
+        flash(f"「{duty_name(item.duty, case.municipality)}」({item.period})を済にしました", "info")
     return redirect(_back(case))
 
 
@@ -278,7 +278,7 @@ def special_circumstances(item_id: int) -> Any:
         except ValidationError as failure:
             problem = failure.details.get("reason") or failure.message
         else:
-            flash(f"「{duty_name(item.duty)}」({item.period})の特段の事情を記録しました", "info")
+            flash(f"「{duty_name(item.duty, case.municipality)}」({item.period})の特段の事情を記録しました", "info")
             return redirect(url_for("cases.show", case_id=case.id) + "#schedule-title")
     page = render_template("schedules/special_circumstances.html", item=item, case=case, reason=reason, problem=problem)
     return page, 422 if problem else 200

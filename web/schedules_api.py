@@ -38,12 +38,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def item_json(item: ScheduleItem) -> dict[str, Any]:
+def item_json(item: ScheduleItem, municipality: str | None = None) -> dict[str, Any]:
     return {
         "id": item.id,
         "key": item.key,
         "duty": item.duty,
-        "name": duty_name(item.duty),
+        "name": duty_name(item.duty, municipality),
         "period": item.period,
         "window_start": item.window_start.isoformat() if item.window_start else None,
         "due_date": item.due_date.isoformat(),
@@ -79,12 +79,12 @@ def case_schedule(case_id: int) -> Any:
         select(ScheduleItem).where(ScheduleItem.case_id == case.id).order_by(ScheduleItem.due_date, ScheduleItem.key)
     ).all()
     risks = db.session.scalars(select(Risk).where(Risk.case_id == case.id).order_by(Risk.since)).all()
-    return jsonify({"items": [item_json(i) for i in items], "risks": [risk_json(r) for r in risks]})
+    return jsonify({"items": [item_json(i, case.municipality) for i in items], "risks": [risk_json(r) for r in risks]})
 
 
 @bp.post("/schedule/<int:item_id>/special-circumstances")
 def special_circumstances(item_id: int) -> Any:
-    item, _case = item_or_404(item_id, acting=True)
+    item, case = item_or_404(item_id, acting=True)
     body = api._json_body()
     try:
         wiring.runtime().record_special_circumstances(
@@ -93,12 +93,12 @@ def special_circumstances(item_id: int) -> Any:
     except ValidationError as refused:
         return errors.error_response(422, refused.message, errors=refused.details)
     db.session.refresh(item)
-    return jsonify({"item": item_json(item)})
+    return jsonify({"item": item_json(item, case.municipality)})
 
 
 @bp.post("/schedule/<int:item_id>/done")
 def done(item_id: int) -> Any:
-    item, _case = item_or_404(item_id, acting=True)
+    item, case = item_or_404(item_id, acting=True)
     body = api._json_body()
     done_on: date | None = None
     if body.get("done_on"):
@@ -115,4 +115,4 @@ def done(item_id: int) -> Any:
     except KaigoflowError as failure:
         return errors.error_response(409, failure.message)
     db.session.refresh(item)
-    return jsonify({"item": item_json(item)})
+    return jsonify({"item": item_json(item, case.municipality)})

@@ -44,8 +44,8 @@ Parameters (municipality.toml `[deadlines]`, all optional):
 - `renewal_ready_days` (60) and `renewal_earliest_days` (60): the national window for filing [N];
 - `special_handling` / `special_handling_min_days`: as the `special_handling` decision (鈴鹿亀山 31);
 - `provisional_lead_days` (0): start the 暫定 route this many days before the end instead of after it [I]. 前橋's
-  別紙2 wants the 暫定 series done *by* certification_end (004:3808-3810), which a lead of about 14 days allows;
-  no municipality.toml sets it yet.
+  別紙2 wants the 暫定 series done *by* certification_end (004:3808-3812), which a lead of about 14 days allows:
+  前橋 sets 14 (its 暫定 `expected_level_judgement` is then due on certification_end).
 """
 
 from __future__ import annotations

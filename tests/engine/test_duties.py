@@ -127,7 +127,14 @@ def test_type_c_has_no_monitoring(library):
         (
             "oshu",
             True,
-            {"service_results_report": 3, "results_submission": 5, "claim_transmission": 10, "commission_invoice": 15},
+            # the 包括 pays the 委託料 (002:11 §8③): by the end of the invoice month [I]
+            {
+                "service_results_report": 3,
+                "results_submission": 5,
+                "claim_transmission": 10,
+                "commission_invoice": 15,
+                "commission_payment": 30,
+            },
         ),
         ("toyokawa", True, {"claim_transmission": 10}),
         ("suzuka-kameyama", False, {"claim_transmission": 10}),
@@ -386,7 +393,10 @@ def test_equipment_consultation_missing_and_retention_expired(library):
 
 def test_notification_missing_only_where_required(library):
     intake = doc("intake", date(2026, 4, 1), service_start_date="2026-05-01")
-    assert "notification_missing" in risks(library, "suzuka-kameyama", make_case(), [intake], date(2026, 5, 1))
+    # "on or before the service start" (003:606): the start date itself is still in time
+    assert "notification_missing" not in risks(library, "suzuka-kameyama", make_case(), [intake], date(2026, 5, 1))
+    late = risks(library, "suzuka-kameyama", make_case(), [intake], date(2026, 5, 2))
+    assert late["notification_missing"].since == date(2026, 5, 2)
     assert "notification_missing" not in risks(
         library, "toyokawa", make_case(municipality="toyokawa"), [intake], date(2026, 5, 1)
     )
@@ -402,3 +412,50 @@ def test_every_risk_code_has_a_rule_and_a_seed_source():
         assert ".txt:" in kind.source, code
     for duty, kind in duties.DUTIES.items():
         assert kind.name and kind.rule and (".txt:" in kind.source or "DOMAIN.md" in kind.source), duty
+
+
+def test_oshu_duties_are_named_after_its_own_documents():
+    from web.schedules import duty_name
+
+    assert "様式3" in duties.name_of("commission_invoice", "oshu")
+    assert "様式2-1" in duties.name_of("results_submission", "oshu")
+    assert "実績の報告用紙" in duties.name_of("service_results_report", "oshu")
+    assert duties.name_of("commission_invoice", "city-a") == duties.DUTIES["commission_invoice"].name
+    assert duty_name("commission_invoice", "oshu") == duties.name_of(
+        "commission_invoice", "oshu"
+    )  # board, page, report
+
+
+def test_no_claim_is_overdue_while_the_result_is_unknown(library):
+    pending = make_case(care_level="pending", certification_start=None, certification_end=None)
+    items = schedule(library, "suzuka-kameyama", pending, today=date(2026, 7, 20))
+    claim = items["claim_transmission:2026-05"]
+    assert claim.due_date == date(2026, 8, 10) and claim.status(date(2026, 7, 20)) == "open"  # 月遅れ (003:140)
+    result = doc(
+        "certification_result_entry",
+        date(2026, 7, 25),
+        result_level="shien2",
+        result_date="2026-07-25",
+        certification_start="2026-04-01",
+        certification_end="2027-03-31",
+    )
+    known = schedule(library, "suzuka-kameyama", make_case(), duties.Records(documents=[result]), date(2026, 7, 26))
+    assert known["claim_transmission:2026-05"].due_date == date(2026, 8, 10)  # with the first claim after the result
+    assert known["claim_transmission:2026-07"].due_date == date(2026, 8, 10)
+    on_time = schedule(library, "suzuka-kameyama", make_case(), today=date(2026, 7, 26))
+    assert on_time["claim_transmission:2026-05"].due_date == date(2026, 6, 10)
+
+
+def test_commission_contract_each_fiscal_year_but_not_for_the_new_cases_own_start(library):
+    new = make_case(municipality="city-a", delegated=True, plan_start=date(2027, 4, 1), plan_end=date(2027, 9, 30))
+    assert "commission_contract:2027" not in schedule(library, "city-a", new, today=date(2027, 3, 15))
+    continuing = make_case(
+        municipality="city-a",
+        delegated=True,
+        plan_start=date(2027, 4, 1),
+        plan_end=date(2027, 9, 30),
+        data={"previous_plan": {"plan_start": "2026-10-01", "plan_end": "2027-03-31"}},
+    )
+    item = schedule(library, "city-a", continuing, today=date(2027, 3, 15))["commission_contract:2027"]
+    assert (item.window_start, item.due_date, item.role) == (date(2027, 3, 1), date(2027, 4, 1), "center")
+    assert "commission_contract:2027" not in schedule(library, "toyokawa", continuing, today=date(2027, 3, 15))

@@ -4,7 +4,8 @@
   carrying NaN/Infinity (Python reads them, JSON and PostgreSQL do not);
 - NUL characters anywhere in the path, the query string or a posted form: PostgreSQL cannot store them in text,
   so any query or insert with one fails. No care record contains one, so the request is refused outright;
-- ids in the path (`<int:…>`) or the query beyond a 64-bit integer: neither database can compare with them.
+- ids in the path (`<int:…>`) or the query beyond the id columns' INTEGER (2**31 - 1): PostgreSQL refuses to
+  compare an INTEGER column with a larger number, SQLite anything beyond 64 bits.
 """
 
 from __future__ import annotations
@@ -66,12 +67,13 @@ def refuse_nul() -> Any:
     return None
 
 
-DATABASE_INT_MAX = 2**63 - 1
+DATABASE_INT_MAX = 2**31 - 1
+"""The largest value of an INTEGER id column (engine/models.py) on both backends."""
 TOO_LARGE = "番号が大きすぎます。画面の一覧から開き直してください。"
 
 
 def database_int(raw: str) -> int | None:
-    """The number in `raw` when a database column can hold it (digits only, at most 2**63 - 1); None otherwise."""
+    """The number in `raw` when an id column can hold it (digits only, at most DATABASE_INT_MAX); None otherwise."""
     if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(DATABASE_INT_MAX)):
         return None
     value = int(raw)
@@ -79,7 +81,7 @@ def database_int(raw: str) -> int | None:
 
 
 class DatabaseIntConverter(IntegerConverter):
-    """`<int:…>` in every route: a number beyond a 64-bit column is a 400 in Japanese, never a 500 from the driver."""
+    """`<int:…>` in every route: a number beyond an id column is a 400 in Japanese, never a 500 from the driver."""
 
     def to_python(self, value: str) -> int:
         number = super().to_python(value)

@@ -67,6 +67,8 @@ def create_app(
     from web import api
     from web import auth
     from web import calendar_feed
+    from web import case_list
+    from web import case_list_api
     from web import cases
     from web import errors
     from web import extensions
@@ -87,6 +89,8 @@ def create_app(
     app.register_blueprint(inbox.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(case_list.bp)
+    case_list_api.init_app(app)
     app.register_blueprint(admin.bp)
     app.register_blueprint(processes.bp)
     api.init_app(app)

@@ -41,6 +41,8 @@ ROUTES = {
     "inbox.index": OWN,
     "api.tasks": OWN,
     "cases.new": OWN,
+    "case_list.index": OWN,
+    "case_list_api.cases": OWN,
     "cases.show": CASE,
     "cases.export": CASE,
     "cases.diagram_xml": CASE,

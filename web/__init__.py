@@ -99,6 +99,9 @@ def create_app(
     reports.init_app(app)
     calendar_feed.init_app(app)
     app.after_request(_security_headers)
+    from web import setup_check
+
+    setup_check.init_app(app)
     return app
 
 

@@ -67,6 +67,7 @@ ROUTES = {
     "schedules_api.case_schedule": CASE,
     "schedules.board": OWN,
     "schedules.risks": OWN,
+    "schedules_api.digest": OWN,
     "reports.compliance": OWN,
     "reports.compliance_pdf": OWN,
     "reports.compliance_csv": OWN,

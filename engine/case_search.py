@@ -40,6 +40,8 @@ SORTS = {
     "due": "次の期限の近い順",
 }
 STATUSES = ("open", "ended")
+PENDING = ("open", "missed")
+"""Duties still to do: a missed one (its day passed unrecorded) is the most pressing "next due" of all."""
 MAX_TERMS = 5
 MAX_QUERY = 100
 
@@ -113,7 +115,7 @@ class CaseRow:
     running: list[str] = field(default_factory=list)
     """Process keys of the case's running instances (its current 手続き)."""
     next_due: date | None = None
-    """The earliest open duty of the case (モニタリング, 更新 …)."""
+    """The earliest duty of the case still to do, overdue ones included (モニタリング, 更新 …)."""
     care_manager_id: int | None = None
     """Whoever last completed or claimed a task of the planner's organisation (as engine.schedule.care_manager)."""
 
@@ -161,7 +163,7 @@ def conditions(query: CaseQuery, visible: ColumnElement[bool]) -> list[ColumnEle
 def _next_due() -> Any:
     return (
         select(func.min(ScheduleItem.due_date))
-        .where(ScheduleItem.case_id == Case.id, ScheduleItem.status == "open")
+        .where(ScheduleItem.case_id == Case.id, ScheduleItem.status.in_(PENDING))
         .correlate(Case)
         .scalar_subquery()
     )
@@ -230,7 +232,7 @@ def _fill(session: Session, rows: Sequence[CaseRow], planners: dict[int, int | N
             by_id[case_id].running.append(key)
     for case_id, due in session.execute(
         select(ScheduleItem.case_id, func.min(ScheduleItem.due_date))
-        .where(ScheduleItem.case_id.in_(ids), ScheduleItem.status == "open")
+        .where(ScheduleItem.case_id.in_(ids), ScheduleItem.status.in_(PENDING))
         .group_by(ScheduleItem.case_id)
     ):
         by_id[case_id].next_due = due

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from engine.db import make_engine
 from engine.db import upgrade
 from engine.models import Base
 from tests.web.conftest import made_app
+
+
+@pytest.fixture(autouse=True)
+def no_revision_left_behind(database_url):
+    """The PostgreSQL database is the session's: a revision row left here would make every later test's app 503."""
+    yield
+    _drop_revision(database_url)
+
+
+def _drop_revision(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
 
 
 def _drop_everything(url: str) -> None:

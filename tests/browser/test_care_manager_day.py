@@ -18,7 +18,7 @@ from engine.clock import today as clock_today
 from engine.deadlines import month_end
 from handlers.validators import to_wareki
 
-WIDTHS = [pytest.param(1366, "toyokawa", id="desktop-1366"), pytest.param(390, "oshu", id="phone-390")]
+WIDTHS = [pytest.param(1366, "toyokawa", id="desktop-1366"), pytest.param(390, "city-a", id="phone-390")]
 
 
 def overflow(page: Any, selector: str) -> int:

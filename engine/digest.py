@@ -1,7 +1,8 @@
 """The daily digest: for each member of staff, what is overdue, due today and due in the coming days.
 
 Read from the task and schedule tables only (no workflow is deserialized): the ready tasks a person has claimed,
-the duties (engine.schedule) whose care manager they are, and, per organisation, what nobody holds yet. Printed
+the unclaimed ones of the cases they hold (engine.schedule.care_manager), the duties whose care manager they are,
+and, per organisation, what nobody holds yet. Printed
 by `kaigoflow digest`, shown on the 期限 board and given by GET /api/digest.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import schedule
 from engine.duties import DUTIES
 from engine.models import Case
 from engine.models import Organisation
@@ -38,6 +40,8 @@ class DueLine:
     case_id: int
     client_name: str | None
     due: date | None
+    claimed: bool = True
+    """False for a task nobody has claimed yet (listed under the person who holds the case)."""
 
     def when(self, today: date) -> str:
         """overdue, today or soon."""
@@ -99,8 +103,18 @@ def build(
             Task.due_date <= horizon,
         )
     ).all()
+    holders: dict[int, int | None] = {}
     for task_id, name, case_id, client, due, org_id, claimed_by in tasks:
-        holder(org_id, claimed_by).lines.append(DueLine("task", task_id, name, case_id, client, due))
+        person = claimed_by
+        if person is None:
+            # Nobody claimed it yet: it is on the list of whoever holds the case in that organisation.
+            if case_id not in holders:
+                case = session.get(Case, case_id)
+                holders[case_id] = schedule.care_manager(session, case) if case is not None else None
+            held_by = holders[case_id]
+            person = held_by if held_by in people and people[held_by].organisation_id == org_id else None
+        line = DueLine("task", task_id, name, case_id, client, due, claimed=claimed_by is not None)
+        holder(org_id, person).lines.append(line)
     duties = session.execute(
         select(ScheduleItem, Case.client_name)
         .join(Case, Case.id == ScheduleItem.case_id)
@@ -146,5 +160,6 @@ def render_text(digests: list[PersonDigest], today: date) -> str:
         out.append(f"■ {digest.organisation_name} {digest.display_name}({counts})")
         for line in digest.lines:
             who = line.client_name or "(氏名未登録)"
-            out.append(f"  [{WHEN[line.when(today)]}] {day_text(line.due)} {line.name} — {who}")
+            note = "" if line.claimed else "(未担当)"
+            out.append(f"  [{WHEN[line.when(today)]}] {day_text(line.due)} {line.name}{note} — {who}")
     return "\n".join(out)

@@ -148,6 +148,7 @@ def digest() -> Any:
                             "due_date": line.due.isoformat() if line.due else None,
                             "due_wareki": filters.wareki_weekday(line.due) if line.due else None,
                             "when": line.when(today),
+                            "claimed": line.claimed,
                         }
                         for line in d.lines
                     ],

@@ -70,6 +70,11 @@ def test_every_story_is_told_through_toyokawas_flows_once(services):
         count = len(session.scalars(select(Case)).all())
         assert demo_stories.seed(session, services.library, services.runtime, TODAY, only={"toyokawa"}) == []
         assert len(session.scalars(select(Case)).all()) == count
-        # The digest has something true to say.
-        people = digest.build(session, TODAY)
-        assert any(p.count("overdue", TODAY) for p in people)
+        # The digest has something true to say: the office's care manager, who holds 中村 勇's case, has last
+        # month's duties overdue and the モニタリング nobody has claimed yet.
+        office = overdue.office_org_id
+        text = digest.render_text(digest.build(session, TODAY, [office]), TODAY)
+        person = text.split("■ ")[1]
+        assert person.startswith("豊川市 さくら居宅介護支援事業所 居宅介護支援事業所職員1(期限超過 ")
+        assert "[期限超過] 11月30日(月) モニタリング(未担当) — 中村 勇" in person
+        assert "[期限超過] 11月30日(月) モニタリングの記録 — 中村 勇" in person

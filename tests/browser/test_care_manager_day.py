@@ -102,3 +102,25 @@ def test_find_the_person_record_the_overdue_monitoring_continue_and_see_it_on_th
     assert f"{to_wareki(due)}" in soon
     page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
     assert page_errors == []
+
+
+def test_the_insurer_finds_its_cases_and_sees_only_what_it_can_do(page, page_errors, login):
+    """The insurer at phone width: 利用者一覧 but no ケースの登録; the 協議 waiting for it; inbox filters of its own."""
+    page.set_viewport_size({"width": 390, "height": 900})
+    login(page, "toyokawa-insurer-1-1")
+    menu = page.get_by_role("navigation", name="メインメニュー")
+    assert menu.get_by_role("link", name="ケースの登録").count() == 0
+    assert page.locator("#filter-municipality").count() == 0  # one municipality: nothing to choose
+    steps = page.locator("#filter-step option").all_inner_texts()
+    assert len(steps) == len(set(steps))
+    assert "モニタリング" not in steps  # a care manager's step, never the insurer's
+    menu.get_by_role("link", name="利用者一覧").click()
+    search = page.get_by_label("氏名・フリガナ・被保険者番号")
+    search.fill("ﾖｼﾀﾞ")  # half-width katakana finds ヨシダ
+    search.press("Enter")
+    page.wait_for_url("**/cases?q=*")
+    assert overflow(page, "main") == 0, "the list fits the phone"
+    page.get_by_role("link", name="吉田 トメ").click()
+    task = page.locator("a[href^='/tasks/']").first
+    assert "協議" in task.inner_text()
+    assert page_errors == []

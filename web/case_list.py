@@ -73,7 +73,8 @@ def run(query: case_search.CaseQuery) -> case_search.CasePage:
     return case_search.search(db.session(), query, access.case_clause(staff.organisation_id))
 
 
-def names(page: case_search.CasePage) -> dict[int, str]:
+def care_manager_names(page: case_search.CasePage) -> dict[int, str]:
+    """Display names of the rows' care managers (one query for the page)."""
     ids = {row.care_manager_id for row in page.rows if row.care_manager_id}
     if not ids:
         return {}
@@ -115,7 +116,7 @@ def index() -> str:
         query=query,
         args=args,
         page_url=page_url,
-        names=names(page),
+        names=care_manager_names(page),
         care_managers=care_managers(staff),
         flows=flow_choices(staff),
         statuses=STATUS_CHOICES,

@@ -46,7 +46,7 @@ def cases() -> Any:
     """The 利用者一覧 as JSON: the same words, filters, order and pages as /cases."""
     query = case_list.query_from(request.args)
     page = case_list.run(query)
-    names = case_list.names(page)
+    names = case_list.care_manager_names(page)
     return jsonify(
         {
             "query": case_list.query_args(query),

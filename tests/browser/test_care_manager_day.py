@@ -101,6 +101,7 @@ def test_find_the_person_record_the_overdue_monitoring_continue_and_see_it_on_th
     assert "中村 勇" in soon
     assert f"{to_wareki(due)}" in soon
     page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
+    assert overflow(page, "main") == 0, "the board's tables fit the width (cards on a phone)"
     assert page_errors == []
 
 

@@ -277,7 +277,30 @@ def refresh_schedules(ctx: click.Context) -> None:
     click.echo(f"{len(case_ids)}件のケースの予定を計算し直しました")
 
 
-COMMANDS = (init_db, lint, decide, scenario, tick, worker, diff, matrix, purge_expired, refresh_schedules)
+@click.command("digest")
+@click.option("--on", "on_day", type=click.DateTime(formats=["%Y-%m-%d"]), help="この日の予定(既定: 今日)")
+@click.option("--organisation", "organisation_code", metavar="CODE", help="この事業所だけ(例: oshu-office-1)")
+@click.pass_context
+def digest(ctx: click.Context, on_day: Any, organisation_code: str | None) -> None:
+    """職員ごとの今日の予定(期限超過・今日・7日以内の作業と定期業務)を表示する。"""
+    from sqlalchemy import select
+
+    from engine import digest as digest_module
+    from engine.clock import today as clock_today
+    from engine.models import Organisation
+
+    today = on_day.date() if on_day else clock_today(SystemClock())
+    with services(ctx).sessions() as session:
+        organisation_ids = None
+        if organisation_code:
+            found = session.scalar(select(Organisation.id).where(Organisation.code == organisation_code))
+            if found is None:
+                fail(NotFoundError(f"事業所 {organisation_code} はありません"))
+            organisation_ids = [found]
+        click.echo(digest_module.render_text(digest_module.build(session, today, organisation_ids), today))
+
+
+COMMANDS = (init_db, lint, decide, scenario, tick, worker, diff, matrix, purge_expired, refresh_schedules, digest)
 
 
 def default_services() -> Services:

@@ -78,6 +78,8 @@ def create_app(
     from web import api
     from web import auth
     from web import calendar_feed
+    from web import case_list
+    from web import case_list_api
     from web import cases
     from web import errors
     from web import extensions
@@ -101,6 +103,8 @@ def create_app(
     app.register_blueprint(inbox.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(case_list.bp)
+    case_list_api.init_app(app)
     app.register_blueprint(admin.bp)
     app.register_blueprint(staff_admin.bp)
     app.register_blueprint(account.bp)
@@ -111,6 +115,9 @@ def create_app(
     reports.init_app(app)
     calendar_feed.init_app(app)
     app.after_request(_security_headers)
+    from web import setup_check
+
+    setup_check.init_app(app)
     return app
 
 

@@ -38,6 +38,7 @@ from web import cases as case_views
 from web import errors
 from web import filters
 from web import inbox
+from web import next_steps
 from web import openapi
 from web import wiring
 from web.extensions import csrf
@@ -246,6 +247,7 @@ def complete(task_id: str) -> Any:
         return errors.error_response(422, refused.message, errors=refused.details)
     except ConflictError as conflict:
         return errors.error_response(409, conflict.message)
+    next_steps.claim_following(row, staff)  # as the page does: the completer carries the case on
     following = db.session.scalars(
         select(Task).where(
             Task.case_id == row.case_id, Task.state == "ready", Task.organisation_id == staff.organisation_id

@@ -32,6 +32,7 @@ from engine.models import Task
 from engine.models import User
 from web import access
 from web import auth
+from web import case_list
 from web import errors
 from web import filters
 from web import formfields
@@ -237,9 +238,13 @@ def new() -> Any:
         f"{staff.role}_org_id": str(staff.organisation_id),
     }
     problems: dict[str, str] = {}
+    duplicates: list[tuple[Case, bool]] = []
     if request.method == "POST":
         values = {k: request.form.get(k, "") for k in _NEW_CASE_FIELDS}
-        case, problems, failure = open_case_for(values)
+        # Confirmed for this very number only: a number changed after the warning is checked again.
+        if request.form.get("confirmed_number") != values["insured_number"]:
+            duplicates = case_list.duplicates_of(municipality.key, values["insured_number"])
+        case, problems, failure = (None, {}, None) if duplicates else open_case_for(values)
         if case is not None:
             if failure:
                 flash(f"ケースは登録しましたが、{failure}", "error")
@@ -253,10 +258,11 @@ def new() -> Any:
         choices=_all_choices(municipality.key),
         values=values,
         problems=problems,
+        duplicates=duplicates,
         staff=staff,
         care_levels=filters.CARE_LEVELS,
     )
-    return page, 422 if problems else 200
+    return page, 422 if problems else (409 if duplicates else 200)
 
 
 CANNOT_OPEN = directory.CANNOT_START

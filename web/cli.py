@@ -67,8 +67,9 @@ def serve(services: Services, host: str, port: int) -> None:
 @main.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--worker-interval", default=30.0, show_default=True, help="ワーカーの確認の間隔(秒)")
 @click.pass_context
-def demo(ctx: click.Context, host: str, port: int) -> None:
+def demo(ctx: click.Context, host: str, port: int, worker_interval: float) -> None:
     """デモ用の市町村・事業所・職員を用意して Web アプリを起動する。"""
     from web import demo as demo_data
 
@@ -81,6 +82,9 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
         click.echo(f"  {login.municipality} / {login.organisation}: {login.login}")
     for line in cases:
         click.echo(f"  {line}")
+    # The stories (seconds) and then the worker run beside the server, so the pages answer at once.
+    click.echo("事例のケース(計画実施中・モニタリング期限超過・更新・暫定プラン・福祉用具の協議)を用意します:")
+    demo_data.DemoWorker(services, interval=worker_interval, say=click.echo).start()
     ctx.invoke(serve, host=host, port=port)
 
 

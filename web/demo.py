@@ -1,13 +1,25 @@
-"""Demo organisations, staff and cases for every municipality in processes/, so a newcomer can sign in at once."""
+"""Demo organisations, staff and cases for every municipality in processes/, so a newcomer can sign in at once.
+
+Besides two just-opened cases per municipality (their 相談受付 waiting), the demo tells engine.demo_stories (a plan
+in force, an overdue モニタリング, a 更新 due, a 暫定 plan, a 福祉用具 協議) and keeps a worker ticking, so 期限,
+リスク and 報告 have something true to show.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from engine import demo_stories
+from engine.clock import today as clock_today
 from engine.directory import DEMO_ORGS
 from engine.directory import STAFF_ROLES
 from engine.directory import demo_organisations
@@ -20,6 +32,7 @@ from engine.models import ProcessInstance
 from engine.models import User
 from engine.runtime import Actor
 from engine.runtime import Runtime
+from engine.services import Services
 
 PROCESS_OWNER = "process_owner"
 DEMO_PASSWORD = "kaigoflow-demo"  # noqa: S105 - printed on the start page on purpose: demo data only
@@ -193,3 +206,54 @@ def seed_cases(session: Session, library: Library, runtime: Runtime) -> list[str
                 break
             report.append(f"{municipality.name}: デモケース「{name}」(被保険者番号 {insured_number})")
     return report
+
+
+def seed_stories(session: Session, services: Services, today: date, only: Collection[str] | None = None) -> list[str]:
+    """The demo's cases at several stages (engine.demo_stories), told once through the real flows."""
+    return demo_stories.seed(session, services.library, services.runtime, today, only)
+
+
+class DemoWorker:
+    """`kaigoflow demo`'s background thread: tell the stories, then fire due timers and duties every `interval`
+    seconds, as `kaigoflow worker` does, so the monthly モニタリング and the 更新 start on their day.
+
+    A thread (not a process) so the demo stays one command; it stops with the command (daemon) or on stop().
+    """
+
+    def __init__(self, services: Services, interval: float = 30.0, say: Callable[[str], None] = print) -> None:
+        self.services = services
+        self.interval = interval
+        self.say = say
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="kaigoflow-demo-worker", daemon=True)
+
+    def start(self) -> DemoWorker:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=30)
+
+    def run(self) -> None:
+        runtime = self.services.runtime()
+        try:
+            with self.services.sessions() as session:
+                for line in seed_stories(session, self.services, clock_today(runtime.clock)):
+                    self.say(f"  {line}")
+        except Exception as failure:  # the demo still serves and ticks without its stories
+            self.say(f"事例のケースを用意できませんでした: {failure}")
+        self.say("デモのワーカーが期限の来たタイマー・定期業務を実行しています")
+        name = f"demo-worker-{time.time_ns()}"
+        while not self.stopping.is_set():
+            fired = self.tick(runtime, name)
+            if not fired:
+                self.stopping.wait(self.interval)
+
+    def tick(self, runtime: Runtime, name: str) -> int:
+        with self.services.sessions() as session:
+            try:
+                return runtime.fire_due(session, worker=name)
+            except KaigoflowError as failure:
+                self.say(f"ワーカーのエラー: {failure.message}")
+                return 0

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from engine.errors import KaigoflowError
 from engine.models import Case
 from engine.models import Task
+from engine.projection import lane_role
 from web import access
 from web import auth
 from web import filters
@@ -59,7 +60,7 @@ class Filters:
         return cls(
             process_key=args.get("process_key", "").strip()[:64],
             municipality=args.get("municipality", "").strip()[:64],
-            step=args.get("step", "").strip()[:100],
+            step=args.get("step", "").strip()[:300],
             due=due if due in DUE_FILTERS else "all",
         )
 
@@ -74,7 +75,8 @@ class Filters:
         if self.municipality:
             found.append(Task.municipality == self.municipality)
         if self.step:
-            found.append(Task.bpmn_id == self.step)
+            # One choice may stand for several step ids of the same name (web.inbox.filter_options): "a,b".
+            found.append(Task.bpmn_id.in_(self.step.split(",")))
         if self.due == "overdue":
             found.append(Task.due_date < today)
         elif self.due == "today":
@@ -216,25 +218,37 @@ def page_number(name: str) -> int:
 
 
 def filter_options(staff: auth.Staff) -> dict[str, list[tuple[str, str]]]:
-    """Choices for the filters, from the process library (never from a scan of the task table).
+    """Choices for the filters, from the process library (never from a scan of the task table): only what the user
+    can have — their own municipality, and the steps their role does.
 
-    Worked out once per municipality and app: the library is read once per process, and parsing it on every
+    Worked out once per municipality, role and app: the library is read once per process, and parsing it on every
     inbox request would cost more than the inbox's queries.
     """
     cache = current_app.extensions.setdefault("kaigoflow_filter_options", {})
-    if staff.municipality not in cache:
-        cache[staff.municipality] = _filter_options(staff.municipality)
-    return cache[staff.municipality]
+    key = (staff.municipality, staff.role)
+    if key not in cache:
+        cache[key] = _filter_options(staff.municipality, staff.role)
+    return cache[key]
 
 
-def _filter_options(municipality: str) -> dict[str, list[tuple[str, str]]]:
+def roles_of_lanes(role: str) -> set[str]:
+    """The lane roles whose steps come to an organisation of this role (the planner's and client's to centers and
+    offices: which one depends on the case, engine.projection.resolve_role)."""
+    if role in ("center", "office"):
+        return {role, "planner", "client"}
+    return {role}
+
+
+def _filter_options(municipality: str, role: str) -> dict[str, list[tuple[str, str]]]:
     library = wiring.services().library
     flows = []
-    steps: dict[str, str] = {}
+    steps: dict[str, set[str]] = {}
+    wanted = roles_of_lanes(role)
     try:
         keys = library.process_keys(municipality)
+        name = library.municipality(municipality).name
     except KaigoflowError:
-        keys = []
+        keys, name = [], municipality
     for key in keys:
         flows.append((key, filters.flow_name(key)))
         try:
@@ -242,12 +256,13 @@ def _filter_options(municipality: str) -> dict[str, list[tuple[str, str]]]:
         except KaigoflowError:
             continue
         for spec in resolved.user_task_specs():
-            steps.setdefault(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id)
-    municipalities = [(m.key, m.name) for m in sorted(library.municipalities().values(), key=lambda m: m.key)]
+            if lane_role(resolved, spec) in wanted:
+                # Steps are offered by name: ids that share a name (a step drawn in two flows) are one choice.
+                steps.setdefault(spec.bpmn_name or spec.bpmn_id, set()).add(spec.bpmn_id)
     return {
         "process_key": flows,
-        "municipality": municipalities,
-        "step": sorted(steps.items(), key=lambda item: item[1]),
+        "municipality": [(municipality, name)],
+        "step": sorted(((",".join(sorted(ids)), label) for label, ids in steps.items()), key=lambda item: item[1]),
         "due": list(DUE_FILTERS.items()),
     }
 

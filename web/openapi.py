@@ -59,6 +59,69 @@ def _task_action(summary: str) -> dict[str, Any]:
     }
 
 
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": schema or {"type": "string"}}
+
+
+CASE_LIST: dict[str, Any] = {
+    "summary": "利用者一覧: 氏名・カナ・被保険者番号で検索し、絞り込み・並べ替え・ページ送りする(所属のケースのみ)",
+    "parameters": [
+        _query(
+            "q",
+            "氏名・フリガナ・被保険者番号(全角・半角、ひらがな・カタカナを区別しない。空白で区切った語はすべて一致)",
+        ),
+        _query("status", "状態", {"type": "string", "enum": ["open", "ended"]}),
+        _query("care_level", "要介護度(jigyo, shien1 … kaigo5)"),
+        _query("care_manager", "担当者の利用者ID(その人が担当したケース)", {"type": "integer"}),
+        _query("flow", "進行中の手続き(new_case, renewal …)"),
+        _query(
+            "sort",
+            "kana フリガナ順 / insured_number 被保険者番号順 / newest 登録の新しい順 / due 次の期限の近い順",
+            {"type": "string", "enum": ["kana", "insured_number", "newest", "due"], "default": "kana"},
+        ),
+        _query("page", "ページ(50件ずつ)", {"type": "integer", "minimum": 1}),
+    ],
+    "responses": {
+        "200": _json(
+            {
+                "type": "object",
+                "properties": {
+                    "query": {"type": "object", "description": "効いている条件"},
+                    "page": {"type": "integer"},
+                    "pages": {"type": "integer"},
+                    "per_page": {"type": "integer"},
+                    "total": {"type": "integer"},
+                    "items": {"type": "array", "items": _ref("CaseListItem")},
+                },
+            },
+            "一致したケース(1ページ分)",
+        ),
+        "401": UNAUTHORIZED,
+    },
+}
+CASE_LIST_ITEM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "municipality": {"type": "string"},
+        "client_name": {"type": ["string", "null"]},
+        "client_name_kana": {"type": ["string", "null"]},
+        "insured_number": {"type": ["string", "null"]},
+        "care_level": {"type": ["string", "null"]},
+        "care_level_name": {"type": "string"},
+        "status": {"type": "string", "enum": ["open", "ended"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "running": {"type": "array", "items": {"type": "string"}, "description": "進行中の手続きのキー"},
+        "running_names": {"type": "array", "items": {"type": "string"}},
+        "next_due": {"type": ["string", "null"], "format": "date", "description": "次の期限(未了の業務の最も早いもの)"},
+        "next_due_wareki": {"type": ["string", "null"]},
+        "care_manager_id": {"type": ["integer", "null"]},
+        "care_manager_name": {"type": ["string", "null"]},
+        "links": {"type": "object"},
+    },
+}
+
+
 def document() -> dict[str, Any]:
     spec: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -366,6 +429,8 @@ def document() -> dict[str, Any]:
             },
         },
     }
+    spec["paths"]["/api/cases"]["get"] = CASE_LIST
+    spec["components"]["schemas"]["CaseListItem"] = CASE_LIST_ITEM
     # Schedules and risks (web/schedules_api.py) keep their part of the document beside their routes.
     spec["paths"].update(schedules_openapi.PATHS)
     spec["components"]["schemas"].update(schedules_openapi.SCHEMAS)

@@ -22,6 +22,7 @@ from sqlalchemy import and_
 from sqlalchemy import or_
 from sqlalchemy import select
 
+from engine import digest
 from engine.compliance import RISKS
 from engine.deadlines import add_months
 from engine.deadlines import month_end
@@ -129,11 +130,16 @@ def case_schedule(case: Case, months_ahead: int = 3) -> CaseSchedule:
 class Board:
     overdue: list[tuple[ScheduleItem, Case]]
     this_week: list[tuple[ScheduleItem, Case]]
+    this_month: list[tuple[ScheduleItem, Case]]
     next_month: list[tuple[ScheduleItem, Case]]
 
 
 def board_rows(organisation_id: int, today: date, user_id: int | None = None) -> Board:
-    """An organisation's duties: overdue, due this week (to Sunday), due next month."""
+    """An organisation's duties: overdue, due this week (to Sunday), later this month, next month.
+
+    Every open duty up to the end of next month is in exactly one section: a モニタリング due on the 31st is in
+    今月 (or 今週 when the week reaches it), and the days of this week that fall in next month are in 今週 only.
+    """
     query = (
         select(ScheduleItem, Case)
         .join(Case, Case.id == ScheduleItem.case_id)
@@ -149,15 +155,22 @@ def board_rows(organisation_id: int, today: date, user_id: int | None = None) ->
         ScheduleItem.due_date >= today,
         ScheduleItem.due_date <= filters.week_end(today),
     )
+    current = and_(
+        ScheduleItem.status == "open",
+        ScheduleItem.due_date > filters.week_end(today),
+        ScheduleItem.due_date <= month_end(today),
+    )
     month = and_(
         ScheduleItem.status == "open",
         ScheduleItem.due_date >= following,
+        ScheduleItem.due_date > filters.week_end(today),
         ScheduleItem.due_date <= month_end(following),
     )
-    rows = [tuple(r) for r in db.session.execute(query.where(late).limit(BOARD_LIMIT)).all()]
-    week_rows = [tuple(r) for r in db.session.execute(query.where(week).limit(BOARD_LIMIT)).all()]
-    month_rows = [tuple(r) for r in db.session.execute(query.where(month).limit(BOARD_LIMIT)).all()]
-    return Board(rows, week_rows, month_rows)  # type: ignore[arg-type]
+
+    def rows_of(condition: Any) -> list[tuple[ScheduleItem, Case]]:
+        return [tuple(r) for r in db.session.execute(query.where(condition).limit(BOARD_LIMIT)).all()]  # type: ignore[misc]
+
+    return Board(rows_of(late), rows_of(week), rows_of(current), rows_of(month))
 
 
 def _colleagues(organisation_id: int) -> list[User]:
@@ -189,9 +202,14 @@ def board() -> str:
     staff = wiring.staff()
     today = wiring.today()
     chosen = _chosen_user(staff.organisation_id)
+    digests = digest.build(db.session(), today, [staff.organisation_id])
+    if chosen is not None:
+        digests = [d for d in digests if d.user_id == chosen.id]
     return render_template(
         "schedules/board.html",
         board=board_rows(staff.organisation_id, today, chosen.id if chosen else None),
+        digests=digests,
+        month_end=month_end(today),
         today=today,
         next_month=add_months(date(today.year, today.month, 1), 1),
         week_end=filters.week_end(today),

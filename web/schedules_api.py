@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint
 from flask import Flask
 from flask import jsonify
+from flask import request
 from sqlalchemy import select
 
 from engine.errors import KaigoflowError
@@ -116,3 +117,43 @@ def done(item_id: int) -> Any:
         return errors.error_response(409, failure.message)
     db.session.refresh(item)
     return jsonify({"item": item_json(item, case.municipality)})
+
+
+@bp.get("/digest")
+def digest() -> Any:
+    """The daily digest of the user's organisation, person by person (`?user=me`: the user's own only)."""
+    from engine import digest as digest_module
+
+    staff = wiring.staff()
+    today = wiring.today()
+    found = digest_module.build(db.session(), today, [staff.organisation_id])
+    if request.args.get("user") == "me":
+        found = [d for d in found if d.user_id == staff.id]
+    return jsonify(
+        {
+            "date": today.isoformat(),
+            "date_wareki": filters.wareki_weekday(today),
+            "people": [
+                {
+                    "user_id": d.user_id,
+                    "display_name": d.display_name,
+                    "counts": {when: d.count(when, today) for when in digest_module.WHEN},
+                    "lines": [
+                        {
+                            "kind": line.kind,
+                            "ref": line.ref,
+                            "name": line.name,
+                            "case_id": line.case_id,
+                            "client_name": line.client_name,
+                            "due_date": line.due.isoformat() if line.due else None,
+                            "due_wareki": filters.wareki_weekday(line.due) if line.due else None,
+                            "when": line.when(today),
+                            "claimed": line.claimed,
+                        }
+                        for line in d.lines
+                    ],
+                }
+                for d in found
+            ],
+        }
+    )

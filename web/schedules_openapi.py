@@ -57,6 +57,21 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/digest": {
+        "get": {
+            "summary": "今日のまとめ: 所属の職員ごとの期限超過・今日・7日以内の作業と定期業務(user=me で自分だけ)",
+            "parameters": [
+                {"name": "user", "in": "query", "schema": {"type": "string", "enum": ["me"]}, "description": "自分だけ"}
+            ],
+            "responses": {
+                "200": {
+                    "description": "職員ごとの一覧(user_id が null: 担当者なし)",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "401": _ERROR,
+            },
+        }
+    },
     "/api/schedule/{item_id}/special-circumstances": _post(
         "特段の事情を記録する(居宅訪問・モニタリングの接触のみ)",
         {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "maxLength": 2000}}},

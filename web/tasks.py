@@ -37,6 +37,7 @@ from engine.models import User
 from web import access
 from web import auth
 from web import formfields
+from web import next_steps
 from web import wiring
 from web.extensions import db
 
@@ -62,6 +63,7 @@ def _page(
     completed_by = db.session.get(User, row.completed_by_id) if row.completed_by_id else None
     document = db.session.scalar(select(Document).where(Document.task_id == row.id))
     organisation = db.session.get(Organisation, row.organisation_id) if row.organisation_id else None
+    following = next_steps.following(row.case_id, wiring.staff(), exclude=row.id) if row.state != "ready" else []
     page = render_template(
         "tasks/show.html",
         task=row,
@@ -77,6 +79,7 @@ def _page(
         completed_by=completed_by,
         document=document,
         organisation=organisation,
+        following=following,
         today=wiring.today(),
     )
     return page, status
@@ -174,15 +177,14 @@ def submit(task_id: str) -> Any:
         return _page(row, view, fields, values, message=f"{failure.message}。{KEEP_INPUT}", status=failure.http_status)
     db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
     db.session.commit()
+    db.session.refresh(row)
+    claimed = next_steps.claim_following(row, staff)
     flash(f"「{row.name}」を完了しました", "info")
-    following = db.session.scalars(
-        select(Task).where(
-            Task.case_id == row.case_id, Task.state == "ready", Task.organisation_id == staff.organisation_id
-        )
-    ).all()
-    for task in following:
-        flash(f"次の作業: 「{task.name}」", "next")
-    return redirect(url_for("inbox.index"))
+    if claimed:
+        names = "」「".join(task.name for task in claimed)
+        flash(f"次の作業「{names}」をあなたの担当にしました", "next")
+    # The completed step's page: what was recorded, and 「続けてこの作業へ」 to the case's next step.
+    return redirect(url_for("tasks.show", task_id=task_id) + "#next-steps")
 
 
 def _refused(view: views.TaskView) -> str:

@@ -31,6 +31,8 @@ from flask import send_from_directory
 from werkzeug.serving import make_server
 
 import handlers
+from engine.clock import SystemClock
+from engine.clock import today as clock_today
 from engine.config import Settings
 from engine.db import upgrade
 from engine.services import Services
@@ -41,6 +43,7 @@ PROCESSES = ROOT / "processes"
 FIXTURES = HERE / "fixtures"
 PRINT_SAMPLES = ROOT / "tests" / "fixtures" / "print"
 CHROMIUM = Path("/usr/bin/chromium")
+STORY_MUNICIPALITIES = ("toyokawa", "city-a")  # oshu is the modeler test's
 VENDOR_VIEWER = ROOT / "web" / "static" / "vendor" / "bpmn-js" / "bpmn-navigated-viewer.production.min.js"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -146,6 +149,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         demo.seed(session, services.library)
         if hasattr(demo, "seed_cases"):
             demo.seed_cases(session, services.library, services.runtime())
+        # The demo's stories (a plan in force, an overdue モニタリング …) in two municipalities, as of today: one
+        # for each width the care manager's day is walked at (tests/browser/test_care_manager_day.py).
+        demo.seed_stories(session, services, clock_today(SystemClock()), only=STORY_MUNICIPALITIES)
     # Plain http on 127.0.0.1: the session cookie must not be Secure-only, or the browser would drop it.
     app = create_app(services=services, config={"SESSION_COOKIE_SECURE": False})
     app.register_blueprint(_test_routes())

@@ -86,3 +86,34 @@ def test_a_decision_table_opens_in_the_table_editor_and_saves_back(page, page_er
     page.get_by_role("button", name="下書きを破棄").click()
     # dmn-js's bundle carries Inferno's "development build" notice; anything else is a real error.
     assert [e for e in page_errors if "Inferno" not in e] == []
+
+
+def test_unsaved_diagram_edits_ask_before_the_page_is_left(page, page_errors, login):
+    """An edit not yet saved as the draft: leaving asks first (issue 13, item 6); after saving, it does not."""
+    login(page, f"{MUNICIPALITY}-owner")
+    page.goto(f"/processes/{MUNICIPALITY}/edit/{FLOW}.bpmn")
+    modeler = page.locator("#modeler")
+    modeler.locator("xpath=self::*[@data-state='ready']").wait_for()
+    page.locator(f"g.djs-element[data-element-id='{TASK}']").first.click()
+    name = page.locator("#properties").get_by_label("名前")
+    name.fill("保存しない変更")
+    name.press("Tab")
+    assert modeler.get_attribute("data-unsaved") == "true"
+    asked: list[str] = []
+
+    def stay(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.once("dialog", stay)
+    page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="受信箱").click()
+    assert asked == ["beforeunload"]
+    assert "/edit/" in page.url
+    name.fill(TASK.replace("_", " "))  # any name: the draft is discarded below
+    name.press("Tab")
+    page.click("#save-draft")
+    modeler.locator("xpath=self::*[@data-saved]").wait_for()
+    assert modeler.get_attribute("data-unsaved") is None
+    page.goto(f"/processes/{MUNICIPALITY}")  # no question now
+    page.get_by_role("button", name="下書きを破棄").click()
+    assert page_errors == []

@@ -126,3 +126,14 @@ def test_a_hostile_file_pushed_as_a_draft_is_refused_in_japanese(cli, monkeypatc
     result = runner.invoke(main, ["draft", "push", "oshu", str(work), "--by", "owner"])
     assert result.exit_code != 0 and "実体" in result.output
     assert "下書きはありません" in runner.invoke(main, ["draft", "show", "oshu"]).output
+
+
+def test_digest_on_an_empty_database_and_an_unknown_organisation(cli):
+    runner, _ = cli
+    assert runner.invoke(main, ["init-db"]).exit_code == 0
+    result = runner.invoke(main, ["digest", "--on", "2026-12-03"])
+    assert result.exit_code == 0, result.output
+    assert "12月3日(木): 期限の近い作業はありません。" in result.output
+    unknown = runner.invoke(main, ["digest", "--organisation", "nowhere-1"])
+    assert unknown.exit_code == 4
+    assert "事業所 nowhere-1 はありません" in unknown.output

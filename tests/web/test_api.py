@@ -139,6 +139,7 @@ def test_get_claim_release_and_complete(api, case, db_session, world):
     body = done.get_json()
     assert body["task"]["state"] == "completed"
     assert [t["bpmn_id"] for t in body["next_tasks"]] == ["assessment"]
+    assert body["next_tasks"][0]["claimed_by_id"] == world["alpha.center"].user_id  # carried on by the completer
 
 
 def test_complete_answers_422_with_field_messages(api, case, db_session):

@@ -262,3 +262,24 @@ def test_the_inbox_reads_no_workflow(login_as, case, db_session, monkeypatch):
     browser = login_as("alpha.center")
     monkeypatch.setattr(spiff, "instance_from_dict", refuse)
     assert browser.get("/?due=week").status_code == 200
+
+
+def test_filters_offer_only_what_the_user_can_have(login_as):
+    """One municipality (the user's: no choice to make), and only the steps of the user's role, each once."""
+    center = login_as("alpha.center").get("/").get_data(as_text=True)
+    assert 'id="filter-municipality"' not in center and "テスト市B" not in center
+    assert '<option value="intake">相談受付・利用申込</option>' in center
+    assert '<option value="assessment">アセスメント</option>' in center  # a planner's step
+    assert "保険者の確認" not in center
+    insurer = login_as("alpha.insurer").get("/").get_data(as_text=True)
+    assert '<option value="insurer_check">保険者の確認</option>' in insurer
+    assert "相談受付・利用申込" not in insurer and "アセスメント" not in insurer
+    options = re.findall(r'<option value="([^"]*)"', insurer.split('id="filter-step"')[1].split("</select>")[0])
+    assert len(options) == len(set(options))
+
+
+def test_a_step_choice_may_stand_for_several_ids(login_as, case):
+    """Two ids of one name are one choice ("a,b"): the filter finds the tasks of either."""
+    browser = login_as("alpha.center")
+    assert browser.get("/api/tasks?step=intake,other").get_json()["total"] == 1
+    assert browser.get("/api/tasks?step=other").get_json()["total"] == 0

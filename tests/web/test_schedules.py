@@ -195,3 +195,44 @@ def test_api_other_organisations_get_404_and_it_is_logged(app, world, scheduled,
     assert client.post(url, json={"reason": "x"}, headers=headers).status_code == 404
     assert item(db_session, scheduled.id, "monitoring_contact:2026-04").status == "missed"
     assert len(db_session.scalars(select(Event).where(Event.kind == "access_denied")).all()) == 2
+
+
+def test_board_shows_the_rest_of_this_month(login_as, scheduled):
+    """A モニタリング due on the 31st is on the board before next month comes (issue 13, item 4)."""
+    page = login_as("alpha.center").get("/deadlines").get_data(as_text=True)
+    before, month = page.split('id="month-title"')
+    month = month.split('id="next-month-title"')[0]
+    assert "今月(〜令和8年5月31日(日))" in month
+    assert "令和8年5月31日(日)" in month and "山田 花子" in month
+    assert "令和8年5月31日" not in before.split('id="week-title"')[1]  # not also in 今週
+
+
+def test_a_week_that_reaches_next_month_shows_those_days_once(login_as, scheduled, clock, db_session):
+    clock.set(date(2026, 5, 28))  # Thursday: the week runs to Sunday 2026-05-31
+    page = login_as("alpha.center").get("/deadlines").get_data(as_text=True)
+    week = page.split('id="week-title"')[1].split('id="month-title"')[0]
+    month = page.split('id="month-title"')[1].split('id="next-month-title"')[0]
+    assert "令和8年5月31日(日)" in week
+    assert "今週より後で今月が期限の業務はありません" in month
+
+
+def test_digest_per_person_on_the_board_in_the_api_and_as_text(login_as, scheduled, world, db_session):
+    from engine import digest
+
+    browser = login_as("alpha.center")
+    page = browser.get("/deadlines").get_data(as_text=True)
+    section = page.split('id="digest-title"')[1].split("</section>")[0]
+    assert "地域包括支援センター職員1" in section  # who holds the case (completed its intake)
+    assert "モニタリング" in section and "山田 花子" in section
+    body = browser.get("/api/digest").get_json()
+    mine = [p for p in body["people"] if p["user_id"] == world["alpha.center"].user_id]
+    assert len(mine) == 1
+    assert mine[0]["counts"]["overdue"] >= 1  # April's monitoring month ended unrecorded
+    assert {line["when"] for line in mine[0]["lines"]} <= {"overdue", "today", "soon"}
+    assert browser.get("/api/digest?user=me").get_json()["people"] == mine
+    assert login_as("alpha.center.b").get("/api/digest?user=me").get_json()["people"] == []
+    assert login_as("beta.center").get("/api/digest").get_json()["people"] == []  # another organisation
+    text = digest.render_text(digest.build(db_session, date(2026, 5, 6)), date(2026, 5, 6))
+    assert "2026年5月6日(水) の予定" in text
+    assert "■ テスト市A 第一地域包括支援センター 地域包括支援センター職員1" in text
+    assert "[期限超過] 4月30日(木) モニタリング(利用者との接触) — 山田 花子" in text

@@ -165,13 +165,25 @@ def test_wareki_and_full_width_input_is_accepted_and_stored_as_iso(login_as, cas
     assert db_session.get(Task, task.id).state == "completed"
 
 
-def test_completion_redirects_to_the_inbox_and_names_the_next_step(login_as, case, db_session):
+def test_completion_offers_to_continue_with_the_next_step_claimed_for_the_same_person(
+    login_as, case, db_session, world
+):
+    """After 完了 the completed step's page offers 「続けてこの作業へ」; the step that became ready in the same
+    organisation is already the completer's (issue 13, item 6)."""
     browser = login_as("alpha.center")
-    response = browser.post(f"/tasks/{intake(db_session, case).id}", data=GOOD_FORM)
-    assert response.headers["Location"] == "/"
-    page = browser.get("/").get_data(as_text=True)
+    task = intake(db_session, case)
+    response = browser.post(f"/tasks/{task.id}", data=GOOD_FORM)
+    assert response.headers["Location"] == f"/tasks/{task.id}#next-steps"
+    following = ready_task(db_session, case.id, "assessment")
+    assert following.claimed_by_id == world["alpha.center"].user_id  # not delegated: the center plans
+    page = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "「相談受付・利用申込」を完了しました" in page
-    assert "次の作業: 「アセスメント」" in page  # not delegated: the center plans
+    assert "次の作業「アセスメント」をあなたの担当にしました" in page
+    assert f'href="/tasks/{following.id}">続けてこの作業へ: アセスメント</a>' in page
+    assert "あなたの担当" in page
+    # A colleague looking at the same completed step sees the next step, held by someone else.
+    other = login_as("alpha.center.b").get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "続けてこの作業へ: アセスメント" in other and "他の職員が担当" in other
 
 
 def test_deleted_and_empty_rows_are_dropped_and_errors_follow_the_rows_kept(login_as, case, db_session):

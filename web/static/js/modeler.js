@@ -346,8 +346,25 @@ function start(Modeler) {
       });
   }
 
+  // Unsaved edits: leaving the page asks first (the browser's own question) until the draft is saved.
+  let unsaved = false;
+  modeler.on("commandStack.changed", () => {
+    unsaved = true;
+    container.setAttribute("data-unsaved", "true");
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (unsaved) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
   document.getElementById("save-draft").addEventListener("click", () => {
-    modeler.saveXML({ format: true }).then(({ xml }) => save(container.dataset.path, xml));
+    modeler.saveXML({ format: true }).then(({ xml }) => save(container.dataset.path, xml)).then((ok) => {
+      if (ok) {
+        unsaved = false;
+        container.removeAttribute("data-unsaved");
+      }
+    });
   });
   modeler.on("selection.changed", (event) => showPanel(event.newSelection[0] || null));
   modeler.on("element.changed", (event) => {

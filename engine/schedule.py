@@ -81,8 +81,9 @@ def sync_duties(
     Duties start a process (a month's モニタリング, the 更新 before the certification ends); checks only
     re-evaluate the case's schedule and risks the day after a due date, so a missed duty is noticed on time.
     A month's モニタリング starts with what the schedule requires of it: `home_visit_required` when the month is in
-    `visit_months` (the monitoring_requirement decision, engine.duties), which its handler enforces. An unfired
-    timer's start data follows the schedule (a visit made earlier in a 3-month period lifts the last month's).
+    `visit_months` (its home-visit duty, from the monitoring_requirement decision, is not done yet), which its
+    handler enforces. An unfired timer's start data follows the schedule (a visit earlier in a 3-month period
+    does the last month's duty, so that month starts without the requirement).
     """
     wanted: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
     for month, first_day in monitoring_months(case, params, plans, today):
@@ -192,7 +193,8 @@ def refresh(
     _sync_risks(session, case, params, items, records, today, now, orgs, user_id, keep)
     checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
     checks |= compliance.upcoming(case, records, today)
-    visits = frozenset(item.period for item in items if item.duty == "home_visit")
+    # A month needs its home visit while its duty is not done (a visit earlier in the 3-month period does it).
+    visits = frozenset(item.period for item in items if item.duty == "home_visit" and item.done_on is None)
     sync_duties(session, case, params, duties.plans(case, records, today), today, checks, visits)
     return [rows[k] for k in keep]
 

@@ -5,6 +5,7 @@
 - 委託の開始 (直営 → 委託, 002:11): planner = office, delegated = true, to the office chosen (required). Only a
   case the center writes itself can be delegated.
 - 委託先の変更: another office of the municipality; still delegated.
+- A 要介護 case is the office's own 居宅介護支援 (no delegation to end or start).
 The derived `planner`, `delegated` and `office_org_id` are the facts the step declares (setsCaseFacts); the engine
 checks that the office is an office of the municipality.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from engine.forms import FormContext
 from handlers.base import Handler
+from handlers.decisions.inputs import CARE
 
 
 class HandlingChange(Handler):
@@ -26,7 +28,11 @@ class HandlingChange(Handler):
         kind = submission.get("change_kind")
         delegated = context.data.get("delegated") is True
         office = _org_id(submission.get("office_org_id"))
-        if kind == "end_delegation" and not delegated:
+        if context.data.get("care_level") in CARE:
+            errors["change_kind"] = (
+                "要介護の方の居宅介護支援は居宅介護支援事業所が自ら担当します。包括からの委託はありません"
+            )
+        elif kind == "end_delegation" and not delegated:
             errors["change_kind"] = "このケースは委託していません。委託の終了は選べません"
         elif kind == "start_delegation" and delegated:
             errors["change_kind"] = (

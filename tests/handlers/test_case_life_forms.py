@@ -75,3 +75,9 @@ def test_a_municipality_without_video_monitoring_cannot_record_the_conditions_as
     withdrawn = {**submission, "written_consent": False}
     assert handler.validate(withdrawn, context(video_monitoring=False)) == {}
     assert handler.derive(withdrawn, context(video_monitoring=False)) == {"video_conditions_met": False}
+
+
+def test_a_care_case_has_no_delegation_to_change():
+    submission = {**example("delegation_change"), "change_kind": "start_delegation", "office_org_id": 12}
+    errors = HandlingChange().validate(submission, context({"care_level": "kaigo2", "delegated": False}))
+    assert set(errors) == {"change_kind"} and "居宅介護支援" in errors["change_kind"]

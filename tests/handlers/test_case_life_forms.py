@@ -40,7 +40,8 @@ def test_a_change_that_may_be_minor_needs_the_providers_agreement(changes, refus
 
 
 def test_ending_a_delegation_gives_the_plan_back_to_the_center():
-    handler, submission = HandlingChange(), example("delegation_change")
+    handler = HandlingChange()
+    submission = {**example("delegation_change"), "change_kind": "end_delegation"}
     delegated = context({"delegated": True, "office_org_id": 7})
     assert handler.validate(submission, delegated) == {}
     assert handler.derive(submission, delegated) == {"planner": "center", "delegated": False}

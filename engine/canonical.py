@@ -87,6 +87,10 @@ FLOW_NAMES: dict[str, str] = {
     "plan_cycle": "一連の業務",
     "plan_period": "計画期間",
     "monthly_monitoring": "月次モニタリング",
+    "plan_change": "計画期間中のケアプラン変更",
+    "service_termination": "サービスの終了",
+    "handling_change": "担当方式の変更(委託の終了・直営⇔委託)",
+    "video_monitoring": "テレビ電話装置等によるモニタリングの要件",
 }
 
 

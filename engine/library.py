@@ -27,6 +27,8 @@ from engine.errors import Problem
 COMMON = "common"
 FLOW_KEYS = ("new_case", "renewal", "level_change", "provisional_plan", "equipment_exception")
 """The flows staff start by hand (CONTRACT.md); other processes are called or started by the engine."""
+CASE_FLOW_KEYS = ("plan_change", "service_termination", "handling_change", "video_monitoring")
+"""The flows of a case's life between the five (issue 11): staff start them on an open case, never to open one."""
 
 ROLES = ("center", "office", "insurer", "provider", "client", "planner")
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -206,8 +208,19 @@ class Library:
         return sorted(keys)
 
     def flows(self, municipality: str) -> list[str]:
+        """The flows a case may be opened with (the five of CONTRACT.md the municipality has)."""
         available = set(self.process_keys(municipality))
         return [key for key in FLOW_KEYS if key in available]
+
+    def startable(self, municipality: str) -> list[str]:
+        """Every flow staff may start in an open case: the five, then the case's life (plan change, service end …).
+
+        A municipality leaves out a common flow its manual has no place for with `case_flows_not_used` (前橋: no
+        center, so no change of delegation).
+        """
+        available = set(self.process_keys(municipality))
+        unused = set(self.municipality(municipality).params.get("case_flows_not_used") or ())
+        return [key for key in (*FLOW_KEYS, *CASE_FLOW_KEYS) if key in available and key not in unused]
 
     def overrides(self, municipality: str) -> list[str]:
         """The files a municipality changes, relative to its folder."""

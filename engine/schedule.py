@@ -74,17 +74,23 @@ def sync_duties(
     plans: list[duties.Plan],
     today: date,
     checks: set[date] | None = None,
+    visit_months: frozenset[str] = frozenset(),
 ) -> None:
     """Make the unfired duty and check timers match the case's schedule; fired ones are history and stay.
 
     Duties start a process (a month's モニタリング, the 更新 before the certification ends); checks only
     re-evaluate the case's schedule and risks the day after a due date, so a missed duty is noticed on time.
+    A month's モニタリング starts with what the schedule requires of it: `home_visit_required` when the month is in
+    `visit_months` (its home-visit duty, from the monitoring_requirement decision, is not done yet), which its
+    handler enforces. An unfired timer's start data follows the schedule (a visit earlier in a 3-month period
+    does the last month's duty, so that month starts without the requirement).
     """
     wanted: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
     for month, first_day in monitoring_months(case, params, plans, today):
         period = f"{month:%Y-%m}"
         fire_at = to_datetime(first_day)
-        payload = {"process_key": MONITORING_PROCESS, "period": period, "data": {"month": period}}
+        data = {"month": period, "home_visit_required": period in visit_months}
+        payload = {"process_key": MONITORING_PROCESS, "period": period, "data": data}
         wanted[("duty", f"{MONITORING_PROCESS}:{period}")] = (fire_at, payload)
     renewal = renewal_start(case)
     if renewal is not None and case.certification_end is not None:
@@ -111,6 +117,9 @@ def sync_duties(
         if row.fired_at is None and (row.kind, row.key) not in wanted:
             session.delete(row)
     have = {(row.kind, row.key) for row in existing}
+    for row in existing:
+        if row.fired_at is None and (row.kind, row.key) in wanted and row.payload != wanted[(row.kind, row.key)][1]:
+            row.payload = wanted[(row.kind, row.key)][1]
     for (kind, key), (fire_at, payload) in wanted.items():
         if (kind, key) in have:
             continue
@@ -184,7 +193,9 @@ def refresh(
     _sync_risks(session, case, params, items, records, today, now, orgs, user_id, keep)
     checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
     checks |= compliance.upcoming(case, records, today)
-    sync_duties(session, case, params, duties.plans(case, records, today), today, checks)
+    # A month needs its home visit while its duty is not done (a visit earlier in the 3-month period does it).
+    visits = frozenset(item.period for item in items if item.duty == "home_visit" and item.done_on is None)
+    sync_duties(session, case, params, duties.plans(case, records, today), today, checks, visits)
     return [rows[k] for k in keep]
 
 

@@ -20,10 +20,13 @@ from handlers.decisions.monitoring_requirement import monitoring_requirement
 from handlers.decisions.provisional_outcome import provisional_outcome
 from handlers.decisions.special_handling import special_handling
 from handlers.evaluation import Evaluation
+from handlers.handling_change import HandlingChange
 from handlers.intake import Intake
 from handlers.monitoring import Monitoring
+from handlers.plan_change import PlanChangeRequest
 from handlers.plan_consent import PlanConsent
 from handlers.plan_draft import PlanDraft
+from handlers.video_monitoring import VideoMonitoringConditions
 
 __all__ = ["form_handlers", "python_decisions"]
 
@@ -39,6 +42,9 @@ def form_handlers() -> dict[str, FormHandler]:
         provisional_forms.with_confirmed_consent_check(PlanConsent()),
         Monitoring(),
         Evaluation(),
+        PlanChangeRequest(),
+        HandlingChange(),
+        VideoMonitoringConditions(),
         *provisional_forms.HANDLERS,
         *equipment_forms.HANDLERS,
     ]

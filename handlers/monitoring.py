@@ -4,9 +4,11 @@
   service is not a home visit (003:116, 617).
 - The record is for the month the duty was started for (`month` in the instance data) and the
   contact happened in that month.
-- When the month requires a home visit (`home_visit_required` in the instance data, from the
-  monitoring_requirement decision) and none took place, the 特段の事情 (the client's reasons, never
-  the staff's) must be recorded (003:617 ※).
+- When the month requires a home visit (`home_visit_required` in the instance data: the schedule starts each
+  month's モニタリング with it, from the monitoring_requirement decision, engine.schedule.sync_duties) and none took
+  place — a phone call, a video call or a meeting at the day service — the 特段の事情 (the client's reasons, never
+  the staff's) must be recorded (003:617 ※; 要介護 004:1837-1857). Video is only for months that do not require a
+  home visit, under the conditions recorded by `video_monitoring_conditions` (002:10).
 """
 
 from __future__ import annotations
@@ -38,14 +40,26 @@ class Monitoring(Handler):
         month = submission.get("month")
         expected = context.data.get("month")
         if expected and month != expected:
-            errors["month"] = f"この記録は {expected} 分です(対象月を {expected} にしてください)"
+            errors["month"] = f"この記録は{_month_name(expected)}分です(対象月を{_month_name(expected)}にしてください)"
         contact = as_date(submission.get("contact_date"))
         if contact and isinstance(month, str) and f"{contact:%Y-%m}" != month:
-            errors["contact_date"] = f"実施日は対象月({month})の日付にしてください"
+            errors["contact_date"] = f"実施日は対象月({_month_name(month)})の日付にしてください"
         if context.data.get("home_visit_required") is True and visited is not True:
             if blank(submission.get("special_circumstances")):
+                way = METHOD_NAMES.get(str(method), "居宅訪問以外")
                 errors["special_circumstances"] = (
-                    "今月は居宅での面接が必要な月です。面接できなかった利用者側の事情(特段の事情)を具体的に"
-                    "記録してください(003:617)"
+                    f"今月は利用者の居宅を訪問して面接する月です。{way}で済ませた場合は、居宅で面接できなかった"
+                    "利用者側の事情(特段の事情)を具体的に記録してください。担当者の都合は特段の事情に当たりません"
                 )
         return errors
+
+
+METHOD_NAMES = {"phone": "電話", "video": "テレビ電話(オンライン)", "other_visit": "通所先等での面接"}
+
+
+def _month_name(month: Any) -> str:
+    """「2026年6月」 for "2026-06"; anything else as given (the schema reports a malformed month)."""
+    text = str(month)
+    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
+        return f"{int(text[:4])}年{int(text[5:])}月"
+    return text

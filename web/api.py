@@ -325,10 +325,14 @@ def open_case() -> Any:
 
 @bp.post("/cases/<int:case_id>/start")
 def start_flow(case_id: int) -> Any:
-    """Start another of the municipality's flows (更新, 区分変更 …) in a case: `{"process_key": "renewal"}`."""
+    """Start another of the municipality's flows in a case: `{"process_key": "renewal"}`.
+
+    Any flow of `GET /api/cases/{id}` `startable` (the five, plan change, service end, change of handling, video
+    monitoring conditions), by staff of the case's planner or center (403 otherwise).
+    """
     found = access.case_or_404(case_id)
-    if wiring.staff().role not in case_views.STARTING_ROLES:
-        return errors.error_response(403, case_views.CANNOT_OPEN)
+    if not case_views.may_start_flows(found):
+        return errors.error_response(403, case_views.CANNOT_START)
     failure = case_views.start_flow_on(found, str(_json_body().get("process_key", "")))
     if failure:
         return errors.error_response(422, failure, errors={"process_key": failure})
@@ -356,6 +360,9 @@ def case(case_id: int) -> Any:
     ]
     ready = db.session.scalars(select(Task).where(Task.case_id == found.id, Task.state == "ready")).all()
     body["ready_tasks"] = [task_json(t) for t in ready]
+    startable = wiring.services().library.startable(found.municipality)
+    allowed = found.status == "open" and case_views.may_start_flows(found)
+    body["startable"] = [{"process_key": k, "flow_name": filters.flow_name(k)} for k in startable] if allowed else []
     return jsonify(body)
 
 

@@ -19,6 +19,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from engine import directory
+from engine import duties
 from engine import readers
 from engine import views
 from engine.errors import KaigoflowError
@@ -140,7 +141,7 @@ def show(case_id: int) -> str:
     documents = [row for row in documents if row[0].id in shown_documents]
     library = wiring.services().library
     try:
-        flows = library.flows(case.municipality) if staff.role in STARTING_ROLES else []
+        flows = library.startable(case.municipality) if may_start_flows(case) else []
         municipality_name = library.municipality(case.municipality).name
     except KaigoflowError:
         flows, municipality_name = [], case.municipality
@@ -190,8 +191,8 @@ def diagram_xml(case_id: int, instance_id: int, process_id: str) -> Response:
 @bp.post("/cases/<int:case_id>/start")
 def start_flow(case_id: int) -> Any:
     case = access.case_or_404(case_id)
-    if wiring.staff().role not in STARTING_ROLES:
-        return errors.error_response(403, CANNOT_OPEN)
+    if not may_start_flows(case):
+        return errors.error_response(403, CANNOT_START)
     key = request.form.get("process_key", "")
     failure = start_flow_on(case, key)
     if failure:
@@ -201,9 +202,19 @@ def start_flow(case_id: int) -> Any:
     return redirect(url_for("cases.show", case_id=case.id))
 
 
+CANNOT_START = "このケースの手続きは、計画を作成する事業所または地域包括支援センターの職員が開始します。"
+
+
+def may_start_flows(case: Case) -> bool:
+    """Flows of a case are started by its planner's staff or its center's (a delegating center stays responsible)."""
+    organisation = wiring.staff().organisation_id
+    planner = getattr(case, f"{duties.planner_role(case)}_org_id")
+    return organisation in {planner, case.center_org_id} - {None}
+
+
 def start_flow_on(case: Case, key: str) -> str | None:
     """Start one of the municipality's flows in a case the user may see; a Japanese message when it cannot be."""
-    if key not in wiring.services().library.flows(case.municipality):
+    if key not in wiring.services().library.startable(case.municipality):
         return "開始する手続きを選んでください"
     try:
         wiring.runtime().start(db.session(), case.id, key, actor=wiring.staff().actor())

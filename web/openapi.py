@@ -228,7 +228,7 @@ def document() -> dict[str, Any]:
             },
             "/api/cases/{case_id}/start": {
                 "post": {
-                    "summary": "ケースで別の手続き(更新・区分変更・暫定ケアプラン・福祉用具例外給付)を開始する",
+                    "summary": "ケースで別の手続き(更新・区分変更・計画変更・サービス終了など)を開始する",
                     "parameters": [CASE_ID],
                     "requestBody": {
                         "required": True,
@@ -245,6 +245,7 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "200": _json(_ref("Case"), "ケース(手続きと未完了の作業を含む)"),
                         "401": UNAUTHORIZED,
+                        "403": ERROR,
                         "404": NOT_FOUND,
                         "422": _json(_ref("ValidationErrors"), "開始できない手続き"),
                     },
@@ -409,6 +410,11 @@ def document() -> dict[str, Any]:
                         "organisations": {"type": "object"},
                         "instances": {"type": "array", "items": {"type": "object"}},
                         "ready_tasks": {"type": "array", "items": _ref("Task")},
+                        "startable": {
+                            "type": "array",
+                            "description": "このユーザーがこのケースで開始できる手続き(process_key と日本語名)",
+                            "items": {"type": "object"},
+                        },
                     },
                 },
                 "Document": {

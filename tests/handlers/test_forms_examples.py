@@ -208,7 +208,17 @@ CANONICAL: dict[str, dict[str, dict[str, Any]]] = {
     },
     "service_end": {
         "end_date": DATE,
-        "end_reason": enum("independent", "care_certified", "admitted", "moved", "deceased", "wish", "other"),
+        "end_reason": enum(
+            "independent",
+            "care_certified",
+            "admitted",
+            "moved",
+            "moved_out",
+            "deceased",
+            "wish",
+            "certification_result",
+            "other",
+        ),
         "documents_returned": FLAG,
         "copies_destroyed": FLAG,
         "notes": TEXT,

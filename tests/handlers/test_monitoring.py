@@ -47,7 +47,7 @@ def test_the_method_and_the_home_visit_agree(method, visited, ok):
 
 def test_the_record_is_for_the_month_of_the_duty():
     errors = check({"month": "2026-07"})
-    assert "2026-07" in errors["month"]
+    assert "2026年7月" in errors["month"] and "2026-07" not in errors["month"]  # no ISO month on a staff page
     assert check({}) == {}  # started by hand: no month to compare with
 
 
@@ -61,8 +61,17 @@ def test_a_missed_home_visit_in_a_visit_month_needs_the_special_circumstances():
     due = {"month": "2026-06", "home_visit_required": True}
     phoned = {"contact_method": "phone", "home_visit": False}
     errors = check(due, **phoned)
-    assert set(errors) == {"special_circumstances"} and "003:617" in errors["special_circumstances"]
+    assert set(errors) == {"special_circumstances"} and "特段の事情" in errors["special_circumstances"]
+    assert "電話" in errors["special_circumstances"] and "003" not in errors["special_circumstances"]
     assert check(due, **phoned, special_circumstances="  ") != {}
     assert check(due, **phoned, special_circumstances="本人の入院のため訪問できず、電話で状況を確認") == {}
     assert check(due) == {}  # visited at home
     assert check({"month": "2026-06", "home_visit_required": False}, **phoned) == {}
+
+
+@pytest.mark.parametrize("method", ["video", "other_visit"])
+def test_a_video_call_or_a_day_service_meeting_in_a_visit_month_is_refused_without_the_special_circumstances(method):
+    due = {"month": "2026-06", "home_visit_required": True}
+    errors = check(due, contact_method=method, home_visit=False)
+    assert set(errors) == {"special_circumstances"}
+    assert check({"month": "2026-06", "home_visit_required": False}, contact_method=method, home_visit=False) == {}

@@ -266,3 +266,18 @@ def test_another_flow_is_started_in_a_case_only_by_its_organisations(api, case, 
     started = api("alpha.center").post(f"/api/cases/{case.id}/start", json={"process_key": "new_case"})
     assert started.status_code == 200
     assert [i["process_key"] for i in started.get_json()["instances"]] == ["new_case", "new_case"]
+
+
+def test_the_case_lists_the_flows_its_user_may_start(api, case):
+    center = api("alpha.center").get(f"/api/cases/{case.id}").get_json()
+    assert {"process_key": "service_termination", "flow_name": "サービスの終了"} in center["startable"]
+    assert "plan_cycle" not in [flow["process_key"] for flow in center["startable"]]
+    assert api("alpha.insurer").get(f"/api/cases/{case.id}").get_json()["startable"] == []
+
+
+def test_a_flow_of_the_case_life_is_started_through_the_api_by_the_planner_only(api, case):
+    refused = api("alpha.insurer").post(f"/api/cases/{case.id}/start", json={"process_key": "service_termination"})
+    assert refused.status_code == 403
+    started = api("alpha.center").post(f"/api/cases/{case.id}/start", json={"process_key": "service_termination"})
+    assert started.status_code == 200
+    assert "service_termination" in [i["process_key"] for i in started.get_json()["instances"]]

@@ -199,3 +199,28 @@ def test_start_another_flow_on_the_case_page(login_as, case, db_session):
     assert len(db_session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)).all()) == 2
     refused = browser.post(f"/cases/{case.id}/start", data={"process_key": "plan_cycle"})
     assert "開始する手続きを選んでください" in browser.get(refused.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_case_page_offers_every_startable_flow_by_its_japanese_name(login_as, case):
+    page = login_as("alpha.center").get(f"/cases/{case.id}").get_data(as_text=True)
+    assert '<option value="service_termination">サービスの終了</option>' in page  # a flow of the case's life
+    assert '<option value="new_case">新規</option>' in page
+    assert 'value="plan_cycle"' not in page  # called by other flows, never started by hand
+
+
+def test_only_staff_of_the_planner_or_the_center_start_a_flow(login_as, case, db_session):
+    def instances() -> int:
+        db_session.expire_all()
+        return len(db_session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)).all())
+
+    before = instances()
+    for who in ("alpha.insurer", "alpha.provider", "alpha.office"):  # a direct case: the center writes the plan
+        browser = login_as(who)
+        assert "手続きを開始する" not in browser.get(f"/cases/{case.id}").get_data(as_text=True)
+        refused = browser.post(f"/cases/{case.id}/start", data={"process_key": "service_termination"})
+        assert refused.status_code == 403
+        assert "計画を作成する事業所または地域包括支援センター" in refused.get_data(as_text=True)
+    assert instances() == before
+    started = login_as("alpha.center").post(f"/cases/{case.id}/start", data={"process_key": "service_termination"})
+    assert started.status_code == 302
+    assert instances() == before + 1

@@ -20,6 +20,7 @@ from handlers.decisions.monitoring_requirement import monitoring_requirement
 from handlers.decisions.provisional_outcome import provisional_outcome
 from handlers.decisions.special_handling import special_handling
 from handlers.evaluation import Evaluation
+from handlers.handover import Handover
 from handlers.intake import Intake
 from handlers.monitoring import Monitoring
 from handlers.plan_consent import PlanConsent
@@ -39,6 +40,7 @@ def form_handlers() -> dict[str, FormHandler]:
         PlanConsent(),
         Monitoring(),
         Evaluation(),
+        Handover(),
         *provisional_forms.HANDLERS,
         *equipment_forms.HANDLERS,
     ]

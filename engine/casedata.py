@@ -109,9 +109,10 @@ def declared_facts(properties: Mapping[str, str]) -> list[str]:
     return [name for name in (properties.get(SETS_CASE_FACTS) or "").split() if name]
 
 
-def default_planner(delegated: bool, care_level: str | None) -> str:
-    """Who writes the plan when nobody said: the office of a delegated or 要介護 case, else the center."""
-    return "office" if delegated or (care_level or "") in CARE_LEVELS else "center"
+def default_planner(delegated: bool, care_level: str | None, has_center: bool = True) -> str:
+    """Who writes the plan when nobody said: the office of a delegated or 要介護 case or of a case with no center
+    (居宅介護支援), else the center."""
+    return "office" if delegated or (care_level or "") in CARE_LEVELS or not has_center else "center"
 
 
 def facts_of(case: Case) -> dict[str, Any]:
@@ -179,7 +180,7 @@ def set_facts(session: Session, case: Case, names: list[str], data: Mapping[str,
     if "delegated" in values and "planner" not in names and any(c.fact == "delegated" for c in changes):
         # A step that decides the delegation moves the plan with it (a center that delegates hands the plan to the
         # office, one that takes it back writes it again), unless it names the planner itself.
-        planner = default_planner(bool(case.delegated), case.care_level)
+        planner = default_planner(bool(case.delegated), case.care_level, has_center=case.center_org_id is not None)
         if planner != case.planner:
             changes.append(FactChange("planner", case.planner, planner))
             case.planner = planner
@@ -215,7 +216,8 @@ def validate_opening(session: Session, municipality: str, fields: Mapping[str, A
             errors[key] = str(exc)
     delegated = bool(values.get("delegated", False))
     values["delegated"] = delegated
-    planner = values.setdefault("planner", default_planner(delegated, values.get("care_level")))
+    default = default_planner(delegated, values.get("care_level"), has_center=bool(values.get("center_org_id")))
+    planner = values.setdefault("planner", default)
     if delegated and planner != "office":
         errors.setdefault("planner", "委託のケースは居宅介護支援事業所が計画を作成します")
     if (delegated or planner == "center") and not values.get("center_org_id"):

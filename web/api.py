@@ -318,9 +318,9 @@ def open_case() -> Any:
 def start_flow(case_id: int) -> Any:
     """Start another of the municipality's flows (更新, 区分変更 …) in a case: `{"process_key": "renewal"}`."""
     found = access.case_or_404(case_id)
-    failure = case_views.start_flow_on(found, str(_json_body().get("process_key", "")))
-    if failure:
-        return errors.error_response(422, failure, errors={"process_key": failure})
+    refused = case_views.start_flow_on(found, str(_json_body().get("process_key", "")))
+    if refused:
+        return errors.error_response(refused.status, refused.message, errors={"process_key": refused.message})
     return case(case_id)
 
 

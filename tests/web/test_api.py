@@ -262,6 +262,9 @@ def test_another_flow_is_started_in_a_case_only_by_its_organisations(api, case, 
     unknown = api("alpha.center").post(f"/api/cases/{case.id}/start", json={"process_key": "no_such_flow"})
     assert unknown.status_code == 422 and "process_key" in unknown.get_json()["errors"]
     assert api("beta.center").post(f"/api/cases/{case.id}/start", json={"process_key": "new_case"}).status_code == 404
-    started = api("alpha.center").post(f"/api/cases/{case.id}/start", json={"process_key": "new_case"})
-    assert started.status_code == 200
-    assert [i["process_key"] for i in started.get_json()["instances"]] == ["new_case", "new_case"]
+    # new_case already runs in the case: no second copy (issue 11), a 409 with a message saying so.
+    again = api("alpha.center").post(f"/api/cases/{case.id}/start", json={"process_key": "new_case"})
+    assert again.status_code == 409
+    assert "すでに進行中" in again.get_json()["errors"]["process_key"]
+    shown = api("alpha.center").get(f"/api/cases/{case.id}").get_json()
+    assert [i["process_key"] for i in shown["instances"]] == ["new_case"]

@@ -196,6 +196,9 @@ def test_start_another_flow_on_the_case_page(login_as, case, db_session):
     browser = login_as("alpha.center")
     response = browser.post(f"/cases/{case.id}/start", data={"process_key": "new_case"})
     assert response.status_code == 302
-    assert len(db_session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)).all()) == 2
+    # new_case already runs in this case: a second copy is refused with a message that says where to go on.
+    shown = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "「新規」はこのケースですでに進行中です。進行中の手続きのタスクから続けてください" in shown
+    assert len(db_session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)).all()) == 1
     refused = browser.post(f"/cases/{case.id}/start", data={"process_key": "plan_cycle"})
     assert "開始する手続きを選んでください" in browser.get(refused.headers["Location"]).get_data(as_text=True)

@@ -222,7 +222,7 @@ def validate_opening(session: Session, municipality: str, fields: Mapping[str, A
         errors.setdefault("planner", "委託のケースは居宅介護支援事業所が計画を作成します")
     if (delegated or planner == "center") and not values.get("center_org_id"):
         errors.setdefault("center_org_id", "地域包括支援センターを選んでください")
-    if planner == "office" and not values.get("office_org_id"):
+    if (planner == "office" or delegated) and not values.get("office_org_id"):
         errors.setdefault("office_org_id", "居宅介護支援事業所を選んでください")
     if errors:
         raise ValidationError("ケースを開始できません。入力内容を確認してください", details=errors)

@@ -267,6 +267,7 @@ def case_json(case: Case) -> dict[str, Any]:
         "certification_end": day(case.certification_end),
         "plan_start": day(case.plan_start),
         "plan_end": day(case.plan_end),
+        "planner": case.planner,
         "delegated": case.delegated,
         "status": case.status,
         "organisations": {role: {"id": org.id, "name": org.name} for role, org in organisations.items()},

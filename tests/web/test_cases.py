@@ -165,6 +165,32 @@ def test_start_a_case(login_as, db_session, world):
     assert "ケースを登録し、「新規」を開始しました" in page
 
 
+def test_the_case_opening_page_sets_the_planner_and_the_delegation(login_as, db_session, world):
+    browser = login_as("alpha.center")
+    page = browser.get("/cases/new").get_data(as_text=True)
+    assert "計画作成担当" in page and "介護予防支援の委託" in page
+    office = str(world.orgs["alpha.office"].id)
+    base = {
+        "client_name": "委託 花子",
+        "insured_number": "0987654320",
+        "care_level": "shien2",
+        "process_key": "new_case",
+    }
+    refused = browser.post("/cases/new", data={**base, "delegated": "1", "planner": "center"})
+    assert refused.status_code == 422
+    shown = refused.get_data(as_text=True)
+    assert (
+        "委託のケースは居宅介護支援事業所が計画を作成します" in shown and "居宅介護支援事業所を選んでください" in shown
+    )
+    assert 'value="委託 花子"' in shown  # what was typed is kept
+    response = browser.post("/cases/new", data={**base, "delegated": "1", "office_org_id": office})
+    assert response.status_code == 302
+    case = db_session.scalars(select(Case).where(Case.client_name == "委託 花子")).one()
+    assert (case.planner, case.delegated) == ("office", True)
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "地域包括支援センターから居宅介護支援事業所へ委託" in page
+
+
 def test_start_a_case_refuses_bad_input_per_field_and_keeps_it(login_as, db_session, world):
     browser = login_as("alpha.office")
     response = browser.post(

@@ -53,9 +53,7 @@ def _migrate_cases(url: str) -> dict[str, tuple[str, bool]]:
     try:
         with engine.begin() as conn:
             conn.execute(
-                text(
-                    "INSERT INTO organisation (id, name, role, municipality) VALUES (1, '包括', 'center', 'demo')"
-                )
+                text("INSERT INTO organisation (id, name, role, municipality) VALUES (1, '包括', 'center', 'demo')")
             )
             for name, level, delegated, center in rows:
                 conn.execute(

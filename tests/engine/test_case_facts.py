@@ -269,3 +269,36 @@ def test_the_planner_lane_follows_the_case_fact(services, world):
         [in_center] = ready(session, center_case.id, "monitoring")
         assert (in_office.role, in_office.organisation_id) == ("office", ids["office"][0])
         assert (in_center.role, in_center.organisation_id) == ("center", ids["center"][0])
+
+
+def test_a_superseded_instance_writes_no_facts(services, world):
+    runtime, _clock, staff, ids = world
+    with services.sessions() as session:
+        case = open_case(session, runtime, ids)
+        old = runtime.start(session, case.id, "renewal")
+        newer = runtime.start(session, case.id, "monthly_monitoring", {"month": "2026-08"}, period="2026-08")
+        # As when a newer chain continues in the case (Runtime._finish): the old renewal no longer speaks for it.
+        with runtime._transaction(session):
+            runtime._supersede_others(session, case, newer, staff["office"], "renewal")
+        complete(
+            session,
+            runtime,
+            ready(session, case.id, "renewal_application")[0],
+            staff["office"],
+            application_date="2026-08-03",
+        )
+        [entry] = ready(session, case.id, "certification_result_entry")
+        assert entry.instance_id == old.id
+        complete(
+            session,
+            runtime,
+            entry,
+            staff["insurer"],
+            result_level="kaigo4",
+            result_date="2026-08-20",
+            certification_start="2026-10-01",
+            certification_end="2028-09-30",
+        )
+        session.refresh(case)
+        assert (case.care_level, case.certification_end) == ("kaigo2", date(2026, 9, 30))
+        assert fact_events(session, case.id) == []

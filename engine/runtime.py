@@ -227,10 +227,10 @@ class Runtime:
             raise ConflictError("このケースは終了しています。新しい手続きは開始できません")
         resolved = self.active_library(session, case.municipality).resolve(case.municipality, process_key)
         self._store_spec(session, resolved)
+        self._refuse_second_copy(session, case, process_key, resolved, previous)
         workflow = spiff.BpmnWorkflow(
             resolved.spec, resolved.subprocess_specs, script_engine=self._script_engine(session, resolved, case)
         )
-        self._refuse_second_copy(session, case, process_key, resolved, previous)
         initial = casedata.case_to_data(case)
         initial.update(data)
         # Start data (a scenario's or a continuation's) supplies only what the case does not know: its facts win.

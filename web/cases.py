@@ -149,6 +149,7 @@ def show(case_id: int) -> str:
         drawn=drawn,
         tasks=tasks,
         history=history,
+        org_names={org.id: org.name for org in _all_organisations(case.municipality)},
         documents=documents,
         flows=flows,
         staff=staff,
@@ -276,6 +277,10 @@ PLANNER_NAMES = {
 """The choices of 計画作成担当 on the page: empty lets the engine decide (casedata.default_planner)."""
 
 CANNOT_OPEN = "ケースの登録は地域包括支援センターまたは居宅介護支援事業所の職員が行います。"
+
+
+def _all_organisations(municipality: str) -> list[Organisation]:
+    return list(db.session.scalars(select(Organisation).where(Organisation.municipality == municipality)).all())
 
 
 def _all_choices(municipality: str) -> dict[str, list[Organisation]]:

@@ -228,3 +228,24 @@ def test_start_another_flow_on_the_case_page(login_as, case, db_session):
     assert len(db_session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)).all()) == 1
     refused = browser.post(f"/cases/{case.id}/start", data={"process_key": "plan_cycle"})
     assert "開始する手続きを選んでください" in browser.get(refused.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_history_says_which_fact_changed_from_what_to_what_in_japanese(login_as, case, db_session, world):
+    from engine.models import Event
+
+    office = world.orgs["alpha.office"]
+    for fact, old, new in (
+        ("care_level", "shien1", "kaigo2"),
+        ("certification_end", "2027-03-31", "2028-03-31"),
+        ("planner", "center", "office"),
+        ("office_org_id", None, office.id),
+    ):
+        detail = {"fact": fact, "old": old, "new": new, "bpmn_id": "x", "form": None}
+        db_session.add(Event(at=case.created_at, kind="case_fact_changed", case_id=case.id, detail=detail))
+    db_session.commit()
+    page = login_as("alpha.center").get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "ケースの記録を変更しました(要介護度: 要支援1 → 要介護2)" in page
+    assert "認定有効期間(終了): 令和9年3月31日 → 令和10年3月31日" in page
+    assert "計画作成担当: 地域包括支援センター → 居宅介護支援事業所" in page
+    assert f"居宅介護支援事業所: 未登録 → {office.name}" in page
+    assert "case_fact_changed" not in page and "care_level" not in page

@@ -3,10 +3,13 @@ an event, the live instances read the current facts, and a running flow is not s
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
 from engine import casedata
@@ -302,3 +305,23 @@ def test_a_superseded_instance_writes_no_facts(services, world):
         session.refresh(case)
         assert (case.care_level, case.certification_end) == ("kaigo2", date(2026, 9, 30))
         assert fact_events(session, case.id) == []
+
+
+FORMS = sorted((Path(__file__).resolve().parents[2] / "processes").glob("*/forms/*.schema.json"))
+
+
+@pytest.mark.parametrize("path", FORMS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_every_form_refuses_case_facts_it_does_not_have(path):
+    """Through the API a completion once carried client_name, insured_number, care_level and center_org_id onto the
+    case (issue 11): every form is closed, so a fact a form does not ask for is refused before anything runs."""
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    foreign = {name: "x" for name in casedata.FACTS if name not in schema.get("properties", {})}
+    errors = list(Draft202012Validator(schema).iter_errors({**schema["examples"][0], **foreign}))
+    refused = {
+        name
+        for error in errors
+        if error.validator == "additionalProperties"
+        for name in foreign
+        if name in error.message
+    }
+    assert refused == set(foreign)

@@ -309,8 +309,8 @@ def is_care(case: Case) -> bool:
 
 
 def planner_role(case: Case) -> str:
-    """Who writes and monitors the plan: the office for 要介護 and delegated cases, otherwise the center."""
-    if is_care(case) or case.delegated or case.center_org_id is None:
+    """Who writes and monitors the plan: the case's `planner` fact (a case without a center is the office's)."""
+    if case.planner == "office" or case.center_org_id is None:
         return "office"
     return "center"
 

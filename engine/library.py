@@ -118,6 +118,12 @@ class ResolvedSpec:
                     yield task_spec
 
     @cached_property
+    def allows_parallel(self) -> bool:
+        """Whether the diagram lets a case run several instances of it at once (`allowParallel` on the process,
+        e.g. monthly monitoring for different months); otherwise the runtime refuses a second copy."""
+        return process_properties(self.bpmn.get(self.process_key, ""), self.process_key).get("allowParallel") == "true"
+
+    @cached_property
     def has_timers(self) -> bool:
         """Whether any of its diagrams has a timer event: without one an instance never has timer rows to sync."""
         return any(
@@ -382,3 +388,20 @@ def _problem_from_spiff(filename: str, exc: Exception) -> Problem:
     line = getattr(exc, "line_number", None)
     file_name = getattr(exc, "file_name", None) or filename
     return Problem(file_name, f"BPMNとして不正です: {exc}", element=element, rule="bpmn-invalid", line=line)
+
+
+def process_properties(bpmn_xml: str, process_id: str) -> dict[str, str]:
+    """The `spiffworkflow:property` elements on a process element (not on its tasks)."""
+    if not bpmn_xml:
+        return {}
+    root, problems = xmlsafe.parse(bpmn_xml.encode("utf-8"), f"{process_id}.bpmn")
+    if root is None or problems:
+        return {}
+    found: dict[str, str] = {}
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("id") != process_id:
+            continue
+        for ext in process.findall(f"{{{BPMN_NS}}}extensionElements"):
+            for prop in ext.iter(f"{{{SPIFF_NS}}}property"):
+                found[prop.get("name") or ""] = prop.get("value") or ""
+    return found

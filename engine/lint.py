@@ -23,6 +23,7 @@ from jsonschema import FormatChecker
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 
+from engine import casedata
 from engine import deadlines
 from engine import sandbox
 from engine import spiff
@@ -165,8 +166,11 @@ def check_diagram(content: bytes, filename: str) -> list[Problem]:
         if conditional and not gateway.get("default"):
             message = "条件付きの分岐には既定のフロー(default)が必要です"
             problems.append(Problem(filename, message, element=gateway.get("id"), rule="gateway-default"))
-    for task in root.xpath("//bpmn:userTask", namespaces=NS):
+    for task in root.xpath("//bpmn:userTask | //bpmn:businessRuleTask", namespaces=NS):
         props = {p.get("name"): p.get("value") for p in task.xpath(".//spiffworkflow:property", namespaces=NS)}
+        problems.extend(_case_fact_problems(props, task.get("id"), filename))
+        if task.tag != f"{{{NS['bpmn']}}}userTask":
+            continue
         if not props.get("formJsonSchemaFilename"):
             message = "ユーザータスクに様式(formJsonSchemaFilename)が指定されていません"
             problems.append(Problem(filename, message, element=task.get("id"), rule="missing-form"))
@@ -248,6 +252,17 @@ def _too_many(text: str) -> bool:
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False  # not a literal: bounded when it is evaluated (engine/spiff.py)
     return isinstance(value, int | float) and value > sandbox.MAX_INSTANCES
+
+
+def _case_fact_problems(props: dict[str | None, str | None], element: str | None, filename: str) -> list[Problem]:
+    """`setsCaseFacts` names only case facts (engine.casedata.FACTS): a typo would silently set nothing."""
+    problems = []
+    for name in casedata.declared_facts({k: v or "" for k, v in props.items() if k}):
+        if name not in casedata.FACTS:
+            known = "、".join(casedata.FACTS)
+            message = f"setsCaseFacts の「{name}」はケースの記録の項目ではありません(使える項目: {known})"
+            problems.append(Problem(filename, message, element=element, rule="case-facts"))
+    return problems
 
 
 WAIT_NODES = ("userTask", "manualTask", "receiveTask")
@@ -437,6 +452,9 @@ def check_form(path: Path, rel: str) -> list[Problem]:
                 problems.append(Problem(rel, message, rule="form-example"))
         except RecursionError:
             problems.append(Problem(rel, "入力例の入れ子が深すぎます", rule="form-example"))
+    if schema.get("additionalProperties") is not False:
+        message = '様式が閉じていません: "additionalProperties": false を書いてください(様式にない項目を拒むため)'
+        problems.append(Problem(rel, message, rule="open-form"))
     if not schema.get("title"):
         problems.append(Problem(rel, "様式に題名(title)がありません", rule="form-title"))
     for name, prop in (schema.get("properties") or {}).items():

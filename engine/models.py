@@ -123,6 +123,9 @@ class Case(Base):
     certification_start: Mapped[date | None] = mapped_column(Date)
     certification_end: Mapped[date | None] = mapped_column(Date)
     delegated: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Only: a center delegated its 介護予防支援 to the office (委託). Who writes the plan is `planner`."""
+    planner: Mapped[str] = mapped_column(String(8), default="center", server_default="center")
+    """Who writes the plan: "center" (地域包括支援センター) or "office" (居宅介護支援事業所)."""
     care_management_type: Mapped[str | None] = mapped_column(String(1))
     plan_start: Mapped[date | None] = mapped_column(Date)
     plan_end: Mapped[date | None] = mapped_column(Date)

@@ -37,17 +37,17 @@ def instructions(task_spec: Any) -> str:
     return str(extensions.get("instructionsForEndUser") or "")
 
 
-def resolve_role(lane_role: str, data: Mapping[str, Any]) -> str:
-    """The planner is the office on a delegated case and the center otherwise."""
+def resolve_role(lane_role: str, case: Case) -> str:
+    """The planner lane is the case's `planner` fact: the office when it writes the plan, else the center."""
     if lane_role == "planner":
-        return "office" if data.get("delegated") else "center"
+        return "office" if case.planner == "office" else "center"
     return lane_role
 
 
-def organisation_for(case: Case, role: str, data: Mapping[str, Any]) -> int | None:
+def organisation_for(case: Case, role: str) -> int | None:
     """The organisation that does a task of this role on this case (client steps: the planner's)."""
     if role == "client":
-        role = resolve_role("planner", data)
+        role = resolve_role("planner", case)
     return getattr(case, f"{role}_org_id", None)
 
 
@@ -84,7 +84,7 @@ def sync_tasks(
     for task_id, task in ready.items():
         if task_id in known:
             continue
-        role = resolve_role(lane_role(resolved, task.task_spec), task.data)
+        role = resolve_role(lane_role(resolved, task.task_spec), case)
         due = deadlines.due_date(properties(task.task_spec).get("dueRule"), today, task.data, params)
         row = Task(
             id=task_id,
@@ -96,7 +96,7 @@ def sync_tasks(
             name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
             lane=getattr(task.task_spec, "lane", None),
             role=role,
-            organisation_id=organisation_for(case, role, task.data),
+            organisation_id=organisation_for(case, role),
             form=form_name(task.task_spec),
             state="ready",
             due_date=due,

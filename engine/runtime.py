@@ -51,7 +51,6 @@ from engine.library import ResolvedSpec
 from engine.models import Case
 from engine.models import Document
 from engine.models import Event
-from engine.models import Organisation
 from engine.models import ProcessInstance
 from engine.models import ScheduleItem
 from engine.models import SpecVersion
@@ -79,6 +78,8 @@ class Loaded:
     case: Case
     resolved: ResolvedSpec
     workflow: Any
+    completed_before: frozenset[UUID] = frozenset()
+    """The tasks already completed when the instance was loaded: the steps of this run are the others."""
 
 
 class Runtime:
@@ -104,20 +105,25 @@ class Runtime:
     # -- cases ------------------------------------------------------------------------------------
 
     def open_case(self, session: Session, municipality: str, actor: Actor = SYSTEM, **fields: Any) -> Case:
-        """Create a case (利用者 episode) in a municipality, with its responsible organisations."""
+        """Create a case (利用者 episode) in a municipality with its first facts and responsible organisations.
+
+        Unknown fields, values of the wrong type and organisations of the wrong kind are refused
+        (casedata.validate_opening); `planner` defaults from `delegated` and the care level.
+        """
         self._may_start(actor)
         self.library.municipality(municipality)
         with self._transaction(session):
+            values = casedata.validate_opening(session, municipality, fields)
             case = Case(municipality=municipality, created_at=self.clock.now(), data={})
-            extra = {k: v for k, v in fields.items() if not hasattr(Case, k)}
-            columns = {k: v for k, v in fields.items() if hasattr(Case, k)}
-            for key, value in columns.items():
-                setattr(case, key, value)
-            casedata.apply_to_case(case, {k: v for k, v in fields.items() if k in casedata.CASE_COLUMNS})
+            extra = {k: v for k, v in values.items() if k in casedata.DATA_FACTS}
+            for key, value in values.items():
+                if key not in casedata.DATA_FACTS:
+                    setattr(case, key, value)
             case.data = extra
             session.add(case)
             session.flush()
-            self._event(session, actor, "case_opened", case_id=case.id, detail={"municipality": municipality})
+            detail = {"municipality": municipality, "facts": {k: v for k, v in casedata.facts_of(case).items() if v}}
+            self._event(session, actor, "case_opened", case_id=case.id, detail=detail)
             self._refresh(session, case)
         return case
 
@@ -228,11 +234,14 @@ class Runtime:
             raise ConflictError("このケースは終了しています。新しい手続きは開始できません")
         resolved = self.active_library(session, case.municipality).resolve(case.municipality, process_key)
         self._store_spec(session, resolved)
+        self._refuse_second_copy(session, case, process_key, resolved, previous)
         workflow = spiff.BpmnWorkflow(
             resolved.spec, resolved.subprocess_specs, script_engine=self._script_engine(session, resolved, case)
         )
         initial = casedata.case_to_data(case)
         initial.update(data)
+        # Start data (a scenario's or a continuation's) supplies only what the case does not know: its facts win.
+        initial.update(casedata.known_facts(case))
         for task in workflow.get_tasks(state=spiff.TaskState.READY):
             task.data.update(initial)
         instance = ProcessInstance(
@@ -277,7 +286,12 @@ class Runtime:
         workflow = spiff.instance_from_dict(
             instance.state, resolved.spec, resolved.subprocess_specs, self._script_engine(session, resolved, case)
         )
-        return Loaded(instance, case, resolved, workflow)
+        completed = frozenset(t.id for t in workflow.get_tasks(state=spiff.TaskState.COMPLETED))
+        if instance.status == "running" and not _superseded(workflow):
+            # The current record, not the copy the instance started with (a 更新 may have changed it since).
+            # A superseded instance keeps its own period's data: it no longer speaks for the case.
+            casedata.inject(workflow.get_tasks(state=LIVE), case)
+        return Loaded(instance, case, resolved, workflow, completed)
 
     # -- tasks ------------------------------------------------------------------------------------
 
@@ -564,8 +578,7 @@ class Runtime:
         current = current_data(workflow)
         # A superseded instance finishes its own work but no longer speaks for the case: the newer one holds the
         # current plan dates, care level and organisations.
-        changed = [] if current.get("superseded") else casedata.apply_to_case(case, current)
-        self._check_organisations(session, case, changed)
+        changed = [] if current.get("superseded") else self._write_facts(session, loaded, actor)
         completed = workflow.is_completed()
         state = spiff.instance_to_dict(workflow)
         expected = instance.version
@@ -608,15 +621,59 @@ class Runtime:
         if refresh or changed or completed:
             self._refresh(session, case)
 
-    def _check_organisations(self, session: Session, case: Case, changed: list[str]) -> None:
-        """A handover may only name an organisation of the right role in the case's municipality."""
-        for column in casedata.ORGANISATION_COLUMNS.intersection(changed):
-            org = session.get(Organisation, getattr(case, column))
-            role = column.removesuffix("_org_id")
-            if org is None or org.role != role or org.municipality != case.municipality:
-                raise ValidationError(
-                    "引継ぎ先の事業所が正しくありません", details={column: "同じ市町村の該当する事業所を選んでください"}
+    def _write_facts(self, session: Session, loaded: Loaded, actor: Actor) -> list[str]:
+        """Write the facts the steps of this run declare (setsCaseFacts), in the order they completed; one
+        `case_fact_changed` event per change. Returns the names that changed."""
+        steps = [
+            task
+            for task in loaded.workflow.get_tasks(state=spiff.TaskState.COMPLETED)
+            if task.id not in loaded.completed_before and casedata.declared_facts(projection.properties(task.task_spec))
+        ]
+        steps.sort(key=lambda task: task.last_state_change)
+        changed: list[str] = []
+        for task in steps:
+            names = casedata.declared_facts(projection.properties(task.task_spec))
+            for change in casedata.set_facts(session, loaded.case, names, task.data):
+                detail = {
+                    **change.detail(),
+                    "bpmn_id": task.task_spec.bpmn_id,
+                    "form": projection.form_name(task.task_spec),
+                }
+                self._event(
+                    session,
+                    actor,
+                    "case_fact_changed",
+                    case_id=loaded.case.id,
+                    instance_id=loaded.instance.id,
+                    detail=detail,
                 )
+                changed.append(change.fact)
+        return changed
+
+    def _refuse_second_copy(
+        self,
+        session: Session,
+        case: Case,
+        process_key: str,
+        resolved: ResolvedSpec,
+        previous: ProcessInstance | None,
+    ) -> None:
+        """One running instance of a flow per case, unless its diagram allows parallel runs (allowParallel);
+        a continuation (continueWith) is exempt: it supersedes the one it replaces."""
+        if previous is not None or resolved.allows_parallel:
+            return
+        running = session.scalar(
+            select(ProcessInstance.id).where(
+                ProcessInstance.case_id == case.id,
+                ProcessInstance.process_key == process_key,
+                ProcessInstance.status == "running",
+            )
+        )
+        if running is not None:
+            raise ConflictError(
+                "この手続きはこのケースですでに進行中です。進行中の手続きを続けてください",
+                details={"process_key": "同じ手続きを二つ同時には開始できません"},
+            )
 
     def _finish(self, session: Session, loaded: Loaded, data: dict[str, Any], actor: Actor) -> None:
         end_props = _end_properties(loaded.workflow)
@@ -809,6 +866,14 @@ def current_data(workflow: Any) -> dict[str, Any]:
     for task in live:
         data.update(task.data)
     return data
+
+
+LIVE = spiff.TaskState.READY | spiff.TaskState.WAITING | spiff.TaskState.STARTED
+"""The tasks whose data the next run reads: ready and waiting steps, running call activities and timers."""
+
+
+def _superseded(workflow: Any) -> bool:
+    return any(task.data.get("superseded") for task in workflow.get_tasks(state=LIVE))
 
 
 def _end_properties(workflow: Any) -> dict[str, str]:

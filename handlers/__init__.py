@@ -21,6 +21,7 @@ from handlers.decisions.provisional_outcome import provisional_outcome
 from handlers.decisions.special_handling import special_handling
 from handlers.evaluation import Evaluation
 from handlers.handling_change import HandlingChange
+from handlers.handover import Handover
 from handlers.intake import Intake
 from handlers.monitoring import Monitoring
 from handlers.plan_change import PlanChangeRequest
@@ -45,6 +46,7 @@ def form_handlers() -> dict[str, FormHandler]:
         PlanChangeRequest(),
         HandlingChange(),
         VideoMonitoringConditions(),
+        Handover(),
         *provisional_forms.HANDLERS,
         *equipment_forms.HANDLERS,
     ]

@@ -25,6 +25,7 @@ from handlers.formchecks import SimpleHandler
 from handlers.formchecks import blank
 from handlers.formchecks import day
 from handlers.formchecks import japanese_date
+from handlers.handover import handover_facts
 
 CARE = ("kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5")
 PREVENTIVE = ("shien1", "shien2")
@@ -90,6 +91,9 @@ class ProvisionalHandover(SimpleHandler):
         if submission.get("records_handed_over") is not True:
             errors["records_handed_over"] = "暫定ケアプランとその記録を引き継いでください(003:858)"
         return errors
+
+    def derive(self, submission: Data, context: FormContext) -> dict[str, Any]:
+        return handover_facts(submission, provisional=True)
 
 
 class SelfPlanConsultation(SimpleHandler):

@@ -276,6 +276,7 @@ def case_json(case: Case) -> dict[str, Any]:
         "certification_end": day(case.certification_end),
         "plan_start": day(case.plan_start),
         "plan_end": day(case.plan_end),
+        "planner": case.planner,
         "delegated": case.delegated,
         "status": case.status,
         "organisations": {role: {"id": org.id, "name": org.name} for role, org in organisations.items()},
@@ -333,9 +334,9 @@ def start_flow(case_id: int) -> Any:
     found = access.case_or_404(case_id)
     if not case_views.may_start_flows(found):
         return errors.error_response(403, case_views.CANNOT_START)
-    failure = case_views.start_flow_on(found, str(_json_body().get("process_key", "")))
-    if failure:
-        return errors.error_response(422, failure, errors={"process_key": failure})
+    refused = case_views.start_flow_on(found, str(_json_body().get("process_key", "")))
+    if refused:
+        return errors.error_response(refused.status, refused.message, errors={"process_key": refused.message})
     return case(case_id)
 
 

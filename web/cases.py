@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -18,11 +17,14 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
+from engine import caseopening
 from engine import directory
 from engine import duties
 from engine import readers
 from engine import views
+from engine.errors import ConflictError
 from engine.errors import KaigoflowError
+from engine.errors import ValidationError
 from engine.library import ResolvedSpec
 from engine.models import Case
 from engine.models import Document
@@ -44,7 +46,6 @@ bp = Blueprint("cases", __name__)
 bp.before_request(auth.require_login)
 
 HISTORY_LIMIT = 300
-KANA = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb\u3000 ・ー゛゜]+$")
 STARTING_ROLES = directory.PLANNER_ROLES
 
 
@@ -154,6 +155,7 @@ def show(case_id: int) -> str:
         drawn=drawn,
         tasks=tasks,
         history=history,
+        org_names={org.id: org.name for org in _all_organisations(case.municipality)},
         documents=documents,
         flows=flows,
         may_export=readers.may_export(case, staff.organisation_id),
@@ -196,7 +198,7 @@ def start_flow(case_id: int) -> Any:
     key = request.form.get("process_key", "")
     failure = start_flow_on(case, key)
     if failure:
-        flash(failure, "error")
+        flash(failure.message, "error")
     else:
         flash(f"「{filters.flow_name(key)}」を開始しました", "info")
     return redirect(url_for("cases.show", case_id=case.id))
@@ -212,14 +214,28 @@ def may_start_flows(case: Case) -> bool:
     return organisation in {planner, case.center_org_id} - {None}
 
 
-def start_flow_on(case: Case, key: str) -> str | None:
-    """Start one of the municipality's flows in a case the user may see; a Japanese message when it cannot be."""
+@dataclass(frozen=True)
+class StartRefused:
+    """Why a flow was not started: a Japanese message and the HTTP status the API answers with."""
+
+    message: str
+    status: int = 422
+
+
+def start_flow_on(case: Case, key: str) -> StartRefused | None:
+    """Start one of the municipality's flows in a case the user may see; why not, when it cannot be."""
     if key not in wiring.services().library.startable(case.municipality):
-        return "開始する手続きを選んでください"
+        return StartRefused("開始する手続きを選んでください")
     try:
         wiring.runtime().start(db.session(), case.id, key, actor=wiring.staff().actor())
+    except ConflictError as conflict:
+        # A second copy of a running flow is refused by the engine: say which flow, and where to go on instead.
+        if "process_key" not in conflict.details:
+            return StartRefused(conflict.message, 409)
+        flow = filters.flow_name(key)
+        return StartRefused(f"「{flow}」はこのケースですでに進行中です。進行中の手続きのタスクから続けてください", 409)
     except KaigoflowError as failure:
-        return f"手続きを開始できませんでした: {failure.message}"
+        return StartRefused(f"手続きを開始できませんでした: {failure.message}")
     return None
 
 
@@ -251,10 +267,10 @@ def new() -> Any:
     problems: dict[str, str] = {}
     duplicates: list[tuple[Case, bool]] = []
     if request.method == "POST":
-        values = {k: request.form.get(k, "") for k in _NEW_CASE_FIELDS}
+        values = {k: request.form.get(k, "") for k in _NEW_CASE_FIELDS if k in request.form}
         # Confirmed for this very number only: a number changed after the warning is checked again.
-        if request.form.get("confirmed_number") != values["insured_number"]:
-            duplicates = case_list.duplicates_of(municipality.key, values["insured_number"])
+        if request.form.get("confirmed_number") != values.get("insured_number", ""):
+            duplicates = case_list.duplicates_of(municipality.key, values.get("insured_number", ""))
         case, problems, failure = (None, {}, None) if duplicates else open_case_for(values)
         if case is not None:
             if failure:
@@ -272,91 +288,62 @@ def new() -> Any:
         duplicates=duplicates,
         staff=staff,
         care_levels=filters.CARE_LEVELS,
+        planners=PLANNER_NAMES,
     )
     return page, 422 if problems else (409 if duplicates else 200)
 
 
+PLANNER_NAMES = {
+    "": "自動(委託なら居宅、要介護なら居宅、それ以外は包括)",
+    "center": "地域包括支援センター",
+    "office": "居宅介護支援事業所",
+}
+"""The choices of 計画作成担当 on the page: empty lets the engine decide (casedata.default_planner)."""
+
 CANNOT_OPEN = directory.CANNOT_START
+
+
+def _all_organisations(municipality: str) -> list[Organisation]:
+    return list(db.session.scalars(select(Organisation).where(Organisation.municipality == municipality)).all())
 
 
 def _all_choices(municipality: str) -> dict[str, list[Organisation]]:
     return {role: _choices(municipality, role) for role in ("center", "office", "provider")}
 
 
-def open_case_for(values: dict[str, str]) -> tuple[Case | None, dict[str, str], str | None]:
+def open_case_for(values: dict[str, Any]) -> tuple[Case | None, dict[str, str], str | None]:
     """Open a case in the user's municipality, with the user's own organisation in it, and start its first flow.
 
-    Returns (case, problems per field, failure to start). Nothing is written when a field is refused; a case whose
-    flow could not start is kept (the user sees it and can start the flow from its page).
+    `values` are the page's fields or the API's JSON, with `process_key`. The rules of a case opening live in the
+    engine (engine.caseopening, casedata.validate_opening); unknown fields are refused by name. Returns (case,
+    problems per field, failure to start). Nothing is written when a field is refused; a case whose flow could not
+    start is kept (the user sees it and can start the flow from its page).
     """
     staff = wiring.staff()
     library = wiring.services().library
     municipality = library.municipality(staff.municipality)
-    values = {k: str(values.get(k) or "") for k in _NEW_CASE_FIELDS}
-    values[f"{staff.role}_org_id"] = str(staff.organisation_id)
-    fields, problems = _read_new_case(values, library.flows(municipality.key), _all_choices(municipality.key))
+    values = dict(values)
+    process_key = str(values.pop("process_key", "") or "")
+    values[f"{staff.role}_org_id"] = staff.organisation_id
+    fields, problems = caseopening.read(values, db.session(), municipality.key)
+    if process_key not in library.flows(municipality.key):
+        problems["process_key"] = "選択肢の中から選んでください"
     if problems:
         return None, problems, None
     runtime = wiring.runtime()
     insurer = _choices(municipality.key, "insurer")
-    case = runtime.open_case(
-        db.session(), municipality.key, staff.actor(), insurer_org_id=insurer[0].id if insurer else None, **fields
-    )
-    return case, {}, start_flow_on(case, values["process_key"])
+    try:
+        case = runtime.open_case(
+            db.session(), municipality.key, staff.actor(), insurer_org_id=insurer[0].id if insurer else None, **fields
+        )
+    except ValidationError as refused:
+        return None, dict(refused.details) or {"_form": refused.message}, None
+    refused = start_flow_on(case, process_key)
+    return case, {}, refused.message if refused else None
 
 
-_NEW_CASE_FIELDS = (
-    "client_name",
-    "client_name_kana",
-    "insured_number",
-    "care_level",
-    "process_key",
-    "center_org_id",
-    "office_org_id",
-    "provider_org_id",
-)
-
-
-def _read_new_case(
-    values: dict[str, str], flows: list[str], choices: dict[str, list[Organisation]]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The case's fields from the form, or a Japanese message per field (names are kept exactly as typed)."""
-    problems: dict[str, str] = {}
-    fields: dict[str, Any] = {}
-    name = values["client_name"].strip()
-    if not name:
-        problems["client_name"] = "入力してください"
-    elif len(name) > 100:
-        problems["client_name"] = "100文字以内で入力してください"
-    fields["client_name"] = name
-    kana = values["client_name_kana"].strip()
-    if kana and not KANA.match(kana):
-        problems["client_name_kana"] = "カナで入力してください"
-    elif len(kana) > 100:
-        problems["client_name_kana"] = "100文字以内で入力してください"
-    fields["client_name_kana"] = kana or None
-    number = re.sub(r"[\s-]", "", filters.normalise_ascii(values["insured_number"]))
-    if not re.fullmatch(r"\d{10}", number):
-        problems["insured_number"] = "10桁の数字で入力してください"
-    fields["insured_number"] = number
-    level = values["care_level"]
-    if level and level not in filters.CARE_LEVELS:
-        problems["care_level"] = "選択肢の中から選んでください"
-    fields["care_level"] = level or None
-    if values["process_key"] not in flows:
-        problems["process_key"] = "選択肢の中から選んでください"
-    for role in ("center", "office", "provider"):
-        raw = values.get(f"{role}_org_id", "")
-        if not raw:
-            continue
-        allowed = {str(org.id): org.id for org in choices[role]}
-        if raw not in allowed:
-            problems[f"{role}_org_id"] = "選択肢の中から選んでください"
-        else:
-            fields[f"{role}_org_id"] = allowed[raw]
-    if "center_org_id" not in fields and "office_org_id" not in fields and not problems:
-        problems["center_org_id"] = "地域包括支援センターか居宅介護支援事業所を選んでください"
-    return fields, problems
+_NEW_CASE_FIELDS = ("process_key", *caseopening.FIELDS)
+"""The page's fields (its form also carries the CSRF token, which is not the case's)."""
 
 
 # -- documents ----------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask
 
 from engine import canonical
+from engine import casedata
 from engine.clock import JST
 from handlers.validators import normalise_ascii as normalise_ascii  # re-exported: the web's input helpers live here
 from handlers.validators import parse_wareki
@@ -66,7 +67,10 @@ EVENT_NAMES = {
     "logout": "ログアウトしました",
     "case_exported": "記録一式を出力しました",
     "case_purged": "保存期間を過ぎたケースを削除しました",
+    "case_fact_changed": "ケースの記録を変更しました",
 }
+BENEFIT_NAMES = {"care": "介護給付", "preventive": "予防給付", "program": "総合事業", "none": "なし"}
+PLANNER_NAMES = {"center": "地域包括支援センター", "office": "居宅介護支援事業所"}
 
 
 # -- output --------------------------------------------------------------------------------------------
@@ -127,6 +131,36 @@ def event_name(kind: str) -> str:
     return EVENT_NAMES.get(kind, kind)
 
 
+def fact_change(detail: dict[str, Any] | None, org_names: dict[int, str] | None = None) -> str:
+    """「要介護度: 要介護2 → 要介護3」 for a case_fact_changed event, in the words of the case page."""
+    detail = detail or {}
+    fact = str(detail.get("fact") or "")
+    title = casedata.FACT_TITLES.get(fact, "ケースの記録")
+    names = org_names or {}
+    return f"{title}: {_fact_value(fact, detail.get('old'), names)} → {_fact_value(fact, detail.get('new'), names)}"
+
+
+def _fact_value(fact: str, value: Any, org_names: dict[int, str]) -> str:
+    if value is None or value == "":
+        return "未登録"
+    kind = casedata.FACTS.get(fact)
+    if kind == "level":
+        return care_level_name(str(value))
+    if kind == "date":
+        return to_wareki(value)
+    if kind == "planner":
+        return PLANNER_NAMES.get(str(value), str(value))
+    if kind == "benefit":
+        return BENEFIT_NAMES.get(str(value), str(value))
+    if kind == "bool":
+        return "あり" if value else "なし"
+    if kind == "org":
+        return org_names.get(int(value), "(登録のない事業所)") if str(value).isdigit() else str(value)
+    if kind == "care_management_type":
+        return f"介護予防ケアマネジメント{value}"
+    return str(value)
+
+
 def due_badge(due: date | None, today: date) -> dict[str, str]:
     """A short relative label and a CSS class for a due date, seen from `today` (Japan's calendar)."""
     if due is None:
@@ -175,6 +209,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(flow_name, "flow_name")
     app.add_template_filter(event_name, "event_name")
+    app.add_template_filter(fact_change, "fact_change")
     app.add_template_global(due_badge, "due_badge")
     app.add_template_filter(lambda v: CASE_STATUS.get(v, v), "case_status")
     app.add_template_filter(lambda v: INSTANCE_STATUS.get(v, v), "instance_status")

@@ -306,6 +306,7 @@ def document() -> dict[str, Any]:
                 },
                 "NewCase": {
                     "type": "object",
+                    "additionalProperties": False,
                     "required": ["client_name", "insured_number"],
                     "properties": {
                         "client_name": {"type": "string", "description": "利用者氏名(入力どおりに記録)"},
@@ -313,6 +314,11 @@ def document() -> dict[str, Any]:
                         "insured_number": {"type": "string", "description": "被保険者番号(10桁)"},
                         "care_level": {"type": "string", "description": "shien1 … kaigo5, jigyo, pending"},
                         "process_key": {"type": "string", "default": "new_case"},
+                        "planner": {
+                            "enum": ["center", "office"],
+                            "description": "計画作成担当。省略時: 委託・要介護・包括なしは office、それ以外は center",
+                        },
+                        "delegated": {"type": "boolean", "description": "包括が居宅へ介護予防支援を委託する"},
                         "center_org_id": {"type": "integer"},
                         "office_org_id": {"type": "integer"},
                         "provider_org_id": {"type": "integer"},

@@ -20,12 +20,19 @@ def decide(name: str, **inputs: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("author", "delegates", "delegated"),
-    [("office", False, True), ("office", True, True), ("center", True, True), ("center", False, False)],
+    ("author", "delegates", "was_delegated", "planner", "delegated"),
+    [
+        ("office", False, False, "office", False),  # the office's own 居宅介護支援: no delegation appears
+        ("office", True, True, "office", True),  # a delegated case stays delegated until the result
+        ("center", True, False, "office", True),
+        ("center", False, True, "center", False),
+    ],
 )
-def test_the_planner_follows_the_author(author: str, delegates: bool, delegated: bool) -> None:
-    out = decide("provisional_assignment", plan_author=author, center_delegates=delegates)
-    assert out == {"delegated": delegated, "provisional": True}
+def test_the_planner_follows_the_author(
+    author: str, delegates: bool, was_delegated: bool, planner: str, delegated: bool
+) -> None:
+    out = decide("provisional_assignment", plan_author=author, center_delegates=delegates, delegated=was_delegated)
+    assert out == {"planner": planner, "delegated": delegated, "provisional": True}
 
 
 def test_an_unknown_author_is_refused_in_japanese() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import handlers
+from engine import casedata
 from engine import compliance
 from engine import duties
 from engine.decisions import Decisions
@@ -49,6 +50,8 @@ def make_case(**fields: Any) -> Case:
         "data": {},
     }
     base.update(fields)
+    # As runtime.open_case does: the planner follows the delegation and the care level unless a test names it.
+    base.setdefault("planner", casedata.default_planner(base["delegated"], base["care_level"]))
     return Case(**base)
 
 

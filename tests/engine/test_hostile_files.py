@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from engine import directory
 from engine import sandbox
 from engine.clock import FixedClock
 from engine.decisions import Decisions
@@ -156,7 +157,8 @@ def test_a_condition_that_slipped_past_lint_is_refused_when_it_runs_and_nothing_
         {},
         fixture_services.python_decisions,
     )
-    case = runtime.open_case(session, "demo")
+    center = directory.demo_organisations(session, library.municipality("demo"))["center"][0]
+    case = runtime.open_case(session, "demo", center_org_id=center.id)
     runtime.start(session, case.id, "mini")
     [task] = session.scalars(select(Task).where(Task.case_id == case.id)).all()
     version = session.get(ProcessInstance, task.instance_id).version

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+import handlers
 from engine.errors import LibraryError
 from engine.library import Library
 from engine.lint import check_diagram
@@ -213,3 +215,39 @@ def test_a_dunder_in_a_multi_instance_expression_is_refused():
     )
     problems = [p for p in check_diagram(_diagram(body), "loop.bpmn") if p.rule == "unsafe-expression"]
     assert [p.element for p in problems] == ["each_goal"]
+
+
+def test_an_unknown_fact_in_sets_case_facts_is_reported_on_its_step(tmp_path):
+    root = _library_copy(tmp_path)
+    text = (root / "common" / "mini.bpmn").read_text(encoding="utf-8")
+    declared = '<spiffworkflow:property name="setsCaseFacts" value="care_level client_nam" />'
+    text = text.replace('<spiffworkflow:property name="dueRule" value="month_end" />', declared)
+    (root / "common" / "mini.bpmn").write_text(text, encoding="utf-8")
+    report = lint_library(Library(root, python_decisions=("score",)))
+    [problem] = [p for p in report.problems if p.rule == "case-facts"]
+    assert problem.element == "review"
+    assert "client_nam" in problem.message and "ケースの記録の項目ではありません" in problem.message
+
+
+def test_known_facts_in_sets_case_facts_pass():
+    declared = b'<spiffworkflow:property name="setsCaseFacts" value="care_level planner office_org_id" />'
+    text = MINI.replace(b'<spiffworkflow:property name="dueRule" value="month_end" />', declared)
+    assert "case-facts" not in rules(check_diagram(text, "mini.bpmn"))
+
+
+def test_an_open_form_schema_is_refused_in_japanese(tmp_path):
+    root = _library_copy(tmp_path)
+    form = root / "common" / "forms" / "review.schema.json"
+    schema = json.loads(form.read_text(encoding="utf-8"))
+    del schema["additionalProperties"]
+    form.write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+    report = lint_library(Library(root, python_decisions=("score",)))
+    [problem] = [p for p in report.problems if p.rule == "open-form"]
+    assert "review.schema.json" in problem.file and "additionalProperties" in problem.message
+    assert "様式が閉じていません" in problem.message
+
+
+def test_every_form_of_the_library_is_closed():
+    processes = Path(__file__).resolve().parents[2] / "processes"
+    report = lint_library(Library(processes, python_decisions=handlers.python_decisions()))
+    assert report.problems == [] and not [p for p in report.problems if p.rule in ("open-form", "case-facts")]

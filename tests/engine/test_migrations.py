@@ -33,3 +33,57 @@ def test_migrations_match_the_models_on_sqlite(tmp_path):
 
 def test_migrations_match_the_models_on_postgresql(empty_postgres_url):
     assert _drift(empty_postgres_url) == []
+
+
+def _migrate_cases(url: str) -> dict[str, tuple[str, bool]]:
+    """Cases written under 0005 (one `delegated` flag), then upgraded to head: name -> (planner, delegated)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    command.upgrade(alembic_config(url), "0005_schedules_and_risks")
+    engine = make_engine(url)
+    rows = [
+        # (client_name, care_level, delegated, has a center)
+        ("委託の要支援", "shien2", True, True),
+        ("包括直営の要支援", "shien1", False, True),
+        ("包括のない要介護", "kaigo2", False, False),
+        ("包括のある要介護", "kaigo3", False, True),
+        ("委託の要介護", "kaigo1", True, True),
+    ]
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO organisation (id, name, role, municipality) VALUES (1, '包括', 'center', 'demo')")
+            )
+            for name, level, delegated, center in rows:
+                conn.execute(
+                    text(
+                        "INSERT INTO care_case (municipality, client_name, care_level, delegated, center_org_id,"
+                        " status, data, created_at, version)"
+                        " VALUES ('demo', :name, :level, :delegated, :center, 'open', '{}', CURRENT_TIMESTAMP, 1)"
+                    ),
+                    {"name": name, "level": level, "delegated": delegated, "center": 1 if center else None},
+                )
+        upgrade(url)
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT client_name, planner, delegated FROM care_case")).all()
+    finally:
+        engine.dispose()
+    return {name: (planner, bool(delegated)) for name, planner, delegated in found}
+
+
+EXPECTED_AFTER_0006 = {
+    "委託の要支援": ("office", True),
+    "包括直営の要支援": ("center", False),
+    "包括のない要介護": ("office", False),
+    "包括のある要介護": ("center", False),
+    "委託の要介護": ("office", True),
+}
+
+
+def test_0006_moves_delegated_into_planner_without_loss_on_sqlite(tmp_path):
+    assert _migrate_cases(f"sqlite:///{tmp_path / 'facts.sqlite3'}") == EXPECTED_AFTER_0006
+
+
+def test_0006_moves_delegated_into_planner_without_loss_on_postgresql(empty_postgres_url):
+    assert _migrate_cases(empty_postgres_url) == EXPECTED_AFTER_0006

@@ -179,8 +179,9 @@ def test_end_event_marked_endsCase_ends_the_case(session, runtime, case, staff, 
 
 
 def test_instances_are_stored_without_their_spec_which_is_stored_once(session, runtime, case, staff):
+    other = runtime.open_case(session, "demo", center_org_id=case.center_org_id)
     first = runtime.start(session, case.id, "mini")
-    second = runtime.start(session, case.id, "mini")
+    second = runtime.start(session, other.id, "mini")
     assert count(session, SpecVersion) == 1
     for instance in (first, second):
         state = session.get(ProcessInstance, instance.id).state

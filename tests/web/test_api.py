@@ -263,9 +263,57 @@ def test_another_flow_is_started_in_a_case_only_by_its_organisations(api, case, 
     unknown = api("alpha.center").post(f"/api/cases/{case.id}/start", json={"process_key": "no_such_flow"})
     assert unknown.status_code == 422 and "process_key" in unknown.get_json()["errors"]
     assert api("beta.center").post(f"/api/cases/{case.id}/start", json={"process_key": "new_case"}).status_code == 404
-    started = api("alpha.center").post(f"/api/cases/{case.id}/start", json={"process_key": "new_case"})
-    assert started.status_code == 200
-    assert [i["process_key"] for i in started.get_json()["instances"]] == ["new_case", "new_case"]
+    # new_case already runs in the case: no second copy (issue 11), a 409 with a message saying so.
+    again = api("alpha.center").post(f"/api/cases/{case.id}/start", json={"process_key": "new_case"})
+    assert again.status_code == 409
+    assert "すでに進行中" in again.get_json()["errors"]["process_key"]
+    shown = api("alpha.center").get(f"/api/cases/{case.id}").get_json()
+    assert [i["process_key"] for i in shown["instances"]] == ["new_case"]
+
+
+def test_opening_a_case_refuses_fields_a_case_does_not_have_by_name(api, db_session):
+    before = db_session.scalar(select(func.count()).select_from(Case))
+    refused = api("alpha.office").post(
+        "/api/cases", json={"client_name": "佐藤 一郎", "insured_number": "0123456789", "nickname": "いっちゃん"}
+    )
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == {"nickname": "この項目はケースの登録にはありません"}
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Case)) == before
+
+
+def test_the_api_sets_planner_and_delegation_when_a_case_is_opened(api, world):
+    office = world.orgs["alpha.office"].id
+    # An office's own 要介護 case (居宅介護支援): no center is needed, the office plans, nothing is delegated.
+    care = api("alpha.office").post(
+        "/api/cases", json={"client_name": "佐藤 一郎", "insured_number": "0123456789", "care_level": "kaigo1"}
+    )
+    assert care.status_code == 201, care.get_json()
+    assert (care.get_json()["planner"], care.get_json()["delegated"]) == ("office", False)
+    assert "center" not in care.get_json()["organisations"]
+    # A center that delegates to an office: the office plans.
+    delegated = api("alpha.center").post(
+        "/api/cases",
+        json={
+            "client_name": "鈴木 花子",
+            "insured_number": "0123456788",
+            "care_level": "shien1",
+            "delegated": True,
+            "office_org_id": office,
+        },
+    )
+    assert delegated.status_code == 201, delegated.get_json()
+    assert (delegated.get_json()["planner"], delegated.get_json()["delegated"]) == ("office", True)
+    # A delegation needs the office it goes to; an office is not a center.
+    refused = api("alpha.center").post(
+        "/api/cases",
+        json={"client_name": "a", "insured_number": "0123456787", "delegated": True, "planner": "center"},
+    )
+    assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {"planner", "office_org_id"}
+    wrong = api("alpha.office").post(
+        "/api/cases", json={"client_name": "a", "insured_number": "0123456787", "center_org_id": office}
+    )
+    assert wrong.status_code == 422 and set(wrong.get_json()["errors"]) == {"center_org_id"}
 
 
 def test_the_case_lists_the_flows_its_user_may_start(api, case):

@@ -165,6 +165,32 @@ def test_start_a_case(login_as, db_session, world):
     assert "ケースを登録し、「新規」を開始しました" in page
 
 
+def test_the_case_opening_page_sets_the_planner_and_the_delegation(login_as, db_session, world):
+    browser = login_as("alpha.center")
+    page = browser.get("/cases/new").get_data(as_text=True)
+    assert "計画作成担当" in page and "介護予防支援の委託" in page
+    office = str(world.orgs["alpha.office"].id)
+    base = {
+        "client_name": "委託 花子",
+        "insured_number": "0987654320",
+        "care_level": "shien2",
+        "process_key": "new_case",
+    }
+    refused = browser.post("/cases/new", data={**base, "delegated": "1", "planner": "center"})
+    assert refused.status_code == 422
+    shown = refused.get_data(as_text=True)
+    assert (
+        "委託のケースは居宅介護支援事業所が計画を作成します" in shown and "居宅介護支援事業所を選んでください" in shown
+    )
+    assert 'value="委託 花子"' in shown  # what was typed is kept
+    response = browser.post("/cases/new", data={**base, "delegated": "1", "office_org_id": office})
+    assert response.status_code == 302
+    case = db_session.scalars(select(Case).where(Case.client_name == "委託 花子")).one()
+    assert (case.planner, case.delegated) == ("office", True)
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "地域包括支援センターから居宅介護支援事業所へ委託" in page
+
+
 def test_start_a_case_refuses_bad_input_per_field_and_keeps_it(login_as, db_session, world):
     browser = login_as("alpha.office")
     response = browser.post(
@@ -196,7 +222,10 @@ def test_start_another_flow_on_the_case_page(login_as, case, db_session):
     browser = login_as("alpha.center")
     response = browser.post(f"/cases/{case.id}/start", data={"process_key": "new_case"})
     assert response.status_code == 302
-    assert len(db_session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)).all()) == 2
+    # new_case already runs in this case: a second copy is refused with a message that says where to go on.
+    shown = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "「新規」はこのケースですでに進行中です。進行中の手続きのタスクから続けてください" in shown
+    assert len(db_session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)).all()) == 1
     refused = browser.post(f"/cases/{case.id}/start", data={"process_key": "plan_cycle"})
     assert "開始する手続きを選んでください" in browser.get(refused.headers["Location"]).get_data(as_text=True)
 
@@ -224,3 +253,24 @@ def test_only_staff_of_the_planner_or_the_center_start_a_flow(login_as, case, db
     started = login_as("alpha.center").post(f"/cases/{case.id}/start", data={"process_key": "service_termination"})
     assert started.status_code == 302
     assert instances() == before + 1
+
+
+def test_the_history_says_which_fact_changed_from_what_to_what_in_japanese(login_as, case, db_session, world):
+    from engine.models import Event
+
+    office = world.orgs["alpha.office"]
+    for fact, old, new in (
+        ("care_level", "shien1", "kaigo2"),
+        ("certification_end", "2027-03-31", "2028-03-31"),
+        ("planner", "center", "office"),
+        ("office_org_id", None, office.id),
+    ):
+        detail = {"fact": fact, "old": old, "new": new, "bpmn_id": "x", "form": None}
+        db_session.add(Event(at=case.created_at, kind="case_fact_changed", case_id=case.id, detail=detail))
+    db_session.commit()
+    page = login_as("alpha.center").get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "ケースの記録を変更しました(要介護度: 要支援1 → 要介護2)" in page
+    assert "認定有効期間(終了): 令和9年3月31日 → 令和10年3月31日" in page
+    assert "計画作成担当: 地域包括支援センター → 居宅介護支援事業所" in page
+    assert f"居宅介護支援事業所: 未登録 → {office.name}" in page
+    assert "case_fact_changed" not in page and "care_level" not in page

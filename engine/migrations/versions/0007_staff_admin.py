@@ -2,7 +2,7 @@
 and forced password change; worker heartbeats for /healthz
 
 Revision ID: 0007_staff_admin
-Revises: 0005_schedules_and_risks
+Revises: 0006_case_facts
 Create Date: 2026-12-03 12:10:00
 
 Organisations and staff are now created by administrators (engine/staff.py) instead of only by `kaigoflow demo`.
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision = '0007_staff_admin'
-down_revision = '0005_schedules_and_risks'
+down_revision = '0006_case_facts'
 branch_labels = None
 depends_on = None
 

@@ -22,9 +22,20 @@ from web import access
 from web import api
 from web import errors
 from web import filters
+from web import openapi
 from web import wiring
 from web.extensions import csrf
 from web.extensions import db
+from web.openapi import DATE
+from web.openapi import DATE_TIME
+from web.openapi import INVALID
+from web.openapi import NOT_FOUND
+from web.openapi import UNAUTHORIZED
+from web.openapi import closed
+from web.openapi import json_body
+from web.openapi import nullable
+from web.openapi import operation
+from web.openapi import resource
 from web.schedules import duty_name
 from web.schedules import item_or_404
 from web.schedules import risk_name
@@ -36,6 +47,53 @@ bp.before_request(api.authenticate)
 def init_app(app: Flask) -> None:
     csrf.exempt(bp)  # api.authenticate checks CSRF for session requests
     app.register_blueprint(bp)
+
+
+SCHEDULE_ITEM = resource(
+    "ScheduleItem",
+    closed(
+        {
+            "id": {"type": "integer"},
+            "key": {"type": "string", "description": "<業務>:<期間>"},
+            "duty": {"type": "string"},
+            "name": {"type": "string"},
+            "period": nullable("string"),
+            "window_start": nullable("string", format="date"),
+            "due_date": DATE,
+            "due_date_wareki": {"type": "string"},
+            "status": {"type": "string", "enum": ["open", "done", "missed", "excused"]},
+            "done_on": nullable("string", format="date"),
+            "role": {"type": "string"},
+            "organisation_id": nullable("integer"),
+            "rule": {"type": "string"},
+            "source": {"type": "string"},
+            "detail": {"type": "object"},
+        }
+    ),
+)
+RISK = resource(
+    "Risk",
+    closed(
+        {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "severity": {"type": "string", "enum": ["reduction", "warning", "overdue"]},
+            "duty_key": nullable("string"),
+            "since": DATE,
+            "raised_at": DATE_TIME,
+            "cleared_at": nullable("string", format="date-time"),
+            "rule": {"type": "string"},
+            "source": {"type": "string"},
+        }
+    ),
+)
+RECORDED = {
+    "200": json_body(closed({"item": SCHEDULE_ITEM}), "記録後の予定"),
+    "401": UNAUTHORIZED,
+    "404": NOT_FOUND,
+    "409": json_body(openapi.ERROR, "記録できない状態"),
+    "422": INVALID,
+}
 
 
 def item_json(item: ScheduleItem) -> dict[str, Any]:
@@ -73,6 +131,18 @@ def risk_json(risk: Risk) -> dict[str, Any]:
 
 
 @bp.get("/cases/<int:case_id>/schedule")
+@operation(
+    "get",
+    "ケースの予定(期限・状態・根拠)とリスク",
+    {
+        "200": json_body(
+            closed({"items": {"type": "array", "items": SCHEDULE_ITEM}, "risks": {"type": "array", "items": RISK}}),
+            "予定とリスク",
+        ),
+        "401": UNAUTHORIZED,
+        "404": NOT_FOUND,
+    },
+)
 def case_schedule(case_id: int) -> Any:
     case = access.case_or_404(case_id)
     items = db.session.scalars(
@@ -83,6 +153,12 @@ def case_schedule(case_id: int) -> Any:
 
 
 @bp.post("/schedule/<int:item_id>/special-circumstances")
+@operation(
+    "post",
+    "特段の事情を記録する(居宅訪問・モニタリングの接触のみ)",
+    RECORDED,
+    request=closed({"reason": {"type": "string", "maxLength": 2000}}),
+)
 def special_circumstances(item_id: int) -> Any:
     item, _case = item_or_404(item_id, acting=True)
     body = api._json_body()
@@ -97,6 +173,12 @@ def special_circumstances(item_id: int) -> Any:
 
 
 @bp.post("/schedule/<int:item_id>/done")
+@operation(
+    "post",
+    "手続きで記録しない定期業務(給付管理・負担割合証・廃棄)を済にする",
+    RECORDED,
+    request=closed({"done_on": DATE}, optional=["done_on"]),
+)
 def done(item_id: int) -> Any:
     item, _case = item_or_404(item_id, acting=True)
     body = api._json_body()

@@ -163,7 +163,7 @@ def check_form_conventions(schema: dict[str, Any], filename: str) -> list[Proble
         if not FIELD_NAME.fullmatch(name):
             add("項目名は英小文字・数字・_ で、英小文字から始めてください", name)
     for name, prop in _properties_deep(properties):
-        inner = prop.get("items") if isinstance(prop.get("items"), dict) else prop
+        inner: dict[str, Any] = prop["items"] if isinstance(prop.get("items"), dict) else prop
         if inner.get("type") == "object":
             if inner.get("additionalProperties") is not False:
                 add("入れ子の項目には additionalProperties: false を書いてください", name)
@@ -190,6 +190,6 @@ def _properties_deep(properties: dict[str, Any], prefix: str = "") -> Iterator[t
         if not isinstance(prop, dict):
             continue
         yield prefix + name, prop
-        inner = prop.get("items") if isinstance(prop.get("items"), dict) else prop
+        inner: dict[str, Any] = prop["items"] if isinstance(prop.get("items"), dict) else prop
         if isinstance(inner.get("properties"), dict):
             yield from _properties_deep(inner["properties"], f"{prefix}{name}.")

@@ -133,8 +133,8 @@ def check_diagram(content: bytes, filename: str) -> list[Problem]:
     stem = Path(filename).stem
     executable = [p for p in processes if p.get("isExecutable") == "true"]
     if [p.get("id") for p in executable] != [stem]:
-        message = f"実行可能プロセスはファイル名と同じID「{stem}」の1つだけにしてください"
-        problems.append(Problem(filename, message, rule="process-id"))
+        message: str | None = f"実行可能プロセスはファイル名と同じID「{stem}」の1つだけにしてください"
+        problems.append(Problem(filename, str(message), rule="process-id"))
     shapes = set(
         root.xpath("//bpmndi:BPMNShape/@bpmnElement | //bpmndi:BPMNEdge/@bpmnElement", namespaces={"bpmndi": BPMNDI})
     )
@@ -397,6 +397,7 @@ def _pattern_problems(node: dict[str, Any], rel: str) -> list[Problem]:
     refused: jsonschema matches its keys with Python's `re` for `additionalProperties`, and a form's fields are
     named in `properties` anyway."""
     problems = []
+    message: str | None
     if "patternProperties" in node:
         message = "patternProperties(正規表現による項目名)は使えません。項目は properties に名前で書いてください"
         problems.append(Problem(rel, message, rule="bad-form"))
@@ -531,11 +532,3 @@ def describe(report: LintReport) -> list[str]:
     lines = [str(p) for p in report.problems]
     lines.append(f"{len(report.problems)}件の問題" if report.problems else "問題はありません")
     return lines
-
-
-def problems_by_element(report: LintReport) -> dict[str, list[str]]:
-    """For the modeler page: element id -> messages, so problems can be marked on the diagram."""
-    grouped: dict[str, list[str]] = {}
-    for problem in report.problems:
-        grouped.setdefault(problem.element or "", []).append(problem.message)
-    return grouped

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from typing import NoReturn
 
 import click
 
@@ -22,26 +22,26 @@ from engine import lint as lint_module
 from engine import oplog
 from engine import retention
 from engine import scenario as scenario_module
-from engine.clock import FixedClock
+from engine import scenario_suite
 from engine.clock import SystemClock
 from engine.compare import Side
 from engine.compare import diff_flow
-from engine.config import Settings
 from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
 from engine.matrix import build_matrix
-from engine.models import Base
 from engine.services import Services
 
 
 def services(ctx: click.Context) -> Services:
+    """The Services the composition root (web/cli.py) put in the context; the engine cannot build them itself
+    (it does not know the handlers)."""
     found = ctx.find_object(Services)
     if found is None:
-        found = ctx.ensure_object(Services)
+        raise click.UsageError("kaigoflow コマンドから実行してください(サービスが用意されていません)")
     return found
 
 
-def fail(error: KaigoflowError) -> None:
+def fail(error: KaigoflowError) -> NoReturn:
     click.echo(f"エラー: {error}", err=True)
     sys.exit(error.exit_code)
 
@@ -121,21 +121,7 @@ def run_scenarios(
     svc: Services, files: list[Path], database_url: str | None = None
 ) -> list[scenario_module.ScenarioResult]:
     """Each scenario gets an empty database: a temporary SQLite file, or the given one emptied first."""
-    results = []
-    with tempfile.TemporaryDirectory(prefix="kaigoflow-scenario-") as tmp:
-        for index, path in enumerate(files):
-            url = database_url or f"sqlite:///{Path(tmp) / f'scenario-{index}.sqlite3'}"
-            engine = db.make_engine(url)
-            Base.metadata.drop_all(engine)
-            Base.metadata.create_all(engine)
-            sessions = db.session_factory(engine)
-
-            def make_runtime(clock: FixedClock) -> Any:
-                return svc.runtime(clock)
-
-            results.append(scenario_module.run_file(path, make_runtime, sessions))
-            engine.dispose()
-    return results
+    return scenario_suite.run_each_on_a_fresh_database(files, svc.runtime, database_url)
 
 
 @click.command("tick")
@@ -301,7 +287,3 @@ def digest(ctx: click.Context, on_day: Any, organisation_code: str | None) -> No
 
 
 COMMANDS = (init_db, lint, decide, scenario, tick, worker, diff, matrix, purge_expired, refresh_schedules, digest)
-
-
-def default_services() -> Services:
-    return Services(Settings.from_env())

@@ -14,15 +14,22 @@ from sqlalchemy.orm import sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the settings each backend needs to be safe under concurrent use."""
+def engine_options(url: str) -> dict[str, Any]:
+    """The settings each backend needs to be safe under concurrent use: this module's engines and the web's
+    (Flask-SQLAlchemy's `SQLALCHEMY_ENGINE_OPTIONS`) take them from here."""
     if url.startswith("sqlite"):
-        if ":///" in url and not url.endswith(":memory:") and url != "sqlite://":
-            Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with `engine_options`, and SQLite's pragmas on every connection."""
+    if url.startswith("sqlite") and ":///" in url and not url.endswith(":memory:") and url != "sqlite://":
+        Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **{**engine_options(url), **kwargs})
+    if url.startswith("sqlite"):
         event.listen(engine, "connect", sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return engine
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -31,7 +31,6 @@ from engine.models import Case
 Decide = Callable[[str, Mapping[str, Any]], dict[str, Any]]
 
 CARE_LEVELS = frozenset({"kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5"})
-PREVENTIVE_LEVELS = frozenset({"jigyo", "shien1", "shien2"})
 EXCUSABLE = frozenset({"monitoring_contact", "home_visit"})
 """Duties a 特段の事情 (the client's reasons) can excuse; the monitoring record itself is always owed."""
 MANUAL = frozenset(

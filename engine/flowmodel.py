@@ -198,9 +198,9 @@ def load_flow(source: FlowSource, municipality: str, process_key: str) -> FlowMo
                 if target not in FLOW_KEYS and target not in resolved_keys:
                     pending.append(target)
     # Lanes first met in a later resolution still name their roles.
-    for key, element in list(model.elements.items()):
+    for element_key, element in list(model.elements.items()):
         if element.lane and element.role is None and element.lane in lanes:
-            model.elements[key] = replace(element, role=lanes[element.lane])
+            model.elements[element_key] = replace(element, role=lanes[element.lane])
     model.order = _flow_order(model)
     return model
 

@@ -248,7 +248,7 @@ def _japanese(error: Any, schema: Mapping[str, Any]) -> str:
             "array": "一覧",
             "object": "項目のまとまり",
         }
-        wanted = value if isinstance(value, list) else [value]
+        wanted = [str(w) for w in value] if isinstance(value, list) else [str(value)]
         return "形式が違います(" + "・".join(names.get(w, w) for w in wanted) + "で入力してください)"
     if kind in ("enum", "const", "oneOf", "anyOf"):
         return "選択肢の中から選んでください"

@@ -310,14 +310,14 @@ class Library:
                 ui = self.find(municipality, f"forms/{name}.uischema.json")
                 if ui is not None:
                     sources[self.relative(ui)] = ui.read_bytes()
-            for task_id, decision_id in _decision_ids(root):
+            for caller_id, decision_id in _decision_ids(root):
                 path = self.find(municipality, f"decisions/{decision_id}.dmn")
                 if path is not None:
                     dmn[decision_id] = path.read_text(encoding="utf-8")
                     sources[self.relative(path)] = path.read_bytes()
                 elif decision_id not in self.python_decisions:
                     message = f"判定「{decision_id}」がDMNにもPythonにもありません"
-                    problems.append(Problem(rel, message, element=task_id, rule="missing-decision"))
+                    problems.append(Problem(rel, message, element=caller_id, rule="missing-decision"))
             for lane_element in root.xpath("//bpmn:lane[@name]", namespaces=NS):
                 lane = lane_element.get("name")
                 role = muni.lanes.get(lane)
@@ -374,8 +374,8 @@ def _form_names(root: Any) -> list[tuple[str, str]]:
     return found
 
 
-def _decision_ids(root: Any) -> list[tuple[str, str]]:
-    """(element id, decision id) for every element that calls a decision."""
+def _decision_ids(root: Any) -> list[tuple[str | None, str]]:
+    """(element id, decision id) for every element that calls a decision (no id: the element has none)."""
     found = []
     for called in root.xpath("//spiffworkflow:calledDecisionId", namespaces=NS):
         owner = next((a for a in called.iterancestors() if a.tag.startswith(f"{{{BPMN_NS}}}") and a.get("id")), None)

@@ -4,7 +4,8 @@ Rules: XML safe and well-formed; BPMN parseable by the engine; DI for every elem
 user tasks naming an existing form whose example is valid; readable ids (no modeller ids except on plain flows);
 due rules well-formed; called processes, decisions and continuations resolvable; conditions within the safe
 expression subset, no scripts; exclusive gateways with conditions have a default flow; no back-loop without a
-person's task or a timer on the way round.
+person's task or a timer on the way round; and the product's conventions (engine/conventions.py: sources
+cited, ids in the glossary, DMN labels, form shape).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 
 from engine import casedata
+from engine import conventions
 from engine import deadlines
 from engine import sandbox
 from engine import spiff
@@ -132,8 +134,8 @@ def check_diagram(content: bytes, filename: str) -> list[Problem]:
     stem = Path(filename).stem
     executable = [p for p in processes if p.get("isExecutable") == "true"]
     if [p.get("id") for p in executable] != [stem]:
-        message = f"実行可能プロセスはファイル名と同じID「{stem}」の1つだけにしてください"
-        problems.append(Problem(filename, message, rule="process-id"))
+        message: str | None = f"実行可能プロセスはファイル名と同じID「{stem}」の1つだけにしてください"
+        problems.append(Problem(filename, str(message), rule="process-id"))
     shapes = set(
         root.xpath("//bpmndi:BPMNShape/@bpmnElement | //bpmndi:BPMNEdge/@bpmnElement", namespaces={"bpmndi": BPMNDI})
     )
@@ -188,6 +190,7 @@ def check_diagram(content: bytes, filename: str) -> list[Problem]:
             owner = expression.getparent().getparent()
             problems.append(Problem(filename, message, element=owner.get("id"), rule="unsafe-expression"))
     problems.extend(check_loops(root, filename))
+    problems.extend(conventions.check_citations(root, filename))
     problems.extend(check_bounded_expressions(root, filename))
     for timer in root.xpath("//bpmn:timerEventDefinition/*", namespaces=NS):
         message = check_expression(timer.text or "")
@@ -357,7 +360,7 @@ def check_decision(content: bytes, filename: str) -> list[Problem]:
     except Exception as exc:  # Spiff raises several kinds for a broken table; all mean the same to a modeller
         message = f"判定表「{stem}」を読み込めません(ファイル名と判定IDは同じにしてください): {exc}"
         return [Problem(filename, message, element=stem, rule="dmn-invalid")]
-    return []
+    return conventions.check_decision_table(root, filename)
 
 
 COMPARISON_START = re.compile(r"^\s*(<=|>=|==|!=|<|>|not\s+in\b|in\b)")
@@ -409,6 +412,7 @@ def _pattern_problems(node: dict[str, Any], rel: str) -> list[Problem]:
     refused: jsonschema matches its keys with Python's `re` for `additionalProperties`, and a form's fields are
     named in `properties` anyway."""
     problems = []
+    message: str | None
     if "patternProperties" in node:
         message = "patternProperties(正規表現による項目名)は使えません。項目は properties に名前で書いてください"
         problems.append(Problem(rel, message, rule="bad-form"))
@@ -460,6 +464,7 @@ def check_form(path: Path, rel: str) -> list[Problem]:
     for name, prop in (schema.get("properties") or {}).items():
         if not isinstance(prop, dict) or not prop.get("title"):
             problems.append(Problem(rel, "項目に日本語の題名(title)がありません", element=name, rule="form-title"))
+    problems.extend(conventions.check_form_conventions(schema, rel))
     return problems
 
 
@@ -480,6 +485,7 @@ def lint_library(library: Library, municipalities: Iterable[str] | None = None) 
             elif path.name.endswith(".json") and "forms" in path.parts:
                 report.files += 1
                 report.add(check_form(path, rel))
+    report.add(conventions.check_glossary(library, folders))
     for key in keys:
         for process_key in library.process_keys(key):
             report.add(_resolve_problems(library, key, process_key))
@@ -544,11 +550,3 @@ def describe(report: LintReport) -> list[str]:
     lines = [str(p) for p in report.problems]
     lines.append(f"{len(report.problems)}件の問題" if report.problems else "問題はありません")
     return lines
-
-
-def problems_by_element(report: LintReport) -> dict[str, list[str]]:
-    """For the modeler page: element id -> messages, so problems can be marked on the diagram."""
-    grouped: dict[str, list[str]] = {}
-    for problem in report.problems:
-        grouped.setdefault(problem.element or "", []).append(problem.message)
-    return grouped

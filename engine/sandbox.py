@@ -218,7 +218,7 @@ def evaluate(code: str, names: MutableMapping[str, Any]) -> Any:
         raise LimitExceeded(f"式「{_short(code.strip())}」: {exc}") from None
 
 
-def execute(code: str, names: MutableMapping[str, Any]) -> None:
+def execute(code: str, names: dict[str, Any]) -> None:
     """Run a checked script in `names` (which it may change), within the bounds; the guards are removed after."""
     compiled = _compiled(code.strip(), "exec")
     budget = _current_budget()
@@ -259,7 +259,7 @@ class _Guard(ast.NodeTransformer):
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
         self.generic_visit(node)
         current = copy.deepcopy(node.target)
-        current.ctx = ast.Load()  # type: ignore[attr-defined]
+        current.ctx = ast.Load()
         value = _call(OP_NAME, ast.Constant(OPERATORS[type(node.op)][0]), current, node.value)
         return ast.copy_location(ast.Assign(targets=[node.target], value=value), node)
 

@@ -208,7 +208,6 @@ def _registry() -> Any:
 
 
 _SERIALIZER = BpmnWorkflowSerializer(_registry())
-SERIALIZER_VERSION = _SERIALIZER.VERSION
 
 
 def spec_to_dict(spec: Any) -> dict[str, Any]:

@@ -32,20 +32,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import db
 from engine import lint
 from engine import safeload
 from engine import scenario as scenario_module
+from engine import scenario_suite
 from engine import xmlsafe
 from engine.clock import Clock
-from engine.clock import FixedClock
 from engine.errors import ConflictError
 from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
 from engine.errors import Problem
 from engine.errors import ValidationError
 from engine.library import Library
-from engine.models import Base
 from engine.models import Event
 from engine.models import ProcessDraft
 from engine.models import ProcessVersion
@@ -403,18 +401,7 @@ class Versions:
         factory = self.runtime_factory
         folder = library.folder(municipality) / "scenarios"
         files = scenario_module.discover([folder]) if folder.is_dir() else []
-        results = []
-        with tempfile.TemporaryDirectory(prefix="kaigoflow-publish-") as tmp:
-            for index, path in enumerate(files):
-                engine = db.make_engine(f"sqlite:///{Path(tmp) / f'scenario-{index}.sqlite3'}")
-                Base.metadata.create_all(engine)
-
-                def make_runtime(clock: FixedClock) -> Any:
-                    return factory(library, clock)
-
-                results.append(scenario_module.run_file(path, make_runtime, db.session_factory(engine)))
-                engine.dispose()
-        return results
+        return scenario_suite.run_each_on_a_fresh_database(files, lambda clock: factory(library, clock))
 
     # publishing ---------------------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ def create_app(
     """The web app: defaults, then the environment (KAIGOFLOW_*), then `config` (tests)."""
     app = Flask(__name__)
     if services is None:
-        from web.cli import build_services
+        from web.composition import build_services
 
         services = build_services()
     if config and "SECRET_KEY" in config:
@@ -57,6 +57,7 @@ def create_app(
         API_TOKEN_MAX_AGE=12 * 3600,
         INBOX_PER_PAGE=50,
         BASE_URL=services.settings.base_url,
+        SHOW_DEMO_LOGINS=False,  # only `kaigoflow demo` lists the demo accounts and their password on /login
     )
     if os.environ.get("KAIGOFLOW_COOKIE_SECURE") in ("0", "1"):
         app.config["SESSION_COOKIE_SECURE"] = os.environ["KAIGOFLOW_COOKIE_SECURE"] == "1"

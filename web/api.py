@@ -43,6 +43,18 @@ from web import openapi
 from web import wiring
 from web.extensions import csrf
 from web.extensions import db
+from web.openapi import BAD_REQUEST
+from web.openapi import CONFLICT
+from web.openapi import DATE_TIME
+from web.openapi import INVALID
+from web.openapi import NOT_FOUND
+from web.openapi import REFUSED
+from web.openapi import UNAUTHORIZED
+from web.openapi import closed
+from web.openapi import json_body
+from web.openapi import nullable
+from web.openapi import operation
+from web.openapi import resource
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 PUBLIC = frozenset({"api.token", "api.openapi_document"})
@@ -121,7 +133,26 @@ def _json_body() -> dict[str, Any]:
 # -- token and document -------------------------------------------------------------------------------
 
 
+CREDENTIALS = resource("Credentials", closed({"login": {"type": "string"}, "password": {"type": "string"}}))
+TOKEN = resource(
+    "Token",
+    closed({"token": {"type": "string"}, "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"}}),
+)
+
+
 @bp.post("/token")
+@operation(
+    "post",
+    "ログインIDとパスワードからトークンを発行する",
+    {
+        "200": json_body(TOKEN, "トークン"),
+        "401": json_body(openapi.ERROR, "IDかパスワードが違う、または一時的に停止中"),
+        "403": json_body(openapi.ERROR, "一時パスワードのまま"),
+        "415": json_body(openapi.ERROR, "JSON で送られていない"),
+    },
+    request=CREDENTIALS,
+    public=True,
+)
 def token() -> Any:
     """Exchange login and password for a bearer token (JSON only: a cross-site form cannot post JSON)."""
     if not request.is_json:
@@ -139,11 +170,66 @@ def token() -> Any:
 
 
 @bp.get("/openapi.json")
+@operation(
+    "get",
+    "この文書",
+    {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
+    public=True,
+)
 def openapi_document() -> Any:
-    return jsonify(openapi.document())
+    return jsonify(openapi.document(current_app))
 
 
 # -- tasks --------------------------------------------------------------------------------------------
+
+
+TASK_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "string"},
+    "name": {"type": "string"},
+    "bpmn_id": {"type": "string", "description": "作業の BPMN id(assessment など)"},
+    "process_key": {"type": "string"},
+    "flow_name": {"type": "string", "description": "手続きの名前(新規など)"},
+    "municipality": {"type": "string"},
+    "case_id": {"type": "integer"},
+    "instance_id": {"type": "integer"},
+    "role": {"type": "string"},
+    "organisation_id": nullable("integer"),
+    "form": nullable("string"),
+    "state": {"type": "string", "enum": ["ready", "completed", "cancelled"]},
+    "due_date": nullable("string", format="date"),
+    "due_wareki": {"type": "string", "description": "期限(和暦・曜日)"},
+    "overdue": {"type": "boolean"},
+    "claimed_by_id": nullable("integer"),
+    "completed_by_id": nullable("integer"),
+    "completed_at": nullable("string", format="date-time"),
+    "ready_at": DATE_TIME,
+    "links": closed({"self": {"type": "string"}, "page": {"type": "string"}}),
+}
+TASK = resource("Task", closed(TASK_PROPERTIES))
+TASK_DETAIL = resource(
+    "TaskDetail",
+    closed(
+        {
+            **TASK_PROPERTIES,
+            "instructions": {"type": "string"},
+            "form_spec": {
+                "oneOf": [
+                    closed(
+                        {
+                            "name": {"type": "string"},
+                            "title": {"type": "string"},
+                            "schema": {"type": "object"},
+                            "uischema": {"type": "object"},
+                        }
+                    ),
+                    {"type": "null"},
+                ]
+            },
+            "data": {"type": "object", "description": "インスタンスのデータ(判定・検証の文脈)"},
+            "prefill": {"type": "object", "description": "空の様式の初期値: 他の帳票の自由記述は含めない"},
+        }
+    ),
+)
 
 
 def task_json(row: Task) -> dict[str, Any]:
@@ -172,7 +258,72 @@ def task_json(row: Task) -> dict[str, Any]:
     }
 
 
+INBOX_ITEM = resource(
+    "InboxItem",
+    closed(
+        {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "bpmn_id": {"type": "string"},
+            "process_key": {"type": "string"},
+            "flow_name": {"type": "string"},
+            "municipality": {"type": "string"},
+            "role": {"type": "string"},
+            "due_date": nullable("string", format="date"),
+            "due_wareki": {"type": "string"},
+            "due_label": {"type": "string"},
+            "overdue": {"type": "boolean"},
+            "due_today": {"type": "boolean"},
+            "ready_at": DATE_TIME,
+            "case_id": {"type": "integer"},
+            "client_name": nullable("string"),
+            "claimed_by_id": nullable("integer"),
+        }
+    ),
+)
+TASK_PAGE = resource(
+    "TaskPage",
+    closed(
+        {
+            "section": {"type": "string", "enum": list(inbox.SECTIONS)},
+            "filters": {"type": "object", "additionalProperties": {"type": "string"}},
+            "page": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+            "overdue": {"type": "integer"},
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "items": {"type": "array", "items": INBOX_ITEM},
+        }
+    ),
+)
+INBOX_FILTERS = [
+    {
+        "name": "section",
+        "in": "query",
+        "description": "mine: 自分が担当中 / unclaimed: 所属の未担当",
+        "schema": {"type": "string", "enum": ["mine", "unclaimed"], "default": "unclaimed"},
+    },
+    {"name": "process_key", "in": "query", "description": "手続き(new_case など)", "schema": {"type": "string"}},
+    {"name": "municipality", "in": "query", "description": "市町村キー", "schema": {"type": "string"}},
+    {"name": "step", "in": "query", "description": "作業の BPMN id(assessment など)", "schema": {"type": "string"}},
+    {
+        "name": "due",
+        "in": "query",
+        "description": "期限: overdue 期限切れ / today 今日まで / week 今週まで / all すべて",
+        "schema": {"type": "string", "enum": ["all", "overdue", "today", "week"], "default": "all"},
+    },
+    {"name": "page", "in": "query", "description": "ページ(50件ずつ)", "schema": {"type": "integer", "minimum": 1}},
+]
+
+
 @bp.get("/tasks")
+@operation(
+    "get",
+    "受信箱(自分の担当・所属の未担当)",
+    {"200": json_body(TASK_PAGE, "タスクの一覧"), "400": BAD_REQUEST, "401": UNAUTHORIZED},
+    parameters=INBOX_FILTERS,
+)
 def tasks() -> Any:
     staff = wiring.staff()
     today = wiring.today()
@@ -200,6 +351,11 @@ def tasks() -> Any:
 
 
 @bp.get("/tasks/<task_id>")
+@operation(
+    "get",
+    "タスク(様式の JSON Schema と既存データを含む)",
+    {"200": json_body(TASK_DETAIL, "タスク"), "401": UNAUTHORIZED, "404": NOT_FOUND},
+)
 def task(task_id: str) -> Any:
     row = access.task_or_404(task_id)
     view = views.task_view(wiring.runtime(), db.session(), task_id)
@@ -216,6 +372,11 @@ def task(task_id: str) -> Any:
 
 
 @bp.post("/tasks/<task_id>/claim")
+@operation(
+    "post",
+    "タスクを担当する",
+    {"200": json_body(TASK, "処理後のタスク"), "401": UNAUTHORIZED, "404": NOT_FOUND, "409": CONFLICT},
+)
 def claim(task_id: str) -> Any:
     access.task_or_404(task_id)
     try:
@@ -226,6 +387,11 @@ def claim(task_id: str) -> Any:
 
 
 @bp.post("/tasks/<task_id>/release")
+@operation(
+    "post",
+    "タスクの担当を外れる",
+    {"200": json_body(TASK, "処理後のタスク"), "401": UNAUTHORIZED, "404": NOT_FOUND, "409": CONFLICT},
+)
 def release(task_id: str) -> Any:
     access.task_or_404(task_id)
     try:
@@ -236,6 +402,22 @@ def release(task_id: str) -> Any:
 
 
 @bp.post("/tasks/<task_id>/complete")
+@operation(
+    "post",
+    "様式を提出してタスクを完了する",
+    {
+        "200": json_body(
+            closed({"task": TASK, "next_tasks": {"type": "array", "items": TASK}}),
+            "完了したタスクと、所属に回ってきた次のタスク",
+        ),
+        "400": BAD_REQUEST,
+        "401": UNAUTHORIZED,
+        "404": NOT_FOUND,
+        "409": CONFLICT,
+        "422": INVALID,
+    },
+    request={"type": "object", "description": "様式の JSON Schema に沿った提出内容"},
+)
 def complete(task_id: str) -> Any:
     # Held, so the engine finds the row in the session's (weak) identity map instead of selecting it again.
     _held = access.task_or_404(task_id)
@@ -257,6 +439,105 @@ def complete(task_id: str) -> Any:
 
 
 # -- cases and documents ------------------------------------------------------------------------------
+
+
+ORGANISATION_REF = closed({"id": {"type": "integer"}, "name": {"type": "string"}})
+CASE_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "municipality": {"type": "string"},
+    "client_name": nullable("string"),
+    "client_name_kana": nullable("string"),
+    "insured_number": nullable("string", description="被保険者番号(10桁)"),
+    "care_level": nullable("string", description="shien1 … kaigo5, jigyo, pending"),
+    "care_level_name": {"type": "string"},
+    "certification_start": nullable("string", format="date"),
+    "certification_end": nullable("string", format="date"),
+    "plan_start": nullable("string", format="date"),
+    "plan_end": nullable("string", format="date"),
+    "planner": {"type": "string", "enum": ["center", "office"], "description": "計画作成担当"},
+    "delegated": {"type": "boolean", "description": "包括が居宅へ介護予防支援を委託している"},
+    "status": {"type": "string"},
+    "organisations": {
+        "type": "object",
+        "description": "役割(center, office, insurer, provider)→ 事業所",
+        "additionalProperties": ORGANISATION_REF,
+    },
+    "created_at": DATE_TIME,
+    "ended_at": nullable("string", format="date-time"),
+}
+OPENED_CASE = resource(
+    "OpenedCase",
+    closed({**CASE_PROPERTIES, "start_failure": nullable("string", description="手続きを開始できなかった理由")}),
+)
+INSTANCE = resource(
+    "ProcessInstance",
+    closed(
+        {
+            "id": {"type": "integer"},
+            "process_key": {"type": "string"},
+            "flow_name": {"type": "string"},
+            "status": {"type": "string"},
+            "period": nullable("string"),
+            "started_at": DATE_TIME,
+            "ended_at": nullable("string", format="date-time"),
+        }
+    ),
+)
+CASE = resource(
+    "Case",
+    closed(
+        {
+            **CASE_PROPERTIES,
+            "instances": {"type": "array", "items": INSTANCE},
+            "ready_tasks": {"type": "array", "items": TASK},
+            "startable": {
+                "type": "array",
+                "description": "このユーザーがこのケースで開始できる手続き(process_key と日本語名)",
+                "items": closed({"process_key": {"type": "string"}, "flow_name": {"type": "string"}}),
+            },
+        }
+    ),
+)
+NEW_CASE = resource(
+    "NewCase",
+    {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["client_name", "insured_number"],
+        "properties": {
+            "client_name": {"type": "string", "description": "利用者氏名(入力どおりに記録)"},
+            "client_name_kana": {"type": "string"},
+            "insured_number": {"type": "string", "description": "被保険者番号(10桁)"},
+            "care_level": {"type": "string", "description": "shien1 … kaigo5, jigyo, pending"},
+            "process_key": {"type": "string", "default": "new_case"},
+            "planner": {
+                "enum": ["center", "office"],
+                "description": "計画作成担当。省略時: 委託・要介護・包括なしは office、それ以外は center",
+            },
+            "delegated": {"type": "boolean", "description": "包括が居宅へ介護予防支援を委託する"},
+            "center_org_id": {"type": "integer"},
+            "office_org_id": {"type": "integer"},
+            "provider_org_id": {"type": "integer"},
+        },
+    },
+)
+DOCUMENT_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "case_id": {"type": "integer"},
+    "instance_id": {"type": "integer"},
+    "task_id": {"type": "string"},
+    "form": {"type": "string"},
+    "title": {"type": "string"},
+    "version": {"type": "integer"},
+    "submitted_by_id": nullable("integer"),
+    "submitted_at": DATE_TIME,
+    "links": closed({"self": {"type": "string"}, "page": {"type": "string"}, "pdf": {"type": "string"}}),
+}
+DOCUMENT = resource("Document", closed(DOCUMENT_PROPERTIES))
+DOCUMENT_DETAIL = resource(
+    "DocumentDetail",
+    closed({**DOCUMENT_PROPERTIES, "data": {"type": "object"}, "schema": {"type": "object"}}),
+)
 
 
 def case_json(case: Case) -> dict[str, Any]:
@@ -309,6 +590,18 @@ def document_json(doc: Document, with_data: bool = False) -> dict[str, Any]:
 
 
 @bp.post("/cases")
+@operation(
+    "post",
+    "ケースを登録し、最初の手続き(新規など)を開始する(包括・居宅の職員)",
+    {
+        "201": json_body(OPENED_CASE, "登録したケース(start_failure: 手続きを開始できなかった理由)"),
+        "400": BAD_REQUEST,
+        "401": UNAUTHORIZED,
+        "403": REFUSED,
+        "422": INVALID,
+    },
+    request=NEW_CASE,
+)
 def open_case() -> Any:
     """Open a case for a 利用者 and start its first flow (as the page /cases/new does)."""
     if wiring.staff().role not in case_views.STARTING_ROLES:
@@ -325,6 +618,19 @@ def open_case() -> Any:
 
 
 @bp.post("/cases/<int:case_id>/start")
+@operation(
+    "post",
+    "ケースで別の手続き(更新・区分変更・計画変更・サービス終了など)を開始する",
+    {
+        "200": json_body(CASE, "ケース(手続きと未完了の作業を含む)"),
+        "401": UNAUTHORIZED,
+        "403": REFUSED,
+        "404": NOT_FOUND,
+        "409": json_body(openapi.ERROR, "同じ手続きがこのケースですでに進行中"),
+        "422": INVALID,
+    },
+    request=closed({"process_key": {"type": "string"}}),
+)
 def start_flow(case_id: int) -> Any:
     """Start another of the municipality's flows in a case: `{"process_key": "renewal"}`.
 
@@ -341,6 +647,11 @@ def start_flow(case_id: int) -> Any:
 
 
 @bp.get("/cases/<int:case_id>")
+@operation(
+    "get",
+    "ケース(利用者・認定・担当事業所・手続き)",
+    {"200": json_body(CASE, "ケース"), "401": UNAUTHORIZED, "404": NOT_FOUND},
+)
 def case(case_id: int) -> Any:
     found = access.case_or_404(case_id)
     body = case_json(found)
@@ -368,6 +679,15 @@ def case(case_id: int) -> Any:
 
 
 @bp.get("/cases/<int:case_id>/documents")
+@operation(
+    "get",
+    "ケースの帳票(提出された様式の版)のうち、所属が読めるもの",
+    {
+        "200": json_body(closed({"items": {"type": "array", "items": DOCUMENT}}), "帳票の一覧"),
+        "401": UNAUTHORIZED,
+        "404": NOT_FOUND,
+    },
+)
 def case_documents(case_id: int) -> Any:
     found = access.case_or_404(case_id)
     documents = db.session.scalars(
@@ -377,6 +697,18 @@ def case_documents(case_id: int) -> Any:
 
 
 @bp.get("/cases/<int:case_id>/export")
+@operation(
+    "get",
+    "ケースの記録一式(運営指導用): case.json と各帳票の JSON・PDF の ZIP",
+    {
+        "200": {
+            "description": "ZIP",
+            "content": {"application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}},
+        },
+        "401": UNAUTHORIZED,
+        "404": NOT_FOUND,
+    },
+)
 def case_export(case_id: int) -> Any:
     """The case's full record as a ZIP (the case page's 記録一式 button)."""
     from flask import Response
@@ -392,6 +724,11 @@ def case_export(case_id: int) -> Any:
 
 
 @bp.get("/documents/<int:document_id>")
+@operation(
+    "get",
+    "帳票(提出内容と様式)",
+    {"200": json_body(DOCUMENT_DETAIL, "帳票"), "401": UNAUTHORIZED, "404": NOT_FOUND},
+)
 def document(document_id: int) -> Any:
     doc, _case = access.document_or_404(document_id)
     return jsonify(document_json(doc, with_data=True))

@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-import handlers
 from engine import cli as engine_cli
 from engine import ops_cli
 from engine import staff_cli
 from engine import versions_cli
-from engine.config import Settings
 from engine.errors import KaigoflowError
 from engine.services import Services
+from web.composition import build_services
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -25,14 +24,10 @@ if TYPE_CHECKING:
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def build_services() -> Services:
-    return Services(Settings.from_env(), handlers.form_handlers(), handlers.python_decisions())
-
-
 @click.group(help="kaigoflow — 介護予防支援・居宅介護支援の業務フロー")
 @click.pass_context
 def main(ctx: click.Context) -> None:
-    ctx.obj = build_services()
+    ctx.obj = build_services()  # looked up here, so tests can replace it on this module
 
 
 for command in (*engine_cli.COMMANDS, *versions_cli.COMMANDS, *staff_cli.COMMANDS, *ops_cli.COMMANDS):
@@ -53,9 +48,9 @@ def started_app(services: Services, config: dict[str, object]) -> Flask:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.pass_obj
-def serve(services: Services, host: str, port: int) -> None:
+def serve(services: Services, host: str, port: int, demo: bool = False) -> None:
     """Web アプリを起動する(既定: 127.0.0.1:5000)。"""
-    config: dict[str, object] = {}
+    config: dict[str, object] = {"SHOW_DEMO_LOGINS": demo}
     if host in LOOPBACK and "KAIGOFLOW_COOKIE_SECURE" not in os.environ:
         # Plain HTTP on this machine only: a Secure cookie would never be sent back, and nothing crosses a network.
         config["SESSION_COOKIE_SECURE"] = False
@@ -85,7 +80,7 @@ def demo(ctx: click.Context, host: str, port: int, worker_interval: float) -> No
     # The stories (seconds) and then the worker run beside the server, so the pages answer at once.
     click.echo("事例のケース(計画実施中・モニタリング期限超過・更新・暫定プラン・福祉用具の協議)を用意します:")
     demo_data.DemoWorker(services, interval=worker_interval, say=click.echo).start()
-    ctx.invoke(serve, host=host, port=port)
+    ctx.invoke(serve, host=host, port=port, demo=True)
 
 
 @main.command("export-case")

@@ -8,6 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 
+from engine.db import engine_options
 from engine.db import sqlite_pragmas
 from engine.models import Base
 
@@ -25,10 +26,7 @@ login_manager = LoginManager()
 
 def init_app(app: Flask, database_url: str) -> None:
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_url)
-    if database_url.startswith("sqlite"):
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
-    else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(database_url))
     db.init_app(app)
     if database_url.startswith("sqlite"):
         with app.app_context():

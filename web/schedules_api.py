@@ -23,9 +23,20 @@ from web import access
 from web import api
 from web import errors
 from web import filters
+from web import openapi
 from web import wiring
 from web.extensions import csrf
 from web.extensions import db
+from web.openapi import DATE
+from web.openapi import DATE_TIME
+from web.openapi import INVALID
+from web.openapi import NOT_FOUND
+from web.openapi import UNAUTHORIZED
+from web.openapi import closed
+from web.openapi import json_body
+from web.openapi import nullable
+from web.openapi import operation
+from web.openapi import resource
 from web.schedules import duty_name
 from web.schedules import item_or_404
 from web.schedules import risk_name
@@ -37,6 +48,53 @@ bp.before_request(api.authenticate)
 def init_app(app: Flask) -> None:
     csrf.exempt(bp)  # api.authenticate checks CSRF for session requests
     app.register_blueprint(bp)
+
+
+SCHEDULE_ITEM = resource(
+    "ScheduleItem",
+    closed(
+        {
+            "id": {"type": "integer"},
+            "key": {"type": "string", "description": "<業務>:<期間>"},
+            "duty": {"type": "string"},
+            "name": {"type": "string"},
+            "period": nullable("string"),
+            "window_start": nullable("string", format="date"),
+            "due_date": DATE,
+            "due_date_wareki": {"type": "string"},
+            "status": {"type": "string", "enum": ["open", "done", "missed", "excused"]},
+            "done_on": nullable("string", format="date"),
+            "role": {"type": "string"},
+            "organisation_id": nullable("integer"),
+            "rule": {"type": "string"},
+            "source": {"type": "string"},
+            "detail": {"type": "object"},
+        }
+    ),
+)
+RISK = resource(
+    "Risk",
+    closed(
+        {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "severity": {"type": "string", "enum": ["reduction", "warning", "overdue"]},
+            "duty_key": nullable("string"),
+            "since": DATE,
+            "raised_at": DATE_TIME,
+            "cleared_at": nullable("string", format="date-time"),
+            "rule": {"type": "string"},
+            "source": {"type": "string"},
+        }
+    ),
+)
+RECORDED = {
+    "200": json_body(closed({"item": SCHEDULE_ITEM}), "記録後の予定"),
+    "401": UNAUTHORIZED,
+    "404": NOT_FOUND,
+    "409": json_body(openapi.ERROR, "記録できない状態"),
+    "422": INVALID,
+}
 
 
 def item_json(item: ScheduleItem, municipality: str | None = None) -> dict[str, Any]:
@@ -74,6 +132,18 @@ def risk_json(risk: Risk) -> dict[str, Any]:
 
 
 @bp.get("/cases/<int:case_id>/schedule")
+@operation(
+    "get",
+    "ケースの予定(期限・状態・根拠)とリスク",
+    {
+        "200": json_body(
+            closed({"items": {"type": "array", "items": SCHEDULE_ITEM}, "risks": {"type": "array", "items": RISK}}),
+            "予定とリスク",
+        ),
+        "401": UNAUTHORIZED,
+        "404": NOT_FOUND,
+    },
+)
 def case_schedule(case_id: int) -> Any:
     case = access.case_or_404(case_id)
     items = db.session.scalars(
@@ -84,6 +154,12 @@ def case_schedule(case_id: int) -> Any:
 
 
 @bp.post("/schedule/<int:item_id>/special-circumstances")
+@operation(
+    "post",
+    "特段の事情を記録する(居宅訪問・モニタリングの接触のみ)",
+    RECORDED,
+    request=closed({"reason": {"type": "string", "maxLength": 2000}}),
+)
 def special_circumstances(item_id: int) -> Any:
     item, case = item_or_404(item_id, acting=True)
     body = api._json_body()
@@ -98,6 +174,12 @@ def special_circumstances(item_id: int) -> Any:
 
 
 @bp.post("/schedule/<int:item_id>/done")
+@operation(
+    "post",
+    "手続きで記録しない定期業務(給付管理・負担割合証・廃棄)を済にする",
+    RECORDED,
+    request=closed({"done_on": DATE}, optional=["done_on"]),
+)
 def done(item_id: int) -> Any:
     item, case = item_or_404(item_id, acting=True)
     body = api._json_body()
@@ -119,7 +201,50 @@ def done(item_id: int) -> Any:
     return jsonify({"item": item_json(item, case.municipality)})
 
 
+DIGEST_LINE = closed(
+    {
+        "kind": {"type": "string", "description": "task: 作業 / duty: 定期業務"},
+        "ref": {"type": "string"},
+        "name": {"type": "string"},
+        "case_id": {"type": "integer"},
+        "client_name": nullable("string"),
+        "due_date": nullable("string", format="date"),
+        "due_wareki": nullable("string"),
+        "when": {"type": "string", "description": "overdue 期限超過 / today 今日 / soon 7日以内"},
+        "claimed": {"type": "boolean"},
+    }
+)
+DIGEST = resource(
+    "Digest",
+    closed(
+        {
+            "date": DATE,
+            "date_wareki": {"type": "string"},
+            "people": {
+                "type": "array",
+                "items": closed(
+                    {
+                        "user_id": nullable("integer", description="null: 担当者なし"),
+                        "display_name": nullable("string"),
+                        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                        "lines": {"type": "array", "items": DIGEST_LINE},
+                    }
+                ),
+            },
+        }
+    ),
+)
+
+
 @bp.get("/digest")
+@operation(
+    "get",
+    "今日のまとめ: 所属の職員ごとの期限超過・今日・7日以内の作業と定期業務(user=me で自分だけ)",
+    {"200": json_body(DIGEST, "職員ごとの一覧"), "401": UNAUTHORIZED},
+    parameters=[
+        {"name": "user", "in": "query", "schema": {"type": "string", "enum": ["me"]}, "description": "自分だけ"}
+    ],
+)
 def digest() -> Any:
     """The daily digest of the user's organisation, person by person (`?user=me`: the user's own only)."""
     from engine import digest as digest_module

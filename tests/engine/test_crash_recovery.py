@@ -6,8 +6,9 @@ A child process runs the engine in a loop (open a case, start `mini`, complete t
 complete the review) or, in the second test, only fires a batch of due timers. It dies by SIGKILL either from
 the test after a random delay, or from itself just before its N-th SQL statement for a random N — which lands
 inside transactions, between a timer's claim and its firing, between a snapshot and its commit. The test then
-checks the database, finishes the interrupted work itself and goes again. (Publishing a
-new version is not covered: this tree has no engine/versions.py.)
+checks the database, finishes the interrupted work itself and goes again. The third test kills a process owner's
+loop of saving a draft and publishing it (engine/versions.py): versions stay numbered 1…N without a gap, each
+with the files its hash names and its one `process_published` event, and publishing goes on from there.
 """
 
 from __future__ import annotations
@@ -91,6 +92,42 @@ with services.sessions() as session:
             runtime.complete(session, task.id, data, actor)
             runtime.fire_due(session, worker="crash-child")
 """
+
+
+PUBLISH_CHILD = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from engine.clock import SystemClock
+from engine.config import Settings
+from engine.services import Services
+
+root, url, library, cache, die_after = sys.argv[1:]
+decisions = {"score": lambda inputs, params: {"high": inputs["points"] >= 50}}
+services = Services(Settings(database_url=url, processes_dir=Path(library), cache_dir=Path(cache)), {}, decisions)
+mini = (Path(library) / "common" / "mini.bpmn").read_text(encoding="utf-8")
+clock = SystemClock()
+if int(die_after) > 0:
+    import os, signal
+    from sqlalchemy import event
+    executed = [0]
+
+    @event.listens_for(services.engine, "before_cursor_execute")
+    def die(*_):
+        executed[0] += 1
+        if executed[0] == int(die_after):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+print("ready", flush=True)
+turn = 0
+with services.sessions() as session:
+    while True:
+        turn += 1
+        changed = {"mini.bpmn": mini.replace('name="受付"', f'name="受付{turn}"')}
+        services.versions.save_files(session, "demo", changed, "owner", clock)
+        services.versions.publish(session, "demo", f"変更 {turn}", "owner", clock, run_scenarios=False)
+"""
+VERSION_LIBRARY = ROOT / "tests" / "fixtures" / "versionlib"
 
 
 @pytest.fixture
@@ -218,3 +255,66 @@ def test_sigkill_while_a_worker_fires_timers_then_a_restart_fires_each_once(fixt
         redo_everything(fixture_services, session, center)
         check_database(fixture_services, session)
     assert interrupted_mid_fire, "no kill landed between a claim and its firing: raise KAIGOFLOW_TEST_KILLS"
+
+
+def check_versions(session) -> int:
+    """Versions 1…N without a gap, each whole (its hash is its files') with exactly one publishing event."""
+    from engine.models import Event
+    from engine.models import ProcessVersion
+    from engine.versions import bundle_hash
+
+    session.expire_all()
+    rows = session.scalars(select(ProcessVersion).where(ProcessVersion.municipality == "demo")).all()
+    numbers = sorted(row.number for row in rows)
+    assert numbers == list(range(1, len(numbers) + 1)), numbers
+    for row in rows:
+        assert row.bundle_hash == bundle_hash(row.files), f"version {row.number} is not whole"
+    events = session.scalars(select(Event).where(Event.kind == "process_published")).all()
+    published = sorted((e.detail["number"], e.detail["bundle_hash"]) for e in events)
+    assert published == sorted((r.number, r.bundle_hash) for r in rows if r.number > 1)
+    session.rollback()
+    return len(numbers)
+
+
+@pytest.mark.slow
+def test_sigkill_while_publishing_leaves_whole_numbered_versions(database_url, tmp_path):
+    from engine.clock import SystemClock
+    from engine.config import Settings
+    from engine.services import Services
+
+    settings = Settings(database_url=database_url, processes_dir=VERSION_LIBRARY, cache_dir=tmp_path / "bundles")
+    owner = Services(settings, {}, {"score": lambda inputs, params: {"high": inputs["points"] >= 50}})
+    rng = random.Random(int(os.environ.get("KAIGOFLOW_TEST_SEED", "13")))
+    mini = (VERSION_LIBRARY / "common" / "mini.bpmn").read_text(encoding="utf-8")
+    published = 0
+    try:
+        with owner.sessions() as session:
+            for round_ in range(KILLS):
+                die_after = rng.randint(1, 60)
+                child = subprocess.Popen(
+                    [
+                        *(sys.executable, "-c", PUBLISH_CHILD, str(ROOT), database_url, str(VERSION_LIBRARY)),
+                        *(str(tmp_path / "child-bundles"), str(die_after)),
+                    ],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                try:
+                    assert child.stdout.readline().strip() == "ready", child.stderr.read()
+                    child.wait(timeout=120)
+                    assert child.returncode == -signal.SIGKILL, child.stderr.read()
+                finally:
+                    if child.poll() is None:
+                        child.send_signal(signal.SIGKILL)
+                    child.communicate()
+                before = check_versions(session)
+                # The owner carries on: a half-saved draft is saved over, and the next number follows.
+                changed = mini.replace('name="受付"', f'name="受付 再開{round_}"')
+                owner.versions.save_files(session, "demo", {"mini.bpmn": changed}, "owner", SystemClock())
+                info = owner.versions.publish(session, "demo", "再開", "owner", SystemClock(), run_scenarios=False)
+                assert info.number == max(before, 1) + 1
+                published = check_versions(session)
+    finally:
+        owner.engine.dispose()
+    assert published >= KILLS + 1

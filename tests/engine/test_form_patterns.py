@@ -28,6 +28,7 @@ CONTEXT = FormContext(today=date(2026, 5, 1), municipality="demo")
 
 def code_schema(pattern: str) -> dict[str, object]:
     return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "t",
         "type": "object",
         "properties": {"code": {"type": "string", "title": "番号", "pattern": pattern}},

@@ -30,6 +30,7 @@ from engine.models import Task
 from engine.models import User
 from engine.runtime import Actor
 from engine.services import Services
+from tests.web import openapi_check
 from web import create_app
 
 WEBLIB = Path(__file__).resolve().parent.parent / "fixtures" / "weblib"
@@ -64,6 +65,7 @@ def made_app(services: Services, clock: FixedClock, **config: Any) -> Iterator[F
     from web.extensions import db
 
     app = create_app(services=services, config=config, clock=clock)
+    openapi_check.install(app)  # every /api answer of every web test matches the generated document
     try:
         yield app
     finally:

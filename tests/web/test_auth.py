@@ -27,8 +27,9 @@ def test_pages_send_strangers_to_the_sign_in_page(app):
     assert response.headers["Location"].startswith("/login?next=")
 
 
-def test_start_page_lists_the_demo_logins_and_password(app, web_services, db_session):
+def test_start_page_lists_the_demo_logins_and_password_when_started_as_the_demo(app, web_services, db_session):
     demo.seed(db_session, web_services.library)
+    app.config["SHOW_DEMO_LOGINS"] = True  # what `kaigoflow demo` sets
     page = app.test_client().get("/login").get_data(as_text=True)
     assert "デモ用のログイン" in page
     assert demo.DEMO_PASSWORD in page
@@ -37,8 +38,17 @@ def test_start_page_lists_the_demo_logins_and_password(app, web_services, db_ses
 
 
 def test_start_page_shows_no_demo_section_without_demo_staff(app):
+    app.config["SHOW_DEMO_LOGINS"] = True
     page = app.test_client().get("/login").get_data(as_text=True)
     assert "デモ用のログイン" not in page
+
+
+def test_a_server_not_started_as_the_demo_never_lists_accounts_or_the_demo_password(app, web_services, db_session):
+    demo.seed(db_session, web_services.library)  # demo accounts exist, e.g. left over in a real database
+    assert app.config["SHOW_DEMO_LOGINS"] is False
+    page = app.test_client().get("/login").get_data(as_text=True)
+    assert "デモ用のログイン" not in page and demo.DEMO_PASSWORD not in page
+    assert "alpha-center-1-1" not in page
 
 
 def test_sign_in_then_out(app, world):
@@ -269,3 +279,21 @@ def test_an_unknown_login_gets_the_same_answer_as_a_locked_one(app, world, db_se
     locked = app_client.post("/api/token", json={"login": login, "password": PASSWORD})
     unknown = app_client.post("/api/token", json={"login": "nobody-at-all", "password": PASSWORD})
     assert (locked.status_code, locked.get_json()) == (unknown.status_code, unknown.get_json())
+
+
+def test_only_the_demo_command_turns_the_demo_logins_on(web_services, monkeypatch):
+    from click.testing import CliRunner
+    from flask import Flask
+
+    from web import cli as web_cli
+
+    started: dict[str, bool] = {}
+    monkeypatch.setattr(web_cli, "build_services", lambda: web_services)
+    monkeypatch.setattr(Flask, "run", lambda app, **_: started.update(demo=app.config["SHOW_DEMO_LOGINS"]))
+    monkeypatch.setenv("KAIGOFLOW_SECRET_KEY", "test-secret-key-of-at-least-32-bytes")
+    monkeypatch.setattr("engine.oplog.configure", lambda: None)  # no log handler left behind for later CLI tests
+    runner = CliRunner()
+    assert runner.invoke(web_cli.main, ["serve"]).exit_code == 0
+    assert started == {"demo": False}
+    assert runner.invoke(web_cli.main, ["demo"]).exit_code == 0
+    assert started == {"demo": True}

@@ -23,6 +23,7 @@ from engine.decisions import Decisions
 from engine.forms import FormHandler
 from engine.forms import PythonDecision
 from engine.library import Library
+from engine.parsecache import ParseCache
 from engine.runtime import Runtime
 from engine.versions import Versions
 
@@ -35,7 +36,12 @@ class Services:
 
     @cached_property
     def library(self) -> Library:
-        return Library(self.settings.processes_dir, python_decisions=self.python_decisions)
+        return Library(self.settings.processes_dir, python_decisions=self.python_decisions, cache=self.parse_cache)
+
+    @cached_property
+    def parse_cache(self) -> ParseCache:
+        """Parsed flows and lint results on disk under the cache directory (none when it is not set)."""
+        return ParseCache(self.settings.cache_dir / "parsed" if self.settings.cache_dir else None)
 
     @cached_property
     def engine(self) -> Engine:

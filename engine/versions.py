@@ -220,7 +220,7 @@ class Versions:
         if library is None:
             folder = self.materialise(files)
             overlays = {**self.base.overlays, municipality: folder}
-            library = Library(self.base.root, self.base.python_decisions, overlays=overlays)
+            library = Library(self.base.root, self.base.python_decisions, overlays=overlays, cache=self.base.cache)
         self._libraries[key] = library  # most recently used last
         while len(self._libraries) > MAX_CACHED_LIBRARIES:
             del self._libraries[next(iter(self._libraries))]  # each draft save makes a new one: keep memory bounded

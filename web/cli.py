@@ -32,21 +32,44 @@ for command in (*engine_cli.COMMANDS, *versions_cli.COMMANDS):
     main.add_command(command)
 
 
+def default_workers() -> int:
+    """gunicorn's rule of thumb, 2 × CPUs + 1: while one worker waits on the database another runs."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(1, 64), help="gunicorn のワーカープロセス数(既定: CPU数×2+1)")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="ワーカーごとのスレッド数")
+@click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600), help="応答の時間切れ(秒)")
+@click.option("--dev", is_flag=True, help="gunicorn ではなく Flask の開発用サーバーで起動する(開発専用)")
 @click.pass_obj
-def serve(services: Services, host: str, port: int) -> None:
-    """Web アプリを起動する(既定: 127.0.0.1:5000)。"""
+def serve(services: Services, host: str, port: int, workers: int | None, threads: int, timeout: int, dev: bool) -> None:
+    """Web アプリを gunicorn で起動する(既定: 127.0.0.1:5000)。"""
     from web import create_app
 
     config = {}
     if host in LOOPBACK and "KAIGOFLOW_COOKIE_SECURE" not in os.environ:
         # Plain HTTP on this machine only: a Secure cookie would never be sent back, and nothing crosses a network.
         config["SESSION_COOKIE_SECURE"] = False
-    app = create_app(services=services, config=config)
-    click.echo(f"kaigoflow: http://{host}:{port}/ で起動します")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    if dev:
+        app = create_app(services=services, config=config)
+        click.echo(f"kaigoflow(開発用サーバー): http://{host}:{port}/ で起動します")
+        app.run(host=host, port=port, debug=False, use_reloader=False)
+        return
+    from web.server import GunicornServer
+
+    count = workers or default_workers()
+    click.echo(f"kaigoflow: http://{host}:{port}/ で起動します(gunicorn: ワーカー {count}、スレッド {threads})")
+    # Each worker builds its own services after the fork: connection pools must not be shared between processes.
+    GunicornServer(
+        lambda: create_app(services=build_services(), config=config),
+        bind=f"{host}:{port}",
+        workers=count,
+        threads=threads,
+        timeout=timeout,
+    ).run()
 
 
 @main.command("demo")
@@ -66,7 +89,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
         click.echo(f"  {login.municipality} / {login.organisation}: {login.login}")
     for line in cases:
         click.echo(f"  {line}")
-    ctx.invoke(serve, host=host, port=port)
+    ctx.invoke(serve, host=host, port=port, workers=None, threads=2, timeout=60, dev=False)
 
 
 @main.command("export-case")

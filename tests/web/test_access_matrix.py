@@ -89,6 +89,8 @@ ROUTES = {
     "processes.check": OWNER,
     "processes.discard": OWNER,
     "processes.publish": OWNER,
+    "processes.publishing": OWNER,
+    "processes.publish_status": OWNER,
     "processes.history": OWNER,
     "processes.version_file": OWNER,
     "processes.draft_file": OWNER,
@@ -136,6 +138,7 @@ def ids(db_session, runtime, case, world) -> dict[str, Any]:
         "municipality": "alpha",
         "path": "new_case.bpmn",
         "number": 1,
+        "job_id": 1,
         "token": "not-a-token",
     }
 

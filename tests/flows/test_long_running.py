@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -27,6 +28,7 @@ TEN_YEARS = ROOT / "processes/suzuka-kameyama/scenarios/new_case_ten_years.yaml"
 RENEWAL_DURING_PLAN_PERIOD = ROOT / "tests/fixtures/renewal_during_plan_period.yaml"
 
 
+@pytest.mark.slow
 def test_ten_years_of_monthly_duties_leave_every_instance_bounded(services, database_url, clock):
     [result] = run_scenarios(services, [TEN_YEARS], database_url=database_url)
     assert result.passed, result.message

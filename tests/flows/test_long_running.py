@@ -27,8 +27,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TEN_YEARS = ROOT / "processes/suzuka-kameyama/scenarios/new_case_ten_years.yaml"
 RENEWAL_DURING_PLAN_PERIOD = ROOT / "tests/fixtures/renewal_during_plan_period.yaml"
 
+pytestmark = pytest.mark.slow
+"""The scenario suites are most of the suite's time (3-70 s each, CPU-bound): `.ci/test` runs them as its second
+stage, after the fast tests."""
 
-@pytest.mark.slow
+
 def test_ten_years_of_monthly_duties_leave_every_instance_bounded(services, database_url, clock):
     [result] = run_scenarios(services, [TEN_YEARS], database_url=database_url)
     assert result.passed, result.message

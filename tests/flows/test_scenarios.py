@@ -15,6 +15,10 @@ RUN_ELSEWHERE = {TEN_YEARS}
 """Run once per backend by tests/flows/test_long_running.py, which asserts it passes and checks what it leaves."""
 SCENARIOS = [path for path in discover([PROCESSES]) if path not in RUN_ELSEWHERE]
 
+pytestmark = pytest.mark.slow
+"""The scenario suites are most of the suite's time (3-70 s each, CPU-bound): `.ci/test` runs them as its second
+stage, after the fast tests."""
+
 
 def test_there_are_scenarios_for_every_municipality_with_flows():
     municipalities = {p.relative_to(PROCESSES).parts[0] for p in SCENARIOS}

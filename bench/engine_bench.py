@@ -7,6 +7,9 @@
     and how many SQL statements one completion sends.
 (b) completing the monthly モニタリング at month 1 vs. month 60 of one case's plan: the ratio shows whether cost
     grows with the case's history (goal ≤ 1.2).
+(d) the naive design SpiffWorkflow's documentation suggests (bench/naive_peer.py: one JSON row per case, one
+    monitoring loop per case) as a peer, interleaved round by round with the engine at month 1 and month 60
+    (issue 14 goal 2: at most the peer's time at month 1, at most a third of it at month 60).
 (c) cold start, in a fresh interpreter: parse + validate the whole process library (`kaigoflow lint` of every
     municipality), and the resident memory of one web worker after loading the app and the whole library.
 
@@ -259,6 +262,50 @@ def bench_growth(url: str, rounds: int) -> dict[str, float]:
     return figures
 
 
+def bench_peer(url: str, rounds: int) -> dict[str, float]:
+    """(d) issue 14 goal 2: the engine against the naive design (naive_peer.py) at month 1 and month 60 of a case.
+
+    Four subjects on the same database, each completed once per round, in turn (same noise): the engine's young and
+    old case as in (b), and the naive design's young and old case, the old one first run through 60 months (not
+    timed). Each naive completion gets the engine's submission of the same month.
+    """
+    from naive_peer import NaivePeer
+
+    svc = _services(url)
+    clock = FixedClock(FIRST_MONTH)
+    old = MonitoringCase(svc, months=61 + rounds, clock=clock)
+    young = MonitoringCase(svc, months=rounds + 1, clock=clock, start=60)
+    peer = NaivePeer(svc.engine, svc.sessions)
+    peer_old, peer_young = peer.open_case(), peer.open_case()
+    for month in range(60):
+        task = old.prepare(month)
+        old.complete(*task)
+        peer.complete(peer_old, task[1])
+    timings: dict[str, list[Timing]] = {"engine_1": [], "engine_60": [], "naive_1": [], "naive_60": []}
+    sizes = []
+    for month in range(rounds + 1):
+        young_task = young.prepare(month)
+        old_task = old.prepare(60 + month)
+        results = {}
+        results["engine_1"] = young.complete(*young_task)
+        with Timing() as timing:
+            size = peer.complete(peer_young, young_task[1])
+        results["naive_1"] = timing
+        results["engine_60"] = old.complete(*old_task)
+        with Timing() as timing:
+            sizes.append(peer.complete(peer_old, old_task[1]))
+        results["naive_60"] = timing
+        if month == 0:
+            continue  # warm-up round: first-use costs of each subject
+        for key, timing in results.items():
+            timings[key].append(timing)
+    svc.engine.dispose()
+    figures = {"naive_state_kib_60": statistics.median(sizes) / 1024, "naive_state_kib_1": size / 1024}
+    for key, values in timings.items():
+        figures[key], figures[f"{key}_cpu"] = _medians(values)
+    return figures
+
+
 def cold_start_child(database_url: str, cache_dir: str) -> None:
     """Run in a fresh interpreter: time the library's parse + validate, then load the app; print JSON.
 
@@ -361,6 +408,16 @@ def main() -> None:
                 f"CPU {b['early_cpu'] * 1000:.2f} vs {b['late_cpu'] * 1000:.2f} ms: "
                 f"{b['late_cpu'] / b['early_cpu']:.2f}"
             )
+            d = bench_peer(url, args.rounds)
+            for month in ("1", "60"):
+                goal = "<= 1" if month == "1" else "<= 0.33"
+                log(
+                    f"[{name}] (d) month {month}: engine {d[f'engine_{month}'] * 1000:.2f} ms vs naive design "
+                    f"{d[f'naive_{month}'] * 1000:.2f} ms (state {d[f'naive_state_kib_{month}']:.0f} KiB): "
+                    f"ratio {d[f'engine_{month}'] / d[f'naive_{month}']:.2f} (goal {goal}); CPU "
+                    f"{d[f'engine_{month}_cpu'] * 1000:.2f} vs {d[f'naive_{month}_cpu'] * 1000:.2f} ms: "
+                    f"{d[f'engine_{month}_cpu'] / d[f'naive_{month}_cpu']:.2f}"
+                )
     uncached, runs = bench_cold_start(args.cold_starts)
     best = min(runs, key=lambda r: r["library_s"])
     log(

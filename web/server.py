@@ -24,6 +24,10 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn 24+ opens a control socket at one path in the home directory: a second server on the host
+            # would take it over. Nothing here uses it.
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Flask:
         return self.make_app()

@@ -186,6 +186,8 @@ def worker(ctx: click.Context, interval: float) -> None:
                 click.echo(f"エラー: {exc}", err=True)
                 fired = 0
             fired += run_publish_jobs(svc, session, name)
+        if not fired:
+            fired = sum(work() for work in svc.idle_work)
         if fired:
             click.echo(f"{fired}件を実行しました")
         else:

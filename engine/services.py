@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -33,6 +34,9 @@ class Services:
     settings: Settings
     form_handlers: Mapping[str, FormHandler] = field(default_factory=dict)
     python_decisions: Mapping[str, PythonDecision] = field(default_factory=dict)
+    idle_work: list[Callable[[], int]] = field(default_factory=list)
+    """What `kaigoflow worker` does when nothing is due, each returning how much it did (the composition root adds
+    drawing the PDFs of new documents; the engine knows nothing of them)."""
 
     @cached_property
     def library(self) -> Library:

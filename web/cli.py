@@ -6,6 +6,7 @@ This is the composition root: the only place that knows the engine, the handlers
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import click
 
@@ -19,7 +20,37 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def build_services() -> Services:
-    return Services(Settings.from_env(), handlers.form_handlers(), handlers.python_decisions())
+    services = Services(Settings.from_env(), handlers.form_handlers(), handlers.python_decisions())
+    services.idle_work.append(PdfDrawer(services))
+    return services
+
+
+class PdfDrawer:
+    """The worker's idle work: draw the PDFs of new documents ahead of anyone opening them (web/pdf_cache.py)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.app: Any = None
+        self.available = True
+        self.failed: set[int] = set()
+
+    def __call__(self) -> int:
+        if not self.available:
+            return 0
+        from web import create_app
+        from web import pdf_cache
+        from web.extensions import db
+
+        if self.app is None:
+            self.app = create_app(services=self.services, config={"SESSION_COOKIE_SECURE": False})
+        with self.app.app_context():
+            try:
+                return pdf_cache.draw_missing(skip=self.failed)
+            except (ImportError, OSError):
+                self.available = False  # no PDF engine on this host: the pages draw nothing either
+                return 0
+            finally:
+                db.session.remove()
 
 
 @click.group(help="kaigoflow — 介護予防支援・居宅介護支援の業務フロー")

@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import hashlib
 from importlib.metadata import version
-from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from engine.models import Case
+from engine.models import Document
 from engine.models import RenderedPdf
 from web import wiring
 from web.extensions import db
 from web.pdf import STYLESHEET
 from web.pdf import html_to_pdf
 from web.pdf import render_document_pdf_html
-
-if TYPE_CHECKING:
-    from engine.models import Case
-    from engine.models import Document
 
 
 def pdf_key(html: str) -> str:
@@ -64,3 +62,41 @@ def document_pdf(
     except IntegrityError:
         pass  # another request stored it at the same moment: the same content, and only its savepoint is undone
     return pdf
+
+
+def draw_missing(limit: int = 5, skip: set[int] | None = None) -> int:
+    """Draw and store the PDFs of the newest documents that have none yet; return how many (needs an app context).
+
+    Run by `kaigoflow worker` when nothing else is due (web/cli.py), so that staff opening a 帳票 or exporting a case
+    find its PDF already drawn: drawing one takes a second of CPU, reading it milliseconds. A document that cannot
+    be drawn is added to `skip` (the page shows the error when someone opens it) so the worker does not retry it.
+    """
+    from web.cases import _print_arguments
+
+    skip = skip if skip is not None else set()
+    query = (
+        select(Document)
+        .outerjoin(RenderedPdf, RenderedPdf.document_id == Document.id)
+        .where(RenderedPdf.document_id.is_(None))
+        .order_by(Document.id.desc())
+        .limit(limit)
+    )
+    if skip:
+        query = query.where(Document.id.not_in(sorted(skip)))
+    drawn = 0
+    for document in db.session.scalars(query).all():
+        case = db.session.get(Case, document.case_id)
+        try:
+            if case is None:
+                raise LookupError(document.case_id)
+            arguments = _print_arguments(document, case)
+            document_pdf(document, case, arguments.pop("organisations"), **arguments)
+            db.session.commit()
+        except (ImportError, OSError):
+            raise  # no PDF engine here at all: the caller stops asking
+        except Exception:
+            db.session.rollback()
+            skip.add(document.id)
+            continue
+        drawn += 1
+    return drawn

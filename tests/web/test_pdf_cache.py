@@ -76,3 +76,30 @@ def test_another_organisations_reader_gets_no_pdf_and_nothing_is_drawn(login_as,
     response = login_as("beta.center").get(f"/documents/{document.id}.pdf")
     assert response.status_code == 404
     assert drawn == []
+
+
+def test_the_worker_draws_new_documents_ahead_and_the_page_then_draws_nothing(
+    app, login_as, document, db_session, drawn
+):
+    with app.app_context():
+        assert pdf_cache.draw_missing() == 1
+        assert pdf_cache.draw_missing() == 0  # nothing left: the worker goes back to sleep
+    assert len(drawn) == 1
+    response = login_as("alpha.center").get(f"/documents/{document.id}.pdf")
+    assert response.data == b"%PDF-1.7 1"
+    assert len(drawn) == 1
+
+
+def test_a_document_that_cannot_be_drawn_is_skipped_not_retried(app, document, monkeypatch):
+    attempts = []
+
+    def broken(html: str) -> bytes:
+        attempts.append(html)
+        raise ValueError("壊れた様式")
+
+    monkeypatch.setattr(pdf_cache, "html_to_pdf", broken)
+    skip: set[int] = set()
+    with app.app_context():
+        assert pdf_cache.draw_missing(skip=skip) == 0
+        assert pdf_cache.draw_missing(skip=skip) == 0
+    assert skip == {document.id} and len(attempts) == 1

@@ -60,3 +60,36 @@ def test_a_worker_count_of_zero_is_refused(started):
     result = CliRunner().invoke(web_cli.main, ["serve", "--workers", "0"])
     assert result.exit_code == 2
     assert "gunicorn" not in started
+
+
+def test_the_worker_does_its_idle_work_until_there_is_none_then_waits(monkeypatch, tmp_path):
+    import signal
+
+    from engine import cli as engine_cli
+
+    monkeypatch.setenv("KAIGOFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'worker.sqlite3'}")
+    monkeypatch.setenv("KAIGOFLOW_CACHE_DIR", str(tmp_path / "cache"))
+    assert CliRunner().invoke(web_cli.main, ["init-db"]).exit_code == 0
+    handlers: dict = {}
+    monkeypatch.setattr(engine_cli.signal, "signal", lambda signum, handler: handlers.setdefault(signum, handler))
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the first wait: stop, as SIGTERM would
+        waits.append(seconds)
+        handlers[signal.SIGTERM]()
+
+    monkeypatch.setattr(engine_cli.time, "sleep", sleep)
+    left = [3, 2, 0]
+    built = web_cli.build_services
+
+    def build_services():
+        services = built()
+        assert any(isinstance(work, web_cli.PdfDrawer) for work in services.idle_work)
+        services.idle_work[:] = [lambda: left.pop(0)]
+        return services
+
+    monkeypatch.setattr(web_cli, "build_services", build_services)
+    result = CliRunner().invoke(web_cli.main, ["worker", "--interval", "7"])
+    assert result.exit_code == 0, result.output
+    assert left == [] and waits == [7.0]  # no waiting while there was work; then the interval
+    assert "3件を実行しました" in result.output and "2件を実行しました" in result.output

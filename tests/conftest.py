@@ -166,24 +166,31 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
 
 
+@pytest.fixture(scope="session")
+def shared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache directory for the run: flows parsed by one test are read, not parsed, by the next (the entries
+    are keyed by content, so tests cannot see each other's data through it)."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(date(2026, 5, 1))
 
 
 @pytest.fixture
-def services(database_url: str) -> Services:
+def services(database_url: str, shared_cache_dir: Path) -> Services:
     """The real library and handlers on a fresh database."""
-    settings = Settings(database_url=database_url, processes_dir=PROCESSES)
+    settings = Settings(database_url=database_url, processes_dir=PROCESSES, cache_dir=shared_cache_dir)
     svc = Services(settings, handlers.form_handlers(), handlers.python_decisions())
     yield svc
     svc.engine.dispose()
 
 
 @pytest.fixture
-def fixture_services(database_url: str) -> Services:
+def fixture_services(database_url: str, shared_cache_dir: Path) -> Services:
     """The tiny synthetic library under tests/fixtures, for engine edge cases."""
-    settings = Settings(database_url=database_url, processes_dir=FIXTURE_LIBRARY)
+    settings = Settings(database_url=database_url, processes_dir=FIXTURE_LIBRARY, cache_dir=shared_cache_dir)
     svc = Services(settings, {}, {"score": lambda inputs, params: {"high": inputs["points"] >= 50}})
     yield svc
     svc.engine.dispose()

@@ -48,8 +48,9 @@ INTAKE = {
 
 
 @pytest.fixture
-def web_services(database_url: str) -> Iterator[Services]:
-    services = Services(Settings(database_url=database_url, processes_dir=WEBLIB, secret_key="test-secret"), {}, {})
+def web_services(database_url: str, shared_cache_dir: Path) -> Iterator[Services]:
+    settings = Settings(database_url, WEBLIB, secret_key="test-secret", cache_dir=shared_cache_dir)
+    services = Services(settings, {}, {})
     yield services
     services.engine.dispose()
 

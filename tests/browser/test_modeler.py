@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 
 from engine.clock import SystemClock
@@ -24,6 +25,7 @@ def run_publish_jobs(app: Flask) -> None:
                 pass
 
 
+@pytest.mark.slow  # the publish job runs every scenario of oshu (3 min on a busy machine)
 def test_owner_renames_a_task_saves_publishes_and_sees_the_version(page, page_errors, login, live_app):
     login(page, f"{MUNICIPALITY}-owner")
     page.goto(f"/processes/{MUNICIPALITY}/edit/{FLOW}.bpmn")

@@ -7,6 +7,9 @@
     and how many SQL statements one completion sends.
 (b) completing the monthly モニタリング at month 1 vs. month 60 of one case's plan: the ratio shows whether cost
     grows with the case's history (goal ≤ 1.2).
+(d) the naive design SpiffWorkflow's documentation suggests (bench/naive_peer.py: one JSON row per case, one
+    monitoring loop per case) as a peer, interleaved round by round with the engine at month 1 and month 60
+    (issue 14 goal 2: at most the peer's time at month 1, at most a third of it at month 60).
 (c) cold start, in a fresh interpreter: parse + validate the whole process library (`kaigoflow lint` of every
     municipality), and the resident memory of one web worker after loading the app and the whole library.
 
@@ -22,8 +25,11 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import nullcontext
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -256,18 +262,71 @@ def bench_growth(url: str, rounds: int) -> dict[str, float]:
     return figures
 
 
-def cold_start_child(database_url: str) -> None:
-    """Run in a fresh interpreter: time the library's parse + validate, then load the app; print JSON."""
+def bench_peer(url: str, rounds: int) -> dict[str, float]:
+    """(d) issue 14 goal 2: the engine against the naive design (naive_peer.py) at month 1 and month 60 of a case.
+
+    Four subjects on the same database, each completed once per round, in turn (same noise): the engine's young and
+    old case as in (b), and the naive design's young and old case, the old one first run through 60 months (not
+    timed). Each naive completion gets the engine's submission of the same month.
+    """
+    from naive_peer import NaivePeer
+
+    svc = _services(url)
+    clock = FixedClock(FIRST_MONTH)
+    old = MonitoringCase(svc, months=61 + rounds, clock=clock)
+    young = MonitoringCase(svc, months=rounds + 1, clock=clock, start=60)
+    peer = NaivePeer(svc.engine, svc.sessions)
+    peer_old, peer_young = peer.open_case(), peer.open_case()
+    for month in range(60):
+        task = old.prepare(month)
+        old.complete(*task)
+        peer.complete(peer_old, task[1])
+    timings: dict[str, list[Timing]] = {"engine_1": [], "engine_60": [], "naive_1": [], "naive_60": []}
+    sizes = []
+    for month in range(rounds + 1):
+        young_task = young.prepare(month)
+        old_task = old.prepare(60 + month)
+        results = {}
+        results["engine_1"] = young.complete(*young_task)
+        with Timing() as timing:
+            size = peer.complete(peer_young, young_task[1])
+        results["naive_1"] = timing
+        results["engine_60"] = old.complete(*old_task)
+        with Timing() as timing:
+            sizes.append(peer.complete(peer_old, old_task[1]))
+        results["naive_60"] = timing
+        if month == 0:
+            continue  # warm-up round: first-use costs of each subject
+        for key, timing in results.items():
+            timings[key].append(timing)
+    svc.engine.dispose()
+    figures = {"naive_state_kib_60": statistics.median(sizes) / 1024, "naive_state_kib_1": size / 1024}
+    for key, values in timings.items():
+        figures[key], figures[f"{key}_cpu"] = _medians(values)
+    return figures
+
+
+def cold_start_child(database_url: str, cache_dir: str) -> None:
+    """Run in a fresh interpreter: time the library's parse + validate, then load the app; print JSON.
+
+    `cache_dir` is the parse cache (engine/parsecache.py) as a worker finds it: empty on the first start after a
+    change, filled on every later one.
+    """
     started = time.perf_counter()
     import handlers as handler_package
     from engine.library import Library
     from engine.lint import lint_library
+    from engine.parsecache import ParseCache
     from web import create_app
 
     imported = time.perf_counter()
-    library = Library(ROOT / "processes", python_decisions=handler_package.python_decisions())
+    cpu = time.process_time()
+    library = Library(
+        ROOT / "processes", python_decisions=handler_package.python_decisions(), cache=ParseCache(Path(cache_dir))
+    )
     report = lint_library(library)
     linted = time.perf_counter()
+    linted_cpu = time.process_time() - cpu
     services = Services(
         Settings(database_url, ROOT / "processes", "bench-key-of-at-least-thirty-two-bytes"),
         handler_package.form_handlers(),
@@ -281,6 +340,7 @@ def cold_start_child(database_url: str) -> None:
             {
                 "import_s": imported - started,
                 "library_s": linted - imported,
+                "library_cpu_s": linted_cpu,
                 "total_s": time.perf_counter() - started,
                 "files": report.files,
                 "problems": len(report.problems),
@@ -292,19 +352,23 @@ def cold_start_child(database_url: str) -> None:
     )
 
 
-def bench_cold_start(runs: int) -> list[dict[str, float]]:
-    """(c): several fresh interpreters, so neither the OS page cache of .pyc nor a warm process flatters it."""
-    results = []
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, __file__, "--cold-start-child"],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        ).stdout
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results
+def bench_cold_start(runs: int) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """(c): fresh interpreters, so neither the OS page cache of .pyc nor a warm process flatters it: the first with
+    an empty parse cache (the start after a change), then `runs` with the cache it filled."""
+    with tempfile.TemporaryDirectory(prefix="kaigoflow-parse-cache-") as cache_dir:
+
+        def start() -> dict[str, float]:
+            out = subprocess.run(
+                [sys.executable, __file__, "--cold-start-child", cache_dir],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            ).stdout
+            return dict(json.loads(out.strip().splitlines()[-1]))
+
+        uncached = start()
+        return uncached, [start() for _ in range(runs)]
 
 
 def main() -> None:
@@ -312,13 +376,15 @@ def main() -> None:
     parser.add_argument("--database-url", action="append", default=[])
     parser.add_argument("--rounds", type=int, default=20, help="completions measured per figure (a) and (b)")
     parser.add_argument("--cold-starts", type=int, default=3)
-    parser.add_argument("--cold-start-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--cold-start-child", metavar="CACHE_DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--only-cold-start", action="store_true", help="run (c) only")
     args = parser.parse_args()
     if args.cold_start_child:
-        cold_start_child("sqlite://")
+        cold_start_child("sqlite://", args.cold_start_child)
         return
     log(f"machine: {machine()}")
-    with databases(args.database_url, "engine_bench") as urls:
+    chosen = nullcontext([]) if args.only_cold_start else databases(args.database_url, "engine_bench")
+    with chosen as urls:
         for url in urls:
             name = backend(url)
             a = bench_overhead(url, args.rounds)
@@ -342,14 +408,31 @@ def main() -> None:
                 f"CPU {b['early_cpu'] * 1000:.2f} vs {b['late_cpu'] * 1000:.2f} ms: "
                 f"{b['late_cpu'] / b['early_cpu']:.2f}"
             )
-    runs = bench_cold_start(args.cold_starts)
+            d = bench_peer(url, args.rounds)
+            for month in ("1", "60"):
+                goal = "<= 1" if month == "1" else "<= 0.33"
+                log(
+                    f"[{name}] (d) month {month}: engine {d[f'engine_{month}'] * 1000:.2f} ms vs naive design "
+                    f"{d[f'naive_{month}'] * 1000:.2f} ms (state {d[f'naive_state_kib_{month}']:.0f} KiB): "
+                    f"ratio {d[f'engine_{month}'] / d[f'naive_{month}']:.2f} (goal {goal}); CPU "
+                    f"{d[f'engine_{month}_cpu'] * 1000:.2f} vs {d[f'naive_{month}_cpu'] * 1000:.2f} ms: "
+                    f"{d[f'engine_{month}_cpu'] / d[f'naive_{month}_cpu']:.2f}"
+                )
+    uncached, runs = bench_cold_start(args.cold_starts)
     best = min(runs, key=lambda r: r["library_s"])
     log(
-        f"(c) cold start ({args.cold_starts} fresh interpreters, best): parse + validate the whole library "
-        f"({best['files']:.0f} files, {best['flows']:.0f} flows in {best['municipalities']:.0f} municipalities, "
-        f"{best['problems']:.0f} problems) {best['library_s'] * 1000:.0f} ms "
-        f"(median {statistics.median(r['library_s'] for r in runs) * 1000:.0f} ms); imports "
-        f"{best['import_s'] * 1000:.0f} ms"
+        f"(c) cold start, parse + validate the whole library ({best['files']:.0f} files, {best['flows']:.0f} flows in "
+        f"{best['municipalities']:.0f} municipalities, {best['problems']:.0f} problems), fresh interpreters:"
+    )
+    log(
+        f"(c)     empty parse cache (first start after a change): {uncached['library_s'] * 1000:.0f} ms, "
+        f"CPU {uncached['library_cpu_s'] * 1000:.0f} ms"
+    )
+    log(
+        f"(c)     parse cache filled ({args.cold_starts} starts): best {best['library_s'] * 1000:.0f} ms, median "
+        f"{statistics.median(r['library_s'] for r in runs) * 1000:.0f} ms, CPU median "
+        f"{statistics.median(r['library_cpu_s'] for r in runs) * 1000:.0f} ms (goal <= 300 ms); "
+        f"{uncached['library_s'] / best['library_s']:.1f}x faster; imports {best['import_s'] * 1000:.0f} ms"
     )
     log(
         f"(c) memory per worker: RSS after loading the app and the whole library "

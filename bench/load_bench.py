@@ -1,18 +1,24 @@
-"""Completions per second through the JSON API under gunicorn on PostgreSQL (issue 7 item 11). Asserts nothing.
+"""Completions per second through the JSON API under `kaigoflow serve` (gunicorn) on PostgreSQL, with task
+workers firing timers alongside (issue 7 item 11, issue 14 goal 7). Asserts nothing.
 
 Set-up (not timed): a throw-away PostgreSQL database, one 居宅介護支援事業所 with staff, and for each run a fresh
 batch of cases whose monthly モニタリング has started through the engine (a ready task each, as the worker leaves
-it). Then gunicorn serves `web:create_app()` on loopback with 1, then 2 sync workers, and a load generator of
-threads, each with its own keep-alive connection and bearer token, takes distinct tasks from a shared queue and
-POSTs /api/tasks/<id>/complete until the batch is done. Reported per run: completions per second, latency
-p50/p95, conflicts and errors, and the scaling from 1 to 2 workers; afterwards the database is checked: every task
-completed exactly once, one document and one task_completed event each.
+it), plus a second batch of cases whose monthly duty timer is due and not yet fired. Then `kaigoflow serve` runs
+gunicorn on loopback with 1, 2 and 4 workers (one thread each unless `--threads-per-worker`), and `--task-workers`
+`kaigoflow worker` processes (default 2) run at the same time. A load generator of threads, each with its own
+keep-alive connection and bearer token, takes distinct tasks from a shared queue and POSTs
+/api/tasks/<id>/complete until the batch is done, while the task workers fire the due timers. Reported per run:
+completions per second, latency p50/p95, conflicts and errors, the scaling against 1 worker; afterwards the
+database is checked: every task completed exactly once (one document and one task_completed event each), and
+every fired timer fired exactly once (one duty_started / duty_skipped / timer_fired event per fired timer, per
+case), with how many timers each task worker claimed.
 
 The load generator runs on the same machine and takes CPU from the workers and PostgreSQL; on a machine shared with
 other jobs the figures move from run to run: the output says how many CPUs there are and the load average.
+Every process listens on or connects to loopback only; each run is bounded (`--run-timeout`).
 
-Usage: .venv/bin/python bench/load_bench.py [--tasks N] [--threads N] [--workers 1,2] [--database-url URL]
-Needs the `bench` extra (gunicorn): .venv/bin/pip install -e '.[bench]'
+Usage: .venv/bin/python bench/load_bench.py [--tasks N] [--threads N] [--workers 1,2,4] [--task-workers 2]
+       [--database-url URL]
 """
 
 from __future__ import annotations
@@ -39,10 +45,10 @@ from common import machine
 from common import p50_p95
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 from werkzeug.security import generate_password_hash
 
 import handlers
-from engine import schedule
 from engine.clock import JST
 from engine.clock import SystemClock
 from engine.config import Settings
@@ -52,6 +58,7 @@ from engine.directory import demo_user
 from engine.models import Document
 from engine.models import Event
 from engine.models import Task
+from engine.models import Timer
 from engine.services import Services
 
 MUNI = "suzuka-kameyama"
@@ -59,8 +66,9 @@ PASSWORD = "bench-password"
 STAFF = 16
 
 
-def prepare(url: str, n_tasks: int) -> tuple[list[str], dict]:
-    """Open `n_tasks` cases whose monitoring of this month is ready; return the task ids and a submission."""
+def prepare(url: str, n_tasks: int, n_timer_cases: int) -> tuple[list[str], dict, list[int]]:
+    """Open `n_tasks` cases whose monitoring of this month is ready, and `n_timer_cases` whose duty timers are
+    due and left for the task workers; return the task ids, a submission and the second batch's case ids."""
     services = Services(Settings(url, ROOT / "processes"), handlers.form_handlers(), handlers.python_decisions())
     runtime = services.runtime(SystemClock())
     today = datetime.now(JST).date()
@@ -75,7 +83,7 @@ def prepare(url: str, n_tasks: int) -> tuple[list[str], dict]:
             demo_user(session, office, index, password_hash)
         session.commit()
         case_ids = []
-        for _ in range(n_tasks):
+        for _ in range(n_tasks + n_timer_cases):
             case = runtime.open_case(
                 session,
                 MUNI,
@@ -88,17 +96,25 @@ def prepare(url: str, n_tasks: int) -> tuple[list[str], dict]:
                 plan_start=plan_start,
                 plan_end=plan_start.replace(day=28),
             )
-            schedule.sync_duties(session, case, municipality.params)
-            session.commit()
+            session.commit()  # opening the case computed its schedule and armed its monthly duties
             case_ids.append(case.id)
-        runtime.fire_due(session, limit=n_tasks)
+        ready_cases, timer_cases = case_ids[:n_tasks], case_ids[n_tasks:]
+        # The first batch's duties are fired here (not timed); the second batch's are left due for the task workers.
+        for timer in session.scalars(select(Timer).where(Timer.case_id.in_(timer_cases), Timer.fired_at.is_(None))):
+            timer.claimed_by, timer.claimed_until = "bench-prepare", datetime(9999, 1, 1, tzinfo=JST)
+        session.commit()
+        runtime.fire_due(session, limit=10 * n_tasks + 100)
+        session.execute(
+            update(Timer).where(Timer.claimed_by == "bench-prepare").values(claimed_by=None, claimed_until=None)
+        )
+        session.commit()
         task_ids = session.scalars(
-            select(Task.id).where(Task.case_id.in_(case_ids), Task.state == "ready", Task.bpmn_id == "monitoring")
+            select(Task.id).where(Task.case_id.in_(ready_cases), Task.state == "ready", Task.bpmn_id == "monitoring")
         ).all()
         form = services.library.resolve(MUNI, "monthly_monitoring").forms["monitoring"]
     services.engine.dispose()
     submission = {**form.example(), "month": month, "contact_date": f"{month}-01"}
-    return list(task_ids), submission
+    return list(task_ids), submission, timer_cases
 
 
 def _free_port() -> int:
@@ -107,27 +123,32 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Server:
-    """gunicorn with N sync workers serving the app on loopback."""
+def _kaigoflow() -> str:
+    found = shutil.which("kaigoflow", path=str(Path(sys.executable).parent))
+    if found is None:
+        raise SystemExit("kaigoflow がありません: bash .ci/setup")
+    return found
 
-    def __init__(self, url: str, workers: int) -> None:
+
+def _env(url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "KAIGOFLOW_DATABASE_URL": url,
+        "KAIGOFLOW_SECRET_KEY": "bench-secret",
+        "KAIGOFLOW_COOKIE_SECURE": "0",
+        "KAIGOFLOW_CACHE_DIR": str(ROOT / "bench" / "out" / "cache"),
+    }
+
+
+class Server:
+    """`kaigoflow serve` (gunicorn) with N workers serving the app on loopback."""
+
+    def __init__(self, url: str, workers: int, threads: int) -> None:
         self.port = _free_port()
-        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
-        if gunicorn is None:
-            raise SystemExit("gunicorn がありません: .venv/bin/pip install -e '.[bench]'")
-        env = {
-            **os.environ,
-            "KAIGOFLOW_DATABASE_URL": url,
-            "KAIGOFLOW_SECRET_KEY": "bench-secret",
-            "KAIGOFLOW_COOKIE_SECURE": "0",
-        }
+        command = [_kaigoflow(), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--workers", str(workers), "--threads", str(threads)]
         self.process = subprocess.Popen(
-            [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}", "web:create_app()"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            command, cwd=ROOT, env=_env(url), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         self._wait_ready(workers)
 
@@ -151,12 +172,36 @@ class Server:
         raise SystemExit("gunicorn did not answer within 60 s")
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        _stop(self.process)
+
+
+class TaskWorkers:
+    """`kaigoflow worker` processes polling for due timers every half second."""
+
+    def __init__(self, url: str, count: int) -> None:
+        self.processes = [
+            subprocess.Popen(
+                [_kaigoflow(), "worker", "--interval", "0.5"],
+                cwd=ROOT,
+                env=_env(url),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(count)
+        ]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _token(port: int, login: str) -> str:
@@ -171,8 +216,8 @@ def _token(port: int, login: str) -> str:
     return str(payload["token"])
 
 
-def load(port: int, task_ids: list[str], submission: dict, threads: int, office_code: str) -> dict:
-    """Complete every task once, `threads` at a time; return the counts and latencies."""
+def load(port: int, task_ids: list[str], submission: dict, threads: int, office_code: str, timeout: float) -> dict:
+    """Complete every task once, `threads` at a time (stopping at `timeout` seconds); return counts and latencies."""
     work: queue.Queue[str] = queue.Queue()
     for task_id in task_ids:
         work.put(task_id)
@@ -187,7 +232,7 @@ def load(port: int, task_ids: list[str], submission: dict, threads: int, office_
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
         mine: list[float] = []
         seen: dict[int, int] = {}
-        while True:
+        while time.perf_counter() < deadline:
             try:
                 task_id = work.get_nowait()
             except queue.Empty:
@@ -206,6 +251,7 @@ def load(port: int, task_ids: list[str], submission: dict, threads: int, office_
 
     workers = [threading.Thread(target=run, args=(token,)) for token in tokens]
     started = time.perf_counter()
+    deadline = started + timeout
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -231,11 +277,86 @@ def check(url: str, task_ids: list[str]) -> str:
     return f"{verdict}: {completed}/{n} completed, {documents} documents, {events} task_completed events"
 
 
+FIRING_EVENTS = {"duty": ("duty_started", "duty_skipped"), "bpmn": ("timer_fired",)}
+"""What one firing of a timer writes, by the timer's kind (a `check` timer refreshes a schedule and writes none)."""
+
+
+def wait_for_timers(url: str, case_ids: list[int], timeout: float) -> float:
+    """Wait until no timer of these cases is due and unfired; return the seconds waited."""
+    services = Services(Settings(url, ROOT / "processes"))
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < timeout:
+            with services.sessions() as session:
+                left = session.scalar(
+                    select(func.count())
+                    .select_from(Timer)
+                    .where(Timer.case_id.in_(case_ids), Timer.fired_at.is_(None), Timer.fire_at < func.now())
+                )
+            if not left:
+                break
+            time.sleep(0.5)
+    finally:
+        services.engine.dispose()
+    return time.perf_counter() - started
+
+
+def check_timers(url: str, case_ids: list[int]) -> str:
+    """Every fired timer fired once: per case and kind, as many firing events as fired timers; who claimed them."""
+    services = Services(Settings(url, ROOT / "processes"))
+    with services.sessions() as session:
+        fired = session.execute(
+            select(Timer.case_id, Timer.kind, func.count())
+            .where(Timer.case_id.in_(case_ids), Timer.fired_at.is_not(None))
+            .group_by(Timer.case_id, Timer.kind)
+        ).all()
+        firing_kinds = [kind for kinds in FIRING_EVENTS.values() for kind in kinds]
+        events = {
+            (case_id, kind): n
+            for case_id, kind, n in session.execute(
+                select(Event.case_id, Event.kind, func.count())
+                .where(Event.case_id.in_(case_ids), Event.kind.in_(firing_kinds))
+                .group_by(Event.case_id, Event.kind)
+            ).all()
+        }
+        unfired = session.scalar(
+            select(func.count())
+            .select_from(Timer)
+            .where(Timer.case_id.in_(case_ids), Timer.fired_at.is_(None), Timer.fire_at < func.now())
+        )
+        claims = dict(
+            session.execute(
+                select(Timer.claimed_by, func.count())
+                .where(Timer.case_id.in_(case_ids), Timer.fired_at.is_not(None))
+                .group_by(Timer.claimed_by)
+            ).all()
+        )
+    services.engine.dispose()
+    total, duplicates, missing = 0, 0, 0
+    for case_id, kind, n in fired:
+        if kind not in FIRING_EVENTS:
+            continue
+        total += n
+        written = sum(events.get((case_id, event_kind), 0) for event_kind in FIRING_EVENTS[kind])
+        duplicates += max(0, written - n)
+        missing += max(0, n - written)
+    verdict = "ok" if duplicates == missing == unfired == 0 and total else "MISMATCH"
+    per_worker = ", ".join(f"{n}" for _, n in sorted(claims.items(), key=lambda item: str(item[0])))
+    return (
+        f"{verdict}: {total} timers fired, {duplicates} duplicate firings, {missing} firings without their event, "
+        f"{unfired} due timers left; claims per task worker: {per_worker}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, default=400, help="tasks completed per run")
+    parser.add_argument("--timer-cases", type=int, default=100, help="cases whose due timers the task workers fire")
     parser.add_argument("--threads", type=int, default=8, help="concurrent clients of the load generator")
-    parser.add_argument("--workers", default="1,2", help="gunicorn worker counts to run, in order")
+    parser.add_argument("--workers", default="1,2,4", help="gunicorn worker counts to run, in order")
+    parser.add_argument("--threads-per-worker", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--task-workers", type=int, default=2, help="`kaigoflow worker` processes during each run")
+    parser.add_argument("--run-timeout", type=float, default=180, help="seconds a run may take at most")
     parser.add_argument("--database-url", help="a PostgreSQL database to use (default: a throw-away one)")
     args = parser.parse_args()
     log(f"machine: {machine()}")
@@ -248,26 +369,37 @@ def main() -> None:
         office_code = f"{MUNI}-office-1"
         rates = {}
         for workers in [int(w) for w in args.workers.split(",")]:
+            label = f"[{workers} web worker(s), {args.task_workers} task worker(s)]"
             started = time.perf_counter()
-            task_ids, submission = prepare(url, args.tasks)
-            log(f"[{workers} worker(s)] {len(task_ids)} ready tasks prepared in {time.perf_counter() - started:.0f} s")
-            server = Server(url, workers)
+            task_ids, submission, timer_cases = prepare(url, args.tasks, args.timer_cases)
+            log(
+                f"{label} {len(task_ids)} ready tasks and {len(timer_cases)} cases with due timers prepared in "
+                f"{time.perf_counter() - started:.0f} s"
+            )
+            server = Server(url, workers, args.threads_per_worker)
+            task_workers = TaskWorkers(url, args.task_workers)
             try:
                 load_before = os.getloadavg()[0]
-                result = load(server.port, task_ids, submission, args.threads, office_code)
+                result = load(server.port, task_ids, submission, args.threads, office_code, args.run_timeout)
+                waited = wait_for_timers(url, timer_cases, args.run_timeout)
             finally:
                 server.stop()
+                task_workers.stop()
             ok = result["statuses"].get(200, 0)
             rates[workers] = ok / result["elapsed"]
             log(
-                f"[{workers} worker(s)] {args.threads} client threads: {ok} completions in {result['elapsed']:.1f} s = "
+                f"{label} {args.threads} client threads: {ok} completions in {result['elapsed']:.1f} s = "
                 f"{rates[workers]:.1f} completions/s; latency {p50_p95(result['latencies'])}; "
                 f"statuses {dict(sorted(result['statuses'].items()))}; load average before {load_before:.1f}, "
                 f"after {os.getloadavg()[0]:.1f}"
             )
-            log(f"[{workers} worker(s)] database check: {check(url, task_ids)}")
-        if 1 in rates and 2 in rates:
-            log(f"scaling 1 -> 2 workers: x{rates[2] / rates[1]:.2f} ({os.cpu_count()} CPUs on this machine)")
+            log(f"{label} database check, tasks: {check(url, task_ids)}")
+            timers = check_timers(url, timer_cases)
+            log(f"{label} database check, timers (all fired {waited:.1f} s after the load): {timers}")
+        base = rates.get(1)
+        if base:
+            scaling = ", ".join(f"{w} workers x{rate / base:.2f}" for w, rate in rates.items() if w != 1)
+            log(f"scaling against 1 web worker: {scaling} ({os.cpu_count()} CPUs on this machine)")
 
 
 if __name__ == "__main__":

@@ -133,16 +133,31 @@ def tick(ctx: click.Context) -> None:
     name = f"tick-{time.time_ns()}"
     with svc.sessions() as session:
         fired = svc.runtime().fire_due(session, worker=name)
-        heartbeat.beat(session, name, SystemClock().now(), fired)
+        published = run_publish_jobs(svc, session, name)
+        heartbeat.beat(session, name, SystemClock().now(), fired + published)
     svc.engine.dispose()
     click.echo(f"{fired}件を実行しました")
+    if published:
+        click.echo(f"公開の確認 {published}件を実行しました")
+
+
+def run_publish_jobs(svc: Services, session: Any, worker: str) -> int:
+    """Run every queued publish job (the owners' 公開 from the web app: scenarios, then the new version)."""
+    count = 0
+    while (job := svc.versions.run_next_publish_job(session, worker, SystemClock())) is not None:
+        click.echo(f"公開の確認({job.municipality}): {PUBLISH_OUTCOMES.get(job.status, job.status)}")
+        count += 1
+    return count
+
+
+PUBLISH_OUTCOMES = {"published": "公開しました", "refused": "公開しませんでした", "failed": "中断しました"}
 
 
 @click.command("worker")
 @click.option("--interval", default=30.0, show_default=True, help="確認の間隔(秒)")
 @click.pass_context
 def worker(ctx: click.Context, interval: float) -> None:
-    """期限の来たタイマー・定期業務を実行し続ける(Ctrl-C / SIGTERM で停止)。"""
+    """期限の来たタイマー・定期業務と、画面から依頼された公開の確認を実行し続ける(Ctrl-C / SIGTERM で停止)。"""
     svc = services(ctx)
     runtime = svc.runtime()
     name = f"worker-{time.time_ns()}"
@@ -162,8 +177,11 @@ def worker(ctx: click.Context, interval: float) -> None:
             except KaigoflowError as exc:
                 click.echo(f"エラー: {exc}", err=True)
                 fired = 0
+            fired += run_publish_jobs(svc, session, name)
             # Every tick, whether or not anything was due: /healthz reads how recently a worker was alive.
             heartbeat.beat(session, name, SystemClock().now(), fired)
+        if not fired:
+            fired = sum(work() for work in svc.idle_work)
         if fired:
             click.echo(f"{fired}件を実行しました")
         else:

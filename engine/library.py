@@ -23,6 +23,8 @@ from engine import xmlsafe
 from engine.errors import LibraryError
 from engine.errors import NotFoundError
 from engine.errors import Problem
+from engine.parsecache import ParseCache
+from engine.parsecache import key_of
 
 COMMON = "common"
 FLOW_KEYS = ("new_case", "renewal", "level_change", "provisional_plan", "equipment_exception")
@@ -93,13 +95,16 @@ class ResolvedSpec:
         }
 
     @classmethod
-    def from_record(cls, municipality: str, key: str, hash_: str, rec: dict[str, Any]) -> ResolvedSpec:
+    def from_record(
+        cls, municipality: str, key: str, hash_: str, rec: dict[str, Any], *, owned: bool = False
+    ) -> ResolvedSpec:
+        """`owned`: the record was just decoded and nothing else holds it, so its specs need no defensive copy."""
         return cls(
             municipality=municipality,
             process_key=key,
             hash=hash_,
-            spec=spiff.spec_from_dict(rec["spec"]),
-            subprocess_specs={k: spiff.spec_from_dict(v) for k, v in rec["subprocess_specs"].items()},
+            spec=spiff.spec_from_dict(rec["spec"], copy=not owned),
+            subprocess_specs={k: spiff.spec_from_dict(v, copy=not owned) for k, v in rec["subprocess_specs"].items()},
             forms={k: FormSpec(k, v["schema"], v.get("uischema") or {}) for k, v in rec["forms"].items()},
             dmn=rec.get("dmn", {}),
             lanes=rec.get("lanes", {}),
@@ -138,20 +143,29 @@ class Library:
 
     `overlays` replaces a municipality's folder with another directory (a draft or a published version,
     materialised by engine/versions.py) while common/ and the other municipalities stay where they are.
+    `cache` keeps parsed flows on disk by the content hash of the files they could read (engine/parsecache.py),
+    so a new process does not parse an unchanged library again.
     """
 
     def __init__(
-        self, root: Path, python_decisions: Iterable[str] = (), overlays: Mapping[str, Path] | None = None
+        self,
+        root: Path,
+        python_decisions: Iterable[str] = (),
+        overlays: Mapping[str, Path] | None = None,
+        cache: ParseCache | None = None,
     ) -> None:
         self.root = Path(root)
         self.python_decisions = frozenset(python_decisions)
         self.overlays = {key: Path(folder) for key, folder in (overlays or {}).items()}
+        self.cache = cache or ParseCache(None)
         self._resolved: dict[tuple[str, str], ResolvedSpec] = {}
         self._municipalities: dict[str, Municipality] | None = None
+        self._folder_digests: dict[str, str] = {}
 
     def reload(self) -> None:
         self._resolved.clear()
         self._municipalities = None
+        self._folder_digests.clear()
 
     # -- municipalities -------------------------------------------------------------------------
 
@@ -255,8 +269,43 @@ class Library:
         """
         cache_key = (municipality, process_key)
         if cache_key not in self._resolved:
-            self._resolved[cache_key] = self._resolve(municipality, process_key)
+            self._resolved[cache_key] = self._resolve_cached(municipality, process_key)
         return self._resolved[cache_key]
+
+    def folder_digest(self, key: str) -> str:
+        """A hash of every diagram, decision and form in a folder (its overlay if any), by relative path."""
+        if key not in self._folder_digests:
+            folder = self.folder(key)
+            digest = hashlib.sha256()
+            for path in sorted(folder.rglob("*")):
+                if path.suffix in (".bpmn", ".dmn", ".json") and path.is_file():
+                    digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+            self._folder_digests[key] = digest.hexdigest()
+        return self._folder_digests[key]
+
+    def _resolve_cached(self, municipality: str, process_key: str) -> ResolvedSpec:
+        """`_resolve`, or its result from the parse cache when no file it could read has changed.
+
+        The key covers everything a resolution reads: the municipality's folder and common/ (every file, since
+        which ones a flow reaches is only known after parsing), its lanes and the Python decisions.
+        """
+        muni = self.municipality(municipality)
+        key = key_of(
+            "resolve",
+            municipality,
+            process_key,
+            self.folder_digest(municipality),
+            self.folder_digest(COMMON),
+            json.dumps(muni.lanes, sort_keys=True, ensure_ascii=False),
+            json.dumps(sorted(self.python_decisions)),
+        )
+        stored = self.cache.get("resolve", key)
+        if stored is not None:
+            return ResolvedSpec.from_record(municipality, process_key, stored["hash"], stored["record"], owned=True)
+        resolved = self._resolve(municipality, process_key)  # a LibraryError is not cached: it is re-reported
+        self.cache.put("resolve", key, {"hash": resolved.hash, "record": resolved.to_record()})
+        return resolved
 
     def _resolve(self, municipality: str, process_key: str) -> ResolvedSpec:
         muni = self.municipality(municipality)

@@ -13,9 +13,12 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Callable
 from collections.abc import Iterable
+from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,7 @@ from engine.forms import linear_time_validator
 from engine.forms import pattern_problem
 from engine.library import NS
 from engine.library import Library
+from engine.parsecache import key_of
 
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
 MODELLER_ID = re.compile(r"^(Activity|Gateway|Event|Process|Task|StartEvent|EndEvent)_[0-9a-z]{7}$")
@@ -478,18 +482,39 @@ def lint_library(library: Library, municipalities: Iterable[str] | None = None) 
             rel = library.relative(path)
             if path.suffix == ".bpmn":
                 report.files += 1
-                report.add(check_diagram(path.read_bytes(), rel))
+                content = path.read_bytes()
+                report.add(_cached(library, "diagram", rel, content, partial(check_diagram, content, rel)))
             elif path.suffix == ".dmn":
                 report.files += 1
-                report.add(check_decision(path.read_bytes(), rel))
+                content = path.read_bytes()
+                report.add(_cached(library, "decision", rel, content, partial(check_decision, content, rel)))
             elif path.name.endswith(".json") and "forms" in path.parts:
                 report.files += 1
-                report.add(check_form(path, rel))
+                if path.stat().st_size > MAX_FORM_BYTES:
+                    report.add(check_form(path, rel))  # refused before reading: nothing worth caching
+                    continue
+                report.add(_cached(library, "form", rel, path.read_bytes(), partial(check_form, path, rel)))
     report.add(conventions.check_glossary(library, folders))
     for key in keys:
         for process_key in library.process_keys(key):
             report.add(_resolve_problems(library, key, process_key))
     return report
+
+
+def _cached(
+    library: Library, rule_set: str, rel: str, content: bytes, check: Callable[[], list[Problem]]
+) -> list[Problem]:
+    """A file's problems from the parse cache when the same bytes under the same name were checked before.
+
+    Checking a form schema against the meta-schema is most of a cold lint (bench/engine_bench.py (c)).
+    """
+    key = key_of("lint", rule_set, rel, content)
+    stored = library.cache.get("lint", key)
+    if isinstance(stored, list):
+        return [Problem(**entry) for entry in stored]
+    problems = check()
+    library.cache.put("lint", key, [asdict(problem) for problem in problems])
+    return problems
 
 
 def _resolve_problems(library: Library, municipality: str, process_key: str) -> list[Problem]:

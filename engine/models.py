@@ -19,6 +19,7 @@ from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
+from sqlalchemy import LargeBinary
 from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Text
@@ -384,3 +385,46 @@ class WorkerHeartbeat(Base):
     last_tick_at: Mapped[datetime] = mapped_column(_tz(), index=True)
     fired: Mapped[int] = mapped_column(Integer, default=0)
     """Jobs done since the worker started."""
+
+
+class RenderedPdf(Base):
+    """A document's 帳票 as last printed, kept so an immutable document is not laid out again on every download.
+
+    `key` hashes everything the PDF was made of (the page's HTML, the style sheet, the PDF engine's version): when
+    the case's header facts or a template change, the key changes and the PDF is drawn again (web/pdf_cache.py).
+    """
+
+    __tablename__ = "rendered_pdf"
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    rendered_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class PublishJob(Base):
+    """A request to publish a municipality's draft, run by a worker: its scenarios, then the new version.
+
+    The owner's page polls `done` of `total` scenarios; `status` goes queued → running → published, or refused
+    (a scenario failed, or the draft changed meanwhile) or failed (the run itself broke). Claimed like a timer.
+    """
+
+    __tablename__ = "publish_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality: Mapped[str] = mapped_column(String(64), index=True)
+    draft_version: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    published_by: Mapped[str] = mapped_column(String(100))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    current: Mapped[str | None] = mapped_column(String(200))
+    failures: Mapped[list[Any]] = mapped_column(default=list)
+    message: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    started_at: Mapped[datetime | None] = mapped_column(_tz())
+    finished_at: Mapped[datetime | None] = mapped_column(_tz())
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(_tz())

@@ -29,6 +29,7 @@ from engine.models import Case
 from engine.models import Document
 from engine.models import Event
 from engine.models import ProcessInstance
+from engine.models import RenderedPdf
 from engine.models import RetentionPurge
 from engine.models import Risk
 from engine.models import ScheduleItem
@@ -105,6 +106,7 @@ def purge_case(session: Session, expired: Expired, now: datetime) -> Purged:
         steps = [
             ("event", delete(Event).where(Event.case_id == case_id)),
             ("task_draft", delete(TaskDraft).where(TaskDraft.task_id.in_(task_ids))),
+            ("rendered_pdf", delete(RenderedPdf).where(RenderedPdf.case_id == case_id)),
             ("document", delete(Document).where(Document.case_id == case_id)),
             ("timer", delete(Timer).where(Timer.case_id == case_id)),
             ("task", delete(Task).where(Task.case_id == case_id)),
@@ -166,6 +168,7 @@ def _counts(session: Session, case_id: int) -> dict[str, int]:
     return {
         "event": count(Event, "case_id"),
         "document": count(Document, "case_id"),
+        "rendered_pdf": count(RenderedPdf, "case_id"),
         "timer": count(Timer, "case_id"),
         "task": count(Task, "case_id"),
         "process_instance": count(ProcessInstance, "case_id"),

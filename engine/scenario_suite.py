@@ -23,11 +23,18 @@ def run_each_on_a_fresh_database(
     files: Iterable[Path],
     make_runtime: Callable[[FixedClock], Any],
     database_url: str | None = None,
+    progress: Callable[[Path | None, list[scenario.ScenarioResult]], None] | None = None,
 ) -> list[scenario.ScenarioResult]:
-    """Each file on a temporary SQLite file of its own, or on `database_url` emptied before each file."""
-    results = []
+    """Each file on a temporary SQLite file of its own, or on `database_url` emptied before each file.
+
+    `progress(path, results so far)` is called before each file and `progress(None, results)` at the end (the
+    owners' publish page shows it).
+    """
+    results: list[scenario.ScenarioResult] = []
     with tempfile.TemporaryDirectory(prefix="kaigoflow-scenario-") as tmp:
         for index, path in enumerate(files):
+            if progress is not None:
+                progress(path, results)
             engine = db.make_engine(database_url or f"sqlite:///{Path(tmp) / f'scenario-{index}.sqlite3'}")
             try:
                 Base.metadata.drop_all(engine)
@@ -35,4 +42,6 @@ def run_each_on_a_fresh_database(
                 results.append(scenario.run_file(path, make_runtime, db.session_factory(engine)))
             finally:
                 engine.dispose()
+    if progress is not None:
+        progress(None, results)
     return results

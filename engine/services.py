@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -23,6 +24,7 @@ from engine.decisions import Decisions
 from engine.forms import FormHandler
 from engine.forms import PythonDecision
 from engine.library import Library
+from engine.parsecache import ParseCache
 from engine.runtime import Runtime
 from engine.versions import Versions
 
@@ -32,10 +34,18 @@ class Services:
     settings: Settings
     form_handlers: Mapping[str, FormHandler] = field(default_factory=dict)
     python_decisions: Mapping[str, PythonDecision] = field(default_factory=dict)
+    idle_work: list[Callable[[], int]] = field(default_factory=list)
+    """What `kaigoflow worker` does when nothing is due, each returning how much it did (the composition root adds
+    drawing the PDFs of new documents; the engine knows nothing of them)."""
 
     @cached_property
     def library(self) -> Library:
-        return Library(self.settings.processes_dir, python_decisions=self.python_decisions)
+        return Library(self.settings.processes_dir, python_decisions=self.python_decisions, cache=self.parse_cache)
+
+    @cached_property
+    def parse_cache(self) -> ParseCache:
+        """Parsed flows and lint results on disk under the cache directory (none when it is not set)."""
+        return ParseCache(self.settings.cache_dir / "parsed" if self.settings.cache_dir else None)
 
     @cached_property
     def engine(self) -> Engine:

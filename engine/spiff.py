@@ -215,8 +215,9 @@ def spec_to_dict(spec: Any) -> dict[str, Any]:
     return result
 
 
-def spec_from_dict(dct: dict[str, Any]) -> Any:
-    return _SERIALIZER.registry.restore(deepcopy(dct))
+def spec_from_dict(dct: dict[str, Any], *, copy: bool = True) -> Any:
+    """Restore a spec; Spiff pops keys from what it is given, so `copy=False` only for a dict nobody else holds."""
+    return _SERIALIZER.registry.restore(deepcopy(dct) if copy else dct)
 
 
 def instance_to_dict(workflow: BpmnWorkflow) -> dict[str, Any]:

@@ -24,11 +24,15 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import and_
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,6 +51,7 @@ from engine.library import Library
 from engine.models import Event
 from engine.models import ProcessDraft
 from engine.models import ProcessVersion
+from engine.models import PublishJob
 
 FILE_PATTERN = re.compile(
     r"^(?:[A-Za-z0-9_-]+\.bpmn"
@@ -65,8 +70,13 @@ MAX_CACHED_LIBRARIES = 32
 BASELINE_BY = "processes/"
 BASELINE_REASON = "processes/ のファイル(初版)"
 
+JOB_CLAIM_SECONDS = 600
+"""A publish job's claim, renewed after each scenario: a worker that dies mid-run leaves it to another after this."""
+UNFINISHED = ("queued", "running")
+
 RuntimeFactory = Callable[[Library, Clock], Any]
 """(library, clock) -> Runtime with the handlers and Python decisions; used to run scenarios on a draft."""
+Progress = Callable[[Path | None, list[scenario_module.ScenarioResult]], None]
 
 
 @dataclass(frozen=True)
@@ -226,7 +236,7 @@ class Versions:
         if library is None:
             folder = self.materialise(files)
             overlays = {**self.base.overlays, municipality: folder}
-            library = Library(self.base.root, self.base.python_decisions, overlays=overlays)
+            library = Library(self.base.root, self.base.python_decisions, overlays=overlays, cache=self.base.cache)
         self._libraries[key] = library  # most recently used last
         while len(self._libraries) > MAX_CACHED_LIBRARIES:
             del self._libraries[next(iter(self._libraries))]  # each draft save makes a new one: keep memory bounded
@@ -394,14 +404,20 @@ class Versions:
         library = self.draft_library(session, municipality)
         return self.run_scenarios(library, municipality)
 
-    def run_scenarios(self, library: Library, municipality: str) -> list[scenario_module.ScenarioResult]:
-        """Each scenario of the municipality on its own empty SQLite database, against `library`."""
+    def run_scenarios(
+        self, library: Library, municipality: str, progress: Progress | None = None
+    ) -> list[scenario_module.ScenarioResult]:
+        """Each scenario of the municipality on its own empty SQLite database, against `library`.
+
+        `progress(path, results so far)` is called before each file and once at the end (path None).
+        """
         if self.runtime_factory is None:
             raise KaigoflowError("シナリオを実行する準備ができていません")
         factory = self.runtime_factory
-        folder = library.folder(municipality) / "scenarios"
-        files = scenario_module.discover([folder]) if folder.is_dir() else []
-        return scenario_suite.run_each_on_a_fresh_database(files, lambda clock: factory(library, clock))
+        files = scenario_files(library, municipality)
+        return scenario_suite.run_each_on_a_fresh_database(
+            files, lambda clock: factory(library, clock), progress=progress
+        )
 
     # publishing ---------------------------------------------------------------------------------------
 
@@ -419,13 +435,20 @@ class Versions:
         """Check the draft, run its scenarios, and record it as the next version; the draft is then gone.
 
         Raises PublishRefused (problems and failed scenarios listed) or ConflictError (a version was
-        published since the draft was started); nothing is recorded then.
+        published since the draft was started); nothing is recorded then. The web app queues the same as a job
+        (`queue_publish`), so the owner does not wait for the scenarios.
         """
-        reason, by = (reason or "").strip(), (by or "").strip()
-        if not reason:
-            raise ValidationError("公開の理由を入力してください", details={"reason": "必須です"})
-        if not by:
-            raise ValidationError("公開する人を指定してください", details={"by": "必須です"})
+        reason, by = _publisher(reason, by)
+        draft = self._publishable_draft(session, municipality)
+        report = self.lint_draft(session, municipality)
+        failures = []
+        if report.ok and run_scenarios:
+            failures = [r.line() for r in self.run_draft_scenarios(session, municipality) if not r.passed]
+        if not report.ok or failures:
+            raise PublishRefused("下書きに問題があるため公開できません", report.problems, failures)
+        return self._record(session, draft, reason, by, actor_id, clock, scenarios_run=run_scenarios)
+
+    def _publishable_draft(self, session: Session, municipality: str) -> ProcessDraft:
         draft = self.draft(session, municipality)
         if draft is None:
             raise NotFoundError("公開する下書きがありません")
@@ -435,12 +458,23 @@ class Versions:
                 f"下書きは版 {draft.base_number} をもとにしていますが、その後に版 {latest} が公開されました。"
                 "下書きを破棄して作り直してください"
             )
-        report = self.lint_draft(session, municipality)
-        failures = []
-        if report.ok and run_scenarios:
-            failures = [r.line() for r in self.run_draft_scenarios(session, municipality) if not r.passed]
-        if not report.ok or failures:
-            raise PublishRefused("下書きに問題があるため公開できません", report.problems, failures)
+        return draft
+
+    def _record(
+        self,
+        session: Session,
+        draft: ProcessDraft,
+        reason: str,
+        by: str,
+        actor_id: int | None,
+        clock: Clock,
+        *,
+        scenarios_run: bool,
+        job_id: int | None = None,
+    ) -> VersionInfo:
+        """Record the draft as the next version and delete the draft, in one commit."""
+        municipality = draft.municipality
+        latest = self.latest_number(session, municipality)
         files = dict(draft.files)
         now = clock.now()
         published = select(func.count(ProcessVersion.id)).where(ProcessVersion.municipality == municipality)
@@ -451,27 +485,168 @@ class Versions:
         row = _version_row(municipality, number, files, reason, by, actor_id, now)
         session.add(row)
         session.delete(draft)
-        session.add(
-            Event(
-                at=now,
-                actor_id=actor_id,
-                kind="process_published",
-                detail={
-                    "municipality": municipality,
-                    "number": number,
-                    "bundle_hash": row.bundle_hash,
-                    "reason": reason,
-                    "by": by,
-                    "scenarios_run": run_scenarios,
-                },
-            )
-        )
+        detail: dict[str, Any] = {
+            "municipality": municipality,
+            "number": number,
+            "bundle_hash": row.bundle_hash,
+            "reason": reason,
+            "by": by,
+            "scenarios_run": scenarios_run,
+        }
+        if job_id is not None:
+            detail["job"] = job_id
+            job = session.get(PublishJob, job_id)
+            if job is not None:
+                job.status, job.number, job.finished_at, job.current = "published", number, now, None
+        session.add(Event(at=now, actor_id=actor_id, kind="process_published", detail=detail))
         try:
             session.commit()
         except IntegrityError:
             session.rollback()
             raise ConflictError("同時に別の版が公開されました。下書きを作り直してください") from None
         return VersionInfo(municipality, number, row.bundle_hash, reason, by, now)
+
+    # publish jobs: the scenarios run in `kaigoflow worker`, the owner's page polls the job -----------------
+
+    def queue_publish(
+        self, session: Session, municipality: str, reason: str, by: str, clock: Clock, *, actor_id: int | None = None
+    ) -> PublishJob:
+        """Check the draft now (lint: fast, and its problems belong on the page at once) and queue the rest.
+
+        The worker runs the scenarios and publishes when all pass (`run_next_publish_job`). Raises
+        PublishRefused for lint problems, ConflictError when a job of the municipality is still under way.
+        """
+        reason, by = _publisher(reason, by)
+        draft = self._publishable_draft(session, municipality)
+        if self.unfinished_job(session, municipality) is not None:
+            raise ConflictError("公開の確認がすでに実行中です。終わるまでお待ちください")
+        report = self.lint_draft(session, municipality)
+        if not report.ok:
+            raise PublishRefused("下書きに問題があるため公開できません", report.problems, [])
+        job = PublishJob(
+            municipality=municipality,
+            draft_version=draft.version,
+            reason=reason,
+            published_by=by,
+            actor_id=actor_id,
+            status="queued",
+            total=len(scenario_files(self.draft_library(session, municipality), municipality)),
+            done=0,
+            failures=[],
+            created_at=clock.now(),
+        )
+        session.add(job)
+        session.commit()
+        return job
+
+    def unfinished_job(self, session: Session, municipality: str) -> PublishJob | None:
+        return session.scalar(
+            select(PublishJob)
+            .where(PublishJob.municipality == municipality, PublishJob.status.in_(UNFINISHED))
+            .order_by(PublishJob.id.desc())
+            .limit(1)
+        )
+
+    def publish_job(self, session: Session, municipality: str, job_id: int) -> PublishJob:
+        job = session.get(PublishJob, job_id)
+        if job is None or job.municipality != municipality:
+            raise NotFoundError("公開の記録が見つかりません")
+        return job
+
+    def run_next_publish_job(self, session: Session, worker: str, clock: Clock) -> PublishJob | None:
+        """Claim the oldest queued publish job (or one whose worker died), run it to its end; None if none."""
+        job = self._claim_job(session, worker, clock)
+        if job is None:
+            return None
+        job_id = job.id
+        try:
+            self._run_job(session, job, clock)
+        except Exception as exc:
+            session.rollback()
+            job = session.get(PublishJob, job_id)
+            assert job is not None
+            job.status, job.finished_at, job.current = "failed", clock.now(), None
+            job.message = exc.message if isinstance(exc, KaigoflowError) else f"公開の確認が中断しました: {exc}"
+            session.commit()
+        return session.get(PublishJob, job_id)
+
+    def _claim_job(self, session: Session, worker: str, clock: Clock) -> PublishJob | None:
+        now = clock.now()
+        claimable = or_(
+            PublishJob.status == "queued",
+            and_(PublishJob.status == "running", PublishJob.claimed_until < now),
+        )
+        query = select(PublishJob.id).where(claimable).order_by(PublishJob.id).limit(1)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        job_id = session.scalar(query)
+        if job_id is None:
+            session.rollback()
+            return None
+        claimed = session.execute(
+            update(PublishJob)
+            .where(PublishJob.id == job_id, claimable)
+            .values(
+                status="running",
+                claimed_by=worker,
+                claimed_until=now + timedelta(seconds=JOB_CLAIM_SECONDS),
+                started_at=now,
+                done=0,
+                failures=[],
+            )
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        if claimed.rowcount != 1:
+            return self._claim_job(session, worker, clock)  # another worker took it first
+        job = session.get(PublishJob, job_id)
+        if job is not None:
+            session.refresh(job)
+        return job
+
+    def _run_job(self, session: Session, job: PublishJob, clock: Clock) -> None:
+        draft = self.draft(session, job.municipality)
+        if draft is None or draft.version != job.draft_version:
+            job.status, job.finished_at = "refused", clock.now()
+            job.message = "公開を待つ間に下書きが変更または破棄されました。もう一度公開してください"
+            session.commit()
+            return
+        library = self.library_for_files(job.municipality, draft.files)
+
+        def progress(path: Path | None, results: list[scenario_module.ScenarioResult]) -> None:
+            job.done = len(results)
+            job.current = path.stem if path is not None else None
+            job.failures = [r.line() for r in results if not r.passed]
+            job.claimed_until = clock.now() + timedelta(seconds=JOB_CLAIM_SECONDS)
+            session.commit()
+
+        results = self.run_scenarios(library, job.municipality, progress)
+        failures = [r.line() for r in results if not r.passed]
+        if failures:
+            job.status, job.finished_at, job.failures = "refused", clock.now(), failures
+            job.message = "シナリオが通らないため公開しませんでした"
+            session.commit()
+            return
+        draft = self._publishable_draft(session, job.municipality)
+        if draft.version != job.draft_version:
+            raise ConflictError("公開を待つ間に下書きが変更されました。もう一度公開してください")
+        self._record(
+            session, draft, job.reason, job.published_by, job.actor_id, clock, scenarios_run=True, job_id=job.id
+        )
+
+
+def scenario_files(library: Library, municipality: str) -> list[Path]:
+    folder = library.folder(municipality) / "scenarios"
+    return scenario_module.discover([folder]) if folder.is_dir() else []
+
+
+def _publisher(reason: str, by: str) -> tuple[str, str]:
+    reason, by = (reason or "").strip(), (by or "").strip()
+    if not reason:
+        raise ValidationError("公開の理由を入力してください", details={"reason": "必須です"})
+    if not by:
+        raise ValidationError("公開する人を指定してください", details={"by": "必須です"})
+    return reason, by
 
 
 def _version_row(

@@ -396,14 +396,15 @@ PDF_UNAVAILABLE = "PDF 出力は現在利用できません(準備中です)。�
 def document_pdf(document_id: int) -> Any:
     doc, case = access.document_or_404(document_id)
     try:
-        from web.pdf import render_document_pdf
+        from web.pdf_cache import document_pdf as cached_pdf
     except ImportError:
         return errors.error_response(503, PDF_UNAVAILABLE)
     arguments = _print_arguments(doc, case)
     try:
-        pdf = render_document_pdf(doc, case, arguments.pop("organisations"), **arguments)
+        pdf = cached_pdf(doc, case, arguments.pop("organisations"), **arguments)
     except (ImportError, OSError):
         return errors.error_response(503, PDF_UNAVAILABLE)
+    db.session.commit()  # keep the PDF drawn (web/pdf_cache.py)
     filename = f"{doc.title}_第{doc.version}版.pdf"
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (

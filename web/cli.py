@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
@@ -16,12 +17,47 @@ from engine import staff_cli
 from engine import versions_cli
 from engine.errors import KaigoflowError
 from engine.services import Services
-from web.composition import build_services
+from web.composition import build_services as build_product_services
 
 if TYPE_CHECKING:
     from flask import Flask
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def build_services() -> Services:
+    """The product's services (web/composition.py), with the worker's idle work: drawing new documents' PDFs."""
+    services = build_product_services()
+    services.idle_work.append(PdfDrawer(services))
+    return services
+
+
+class PdfDrawer:
+    """The worker's idle work: draw the PDFs of new documents ahead of anyone opening them (web/pdf_cache.py)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.app: Any = None
+        self.available = True
+        self.failed: set[int] = set()
+
+    def __call__(self) -> int:
+        if not self.available:
+            return 0
+        from web import create_app
+        from web import pdf_cache
+        from web.extensions import db
+
+        if self.app is None:
+            self.app = create_app(services=self.services, config={"SESSION_COOKIE_SECURE": False})
+        with self.app.app_context():
+            try:
+                return pdf_cache.draw_missing(skip=self.failed)
+            except (ImportError, OSError):
+                self.available = False  # no PDF engine on this host: the pages draw nothing either
+                return 0
+            finally:
+                db.session.remove()
 
 
 @click.group(help="kaigoflow — 介護予防支援・居宅介護支援の業務フロー")
@@ -44,19 +80,54 @@ def started_app(services: Services, config: dict[str, object]) -> Flask:
         raise click.ClickException(refused.message) from refused
 
 
+def default_workers() -> int:
+    """gunicorn's rule of thumb, 2 × CPUs + 1: while one worker waits on the database another runs."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(1, 64), help="gunicorn のワーカープロセス数(既定: CPU数×2+1)")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="ワーカーごとのスレッド数")
+@click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600), help="応答の時間切れ(秒)")
+@click.option("--dev", is_flag=True, help="gunicorn ではなく Flask の開発用サーバーで起動する(開発専用)")
 @click.pass_obj
-def serve(services: Services, host: str, port: int, demo: bool = False) -> None:
-    """Web アプリを起動する(既定: 127.0.0.1:5000)。"""
+def serve(
+    services: Services,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    timeout: int,
+    dev: bool,
+    demo: bool = False,
+) -> None:
+    """Web アプリを gunicorn で起動する(既定: 127.0.0.1:5000)。"""
     config: dict[str, object] = {"SHOW_DEMO_LOGINS": demo}
     if host in LOOPBACK and "KAIGOFLOW_COOKIE_SECURE" not in os.environ:
         # Plain HTTP on this machine only: a Secure cookie would never be sent back, and nothing crosses a network.
         config["SESSION_COOKIE_SECURE"] = False
+    # Built once here even for gunicorn: a setting that stops the app (a short secret key) is said in Japanese
+    # before any worker forks, instead of every worker failing to boot in a loop.
     app = started_app(services, config)
-    click.echo(f"kaigoflow: http://{host}:{port}/ で起動します")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    if dev:
+        click.echo(f"kaigoflow(開発用サーバー): http://{host}:{port}/ で起動します")
+        app.run(host=host, port=port, debug=False, use_reloader=False)
+        return
+    from web.server import GunicornServer
+
+    services.engine.dispose()  # the workers open their own connections after the fork
+    count = workers or default_workers()
+    click.echo(f"kaigoflow: http://{host}:{port}/ で起動します(gunicorn: ワーカー {count}、スレッド {threads})")
+    # Each worker builds its own services after the fork: connection pools must not be shared between processes.
+    GunicornServer(
+        lambda: started_app(build_services(), config),
+        bind=f"{host}:{port}",
+        workers=count,
+        threads=threads,
+        timeout=timeout,
+    ).run()
 
 
 @main.command("demo")
@@ -80,7 +151,8 @@ def demo(ctx: click.Context, host: str, port: int, worker_interval: float) -> No
     # The stories (seconds) and then the worker run beside the server, so the pages answer at once.
     click.echo("事例のケース(計画実施中・モニタリング期限超過・更新・暫定プラン・福祉用具の協議)を用意します:")
     demo_data.DemoWorker(services, interval=worker_interval, say=click.echo).start()
-    ctx.invoke(serve, host=host, port=port, demo=True)
+    # Two gunicorn workers are plenty for one person trying the product on SQLite (one writer at a time).
+    ctx.invoke(serve, host=host, port=port, workers=2, threads=2, timeout=60, dev=False, demo=True)
 
 
 @main.command("export-case")

@@ -155,10 +155,10 @@ def _pdf(doc: Document, case: Case) -> bytes | None:
     from web.cases import _print_arguments
 
     try:
-        from web.pdf import render_document_pdf
+        from web.pdf_cache import document_pdf
 
         arguments = _print_arguments(doc, case)
-        return render_document_pdf(doc, case, arguments.pop("organisations"), **arguments)
+        return document_pdf(doc, case, arguments.pop("organisations"), **arguments)
     except (ImportError, OSError):
         return None  # no PDF engine here: the archive still has every document's data
 

@@ -111,10 +111,23 @@ def render_document_pdf(
     recorded_by: str | None = None,
 ) -> bytes:
     """Return the document as a PDF (A4, Japanese fonts embedded), laid out like the 様式 it stands for."""
-    from weasyprint import CSS
-    from weasyprint import HTML
+    return html_to_pdf(
+        render_document_pdf_html(
+            document, case, organisations, municipality_name=municipality_name, recorded_by=recorded_by
+        )
+    )
 
-    html = render_document_html(
+
+def render_document_pdf_html(
+    document: Document,
+    case: Case,
+    organisations: dict[str, str],
+    *,
+    municipality_name: str | None = None,
+    recorded_by: str | None = None,
+) -> str:
+    """The page a PDF is drawn from (no links to the style sheet or the print script: the PDF embeds its style)."""
+    return render_document_html(
         document,
         case,
         organisations,
@@ -123,6 +136,13 @@ def render_document_pdf(
         stylesheet_href=None,
         print_script_href=None,
     )
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Lay out a page made by `render_document_pdf_html` as a PDF with the print style sheet."""
+    from weasyprint import CSS
+    from weasyprint import HTML
+
     stylesheet = CSS(string=STYLESHEET.read_text(encoding="utf-8"))
     pdf = HTML(string=html, base_url=str(STYLESHEET.parent), url_fetcher=_no_fetching()).write_pdf(
         stylesheets=[stylesheet]

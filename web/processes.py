@@ -307,10 +307,13 @@ def discard(municipality: str) -> Response:
 
 @bp.post("/<municipality>/publish")
 def publish(municipality: str) -> Any:
+    """Check the draft and queue its publishing: the worker runs the scenarios, the next page shows the progress."""
     owner_of(municipality)
     reason = request.form.get("reason", "")
     try:
-        info = _versions().publish(db.session, municipality, reason, _by(), wiring.clock(), actor_id=wiring.staff().id)
+        job = _versions().queue_publish(
+            db.session, municipality, reason, _by(), wiring.clock(), actor_id=wiring.staff().id
+        )
     except PublishRefused as exc:
         db.session.rollback()
         return render_template(
@@ -325,8 +328,39 @@ def publish(municipality: str) -> Any:
         db.session.rollback()
         flash(f"公開できませんでした: {exc.message}", "error")
         return redirect(url_for("processes.municipality", municipality=municipality))
-    flash(f"版 {info.number} を公開しました。新しく始まる手続きはこの版を使います", "info")
-    return redirect(url_for("processes.history", municipality=municipality))
+    return redirect(url_for("processes.publishing", municipality=municipality, job_id=job.id))
+
+
+@bp.get("/<municipality>/publish/<int:job_id>")
+def publishing(municipality: str, job_id: int) -> str:
+    owner_of(municipality)
+    try:
+        job = _versions().publish_job(db.session, municipality, job_id)
+    except NotFoundError:
+        abort(404)
+    return render_template(
+        "processes/publishing.html", muni=wiring.services().library.municipality(municipality), job=job
+    )
+
+
+@bp.get("/<municipality>/publish/<int:job_id>/status")
+def publish_status(municipality: str, job_id: int) -> Any:
+    """What the publishing page polls: the job's state and how many scenarios have run."""
+    owner_of(municipality)
+    try:
+        job = _versions().publish_job(db.session, municipality, job_id)
+    except NotFoundError:
+        abort(404)
+    return jsonify(
+        {
+            "status": job.status,
+            "done": job.done,
+            "total": job.total,
+            "current": job.current,
+            "number": job.number,
+            "failed": len(job.failures or []),
+        }
+    )
 
 
 # -- history, files of a version, migration -------------------------------------------------------------

@@ -84,6 +84,7 @@ def test_lint_fails_on_a_broken_diagram_and_names_it(cli, tmp_path):
     assert "broken.bpmn" in result.output and "XML" in result.output
 
 
+@pytest.mark.slow  # publishing runs every scenario of oshu (3 min on a busy machine)
 def test_a_process_owner_pulls_edits_pushes_publishes_and_lists_versions(cli, monkeypatch, tmp_path):
     runner, _ = cli
     monkeypatch.setenv("KAIGOFLOW_CACHE_DIR", str(tmp_path / "bundles"))

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -25,6 +26,10 @@ from tests import consistency
 ROOT = Path(__file__).resolve().parents[2]
 TEN_YEARS = ROOT / "processes/suzuka-kameyama/scenarios/new_case_ten_years.yaml"
 RENEWAL_DURING_PLAN_PERIOD = ROOT / "tests/fixtures/renewal_during_plan_period.yaml"
+
+pytestmark = pytest.mark.slow
+"""The scenario suites are most of the suite's time (3-70 s each, CPU-bound): `.ci/test` runs them as its second
+stage, after the fast tests."""
 
 
 def test_ten_years_of_monthly_duties_leave_every_instance_bounded(services, database_url, clock):

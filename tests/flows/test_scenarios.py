@@ -8,9 +8,16 @@ import pytest
 
 from engine.cli import run_scenarios
 from engine.scenario import discover
+from tests.flows.test_long_running import TEN_YEARS
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
-SCENARIOS = discover([PROCESSES])
+RUN_ELSEWHERE = {TEN_YEARS}
+"""Run once per backend by tests/flows/test_long_running.py, which asserts it passes and checks what it leaves."""
+SCENARIOS = [path for path in discover([PROCESSES]) if path not in RUN_ELSEWHERE]
+
+pytestmark = pytest.mark.slow
+"""The scenario suites are most of the suite's time (3-70 s each, CPU-bound): `.ci/test` runs them as its second
+stage, after the fast tests."""
 
 
 def test_there_are_scenarios_for_every_municipality_with_flows():
@@ -18,6 +25,7 @@ def test_there_are_scenarios_for_every_municipality_with_flows():
     municipalities = {p.parent.name for p in PROCESSES.glob("*/municipality.toml")}
     assert len(municipalities) >= 5
     assert municipalities - with_scenarios == set(), "a municipality without scenarios"
+    assert RUN_ELSEWHERE <= set(discover([PROCESSES]))  # the ten-year scenario is still there, run elsewhere
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: str(p.relative_to(PROCESSES)))

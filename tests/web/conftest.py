@@ -49,12 +49,11 @@ INTAKE = {
 
 
 @pytest.fixture
-def web_services(database_url: str) -> Iterator[Services]:
-    services = Services(
-        Settings(database_url=database_url, processes_dir=WEBLIB, secret_key="test-secret-key-of-at-least-32-bytes"),
-        {},
-        {},
+def web_services(database_url: str, shared_cache_dir: Path) -> Iterator[Services]:
+    settings = Settings(
+        database_url, WEBLIB, secret_key="test-secret-key-of-at-least-32-bytes", cache_dir=shared_cache_dir
     )
+    services = Services(settings, {}, {})
     yield services
     services.engine.dispose()
 

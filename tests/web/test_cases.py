@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import types
 from datetime import date
 
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from engine.models import ProcessInstance
 from engine.models import Task
 from tests.web.conftest import INTAKE
 from tests.web.conftest import ready_task
+from web import pdf_cache
 
 
 def diagram(page: str, process_id: str) -> dict:
@@ -107,17 +107,16 @@ def test_pdf_uses_the_print_module_when_present(login_as, case, db_session, runt
     complete_intake(db_session, runtime, case, world)
     document = db_session.scalars(select(Document)).one()
     calls = []
-    fake = types.ModuleType("web.pdf")
 
-    def render_document_pdf(doc, found_case, organisations, **kwargs):
+    def render_document_pdf_html(doc, found_case, organisations, **kwargs):
         calls.append((doc.id, found_case.id, organisations, kwargs))
-        return b"%PDF-1.7 fake"
+        return "<p>page</p>"
 
-    fake.render_document_pdf = render_document_pdf
-    monkeypatch.setitem(sys.modules, "web.pdf", fake)
+    monkeypatch.setattr(pdf_cache, "render_document_pdf_html", render_document_pdf_html)
+    monkeypatch.setattr(pdf_cache, "html_to_pdf", lambda html: b"%PDF-1.7 fake " + html.encode())
     response = login_as("alpha.center").get(f"/documents/{document.id}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.data == b"%PDF-1.7 fake"
+    assert response.data == b"%PDF-1.7 fake <p>page</p>"
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     [(doc_id, case_id, organisations, kwargs)] = calls
     assert (doc_id, case_id) == (document.id, case.id)
@@ -131,6 +130,7 @@ def test_pdf_is_503_in_japanese_when_the_print_module_is_missing(
     complete_intake(db_session, runtime, case, world)
     document = db_session.scalars(select(Document)).one()
     monkeypatch.setitem(sys.modules, "web.pdf", None)  # import fails
+    monkeypatch.setitem(sys.modules, "web.pdf_cache", None)
     response = login_as("alpha.center").get(f"/documents/{document.id}.pdf")
     assert response.status_code == 503
     assert "PDF 出力は現在利用できません" in response.get_data(as_text=True)

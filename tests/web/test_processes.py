@@ -192,20 +192,87 @@ def test_a_huge_file_is_refused_in_japanese_and_changes_nothing(login, svc):
     assert count(svc, ProcessDraft) == 0
 
 
-def test_publish_needs_a_reason_then_lists_the_version_with_who_and_why(login, svc):
+def run_worker(svc, clock):
+    """What `kaigoflow worker` does with the queued publish jobs."""
+    with svc.sessions() as session:
+        while svc.versions.run_next_publish_job(session, "test-worker", clock) is not None:
+            pass
+
+
+def publish(owner, svc, clock, reason: str):
+    """Publish from the page as an owner does, with the worker running: the page the owner ends on."""
+    queued = owner.post("/processes/demo/publish", {"reason": reason})
+    assert queued.status_code == 302, queued.get_data(as_text=True)
+    run_worker(svc, clock)
+    return owner.get(queued.headers["Location"])
+
+
+def test_publish_needs_a_reason_then_lists_the_version_with_who_and_why(login, svc, clock):
     owner = login("demo.owner")
     save_json(owner, "mini.bpmn", MINI.replace('name="受付"', 'name="相談受付"'))
     refused = owner.post("/processes/demo/publish", {"reason": ""}, follow_redirects=True)
     assert "公開の理由を入力してください" in refused.get_data(as_text=True)
     assert count(svc, ProcessVersion) == 0
 
-    done = owner.post("/processes/demo/publish", {"reason": "受付の名称を変更"}, follow_redirects=True)
-    page = done.get_data(as_text=True)
-    assert "版 2 を公開しました" in page
+    done = publish(owner, svc, clock, "受付の名称を変更")
+    assert "版 2 を公開しました" in done.get_data(as_text=True)
+    page = owner.get("/processes/demo/versions").get_data(as_text=True)
     assert "受付の名称を変更" in page and "demo-owner" in page
     assert count(svc, ProcessVersion) == 2  # the baseline from disk and the new one
     event = count(svc, Event, kind="process_published")
     assert event == 1
+
+
+def test_publishing_answers_at_once_and_the_worker_publishes_with_progress_shown(login, svc, clock):
+    owner = login("demo.owner")
+    save_json(owner, "mini.bpmn", MINI.replace('name="受付"', 'name="相談受付"'))
+    queued = owner.post("/processes/demo/publish", {"reason": "受付の名称を変更"})
+    assert queued.status_code == 302
+    waiting = owner.get(queued.headers["Location"]).get_data(as_text=True)
+    assert "公開の確認を待っています" in waiting and "publish_progress.js" in waiting
+    status_url = queued.headers["Location"] + "/status"
+    status = owner.get(status_url).get_json()
+    assert status["status"] == "queued" and status["done"] == 0 and status["total"] >= 1
+    assert count(svc, ProcessVersion) == 0  # nothing is published before the scenarios pass
+    again = owner.post("/processes/demo/publish", {"reason": "二度目"}, follow_redirects=True)
+    assert "公開の確認がすでに実行中です" in again.get_data(as_text=True)
+
+    run_worker(svc, clock)
+    status = owner.get(status_url).get_json()
+    assert status == {**status, "status": "published", "done": status["total"], "number": 2, "failed": 0}
+    assert count(svc, ProcessVersion) == 2 and count(svc, ProcessDraft) == 0
+    assert "publish_progress.js" not in owner.get(queued.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_failing_scenario_refuses_the_job_and_keeps_the_draft(login, svc, clock):
+    owner = login("demo.owner")
+    save_json(owner, "mini.bpmn", MINI.replace('value="ready+P3D"', 'value="ready+P5D"'))
+    page = publish(owner, svc, clock, "期限を変更").get_data(as_text=True)
+    assert "公開できませんでした" in page and "シナリオが通らないため公開しませんでした" in page
+    assert "テスト市・高得点" in page
+    assert count(svc, ProcessVersion) == 0 and count(svc, ProcessDraft) == 1
+
+
+def test_a_draft_changed_while_waiting_is_not_published(login, svc, clock):
+    owner = login("demo.owner")
+    save_json(owner, "mini.bpmn", MINI.replace('name="受付"', 'name="相談受付"'))
+    queued = owner.post("/processes/demo/publish", {"reason": "名称変更"})
+    save_json(owner, "mini.bpmn", MINI.replace('name="受付"', 'name="受付窓口"'))
+    run_worker(svc, clock)
+    page = owner.get(queued.headers["Location"]).get_data(as_text=True)
+    assert "公開を待つ間に下書きが変更または破棄されました" in page
+    assert count(svc, ProcessVersion) == 0
+
+
+def test_another_municipalitys_owner_cannot_see_the_job(login, svc, clock):
+    owner = login("demo.owner")
+    save_json(owner, "mini.bpmn", MINI.replace('name="受付"', 'name="相談受付"'))
+    location = owner.post("/processes/demo/publish", {"reason": "名称変更"}).headers["Location"]
+    other = login("other.owner")
+    assert other.get(location).status_code in (403, 404)
+    assert other.get(location + "/status").status_code in (403, 404)
+    job_id = location.rsplit("/", 1)[1]
+    assert owner.get(f"/processes/other/publish/{job_id}").status_code in (403, 404)
 
 
 def test_a_draft_failing_its_check_is_not_published_and_the_page_says_why(login, svc):
@@ -237,7 +304,7 @@ def test_migrate_page_dry_run_then_confirm(login, svc, people, clock):
         old_hash = instance.spec_hash
     owner = login("demo.owner")
     save_json(owner, "mini.bpmn", MINI.replace('name="受付"', 'name="相談受付"'))
-    owner.post("/processes/demo/publish", {"reason": "名称変更"})
+    publish(owner, svc, clock, "名称変更")
 
     dry = owner.post("/processes/demo/migrate", {"flow": "mini", "to": "2"}).get_data(as_text=True)
     assert "移行可" in dry and "相談受付" in dry
@@ -290,10 +357,10 @@ def test_broken_json_from_the_form_editor_keeps_what_was_typed(login, svc):
     assert count(svc, ProcessDraft) == 0
 
 
-def test_the_owner_compares_two_versions_of_their_own_flow_and_nothing_else(login, svc):
+def test_the_owner_compares_two_versions_of_their_own_flow_and_nothing_else(login, svc, clock):
     owner = login("demo.owner")
     save_json(owner, "mini.bpmn", MINI.replace('name="受付"', 'name="相談受付"'))
-    owner.post("/processes/demo/publish", {"reason": "受付の名称を変更"}, follow_redirects=True)
+    publish(owner, svc, clock, "受付の名称を変更")
     history = owner.get("/processes/demo/versions").get_data(as_text=True)
     assert "<title>版の履歴" in history and 'id="compare-versions"' in history
     assert '<option value="demo@1" selected>' in history and '<option value="mini">' in history

@@ -61,7 +61,10 @@ def test_every_route_answers_as_the_document_says(app, bearer, case, db_session,
     call("post", "/api/cases", bearer("alpha.provider"), json={"client_name": "x", "insured_number": "1"})
     call("post", f"/api/cases/{case.id}/start", center, json={"process_key": "nothing"})
     call("get", f"/api/cases/{opened.get('id', case.id)}", center)
-    call("post", f"/api/cases/{opened.get('id', case.id)}/start", center, json={"process_key": "new_case"})
+    call("post", f"/api/cases/{opened.get('id', case.id)}/start", center, json={"process_key": "new_case"})  # 409
+    call("post", f"/api/cases/{opened.get('id', case.id)}/start", center, json={"process_key": "service_termination"})
+    call("get", "/api/cases?q=佐藤", center)
+    call("get", "/api/digest", center)
     call("get", f"/api/cases/{case.id}", office)
     call("get", f"/api/cases/{case.id}/documents", office)
     document = db_session.scalars(select(Document)).first()

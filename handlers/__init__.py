@@ -26,6 +26,7 @@ from handlers.monitoring import Monitoring
 from handlers.plan_change import PlanChangeRequest
 from handlers.plan_consent import PlanConsent
 from handlers.plan_draft import PlanDraft
+from handlers.program_eligibility import ProgramEligibility
 from handlers.video_monitoring import VideoMonitoringConditions
 
 __all__ = ["form_handlers", "python_decisions"]
@@ -45,6 +46,7 @@ def form_handlers() -> dict[str, FormHandler]:
         PlanChangeRequest(),
         HandlingChange(),
         VideoMonitoringConditions(),
+        ProgramEligibility(),
         *provisional_forms.HANDLERS,
         *equipment_forms.HANDLERS,
     ]

@@ -91,6 +91,7 @@ CANONICAL_DEFAULTS: dict[str, Any] = {
     "result_date": None,
     "provisional": False,
     "special_handling": False,
+    "checklist_at_program_eligibility": False,  # the checklist was done at the 事業対象者 判定 (A市 000:268-274)
     "superseded": False,  # a newer instance of this process runs in the case (Runtime._supersede_others)
 }
 """Every instance starts with these keys so gateway conditions never meet an undefined name."""

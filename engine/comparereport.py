@@ -10,6 +10,7 @@ from engine.compare import ElementDiff
 from engine.compare import FlowDiff
 from engine.compare import summary_counts
 from engine.matrix import FlowMatrix
+from engine.matrix import parameter_text
 
 SIGNS = {"added": "+", "removed": "-", "changed": "~"}
 PARAMETER_SIGNS = {"equal": "=", "different": "≠", "left_only": "<", "right_only": ">"}
@@ -115,11 +116,15 @@ def describe_matrix(matrix: FlowMatrix) -> list[str]:
             lines.append(f"  ! {column.name}: 読み込めません / cannot be read: {column.error}")
     for row in matrix.rows:
         mark = "" if row.canonical else "  (標準外・全市町村 / non-canonical, everywhere)"
+        differs = [label for label, flag in (("順番", row.order_differs), ("担当", row.who_differs)) if flag]
+        if differs:
+            mark += f"  [違い: {'・'.join(differs)}]"
         lines += ["", f"{row.step}  {row.name}{mark}"]
         for column in matrix.columns:
             cell = row.cells[column.municipality]
             if cell.present:
-                lines.append(f"  ○ {column.name}: {cell.who} / {cell.due} / 様式 {cell.form or '(なし)'}")
+                order = f" / {cell.after} の後" if row.order_differs else ""
+                lines.append(f"  ○ {column.name}: {cell.who} / {cell.due} / 様式 {cell.form or '(なし)'}{order}")
             else:
                 lines.append(f"  - {column.name}: なし / absent")
     lines += ["", "市町村独自の手順 / Local additions"]
@@ -133,4 +138,10 @@ def describe_matrix(matrix: FlowMatrix) -> list[str]:
             lines.append(
                 f"  {column.name}: {local.step}  {first.name}  [{first.process}] {who} / {first.due or '期限なし'}"
             )
+    lines += ["", "市町村の設定 / Parameters (municipality.toml; * = 違いあり / differs)"]
+    for parameter in matrix.parameters:
+        values = ", ".join(
+            f"{column.name} {parameter_text(parameter.values.get(column.municipality))}" for column in matrix.columns
+        )
+        lines.append(f"  {'*' if parameter.differs else ' '} {parameter.name}: {values}")
     return lines

@@ -3,6 +3,11 @@
 Rows are the canonical steps (CONTRACT.md) in flow order, plus steps of other ids that every municipality has;
 columns are the municipalities. What a municipality does beyond that is listed as its local additions. The table
 exports as CSV for a report (UTF-8 with a byte order mark, so Excel opens the Japanese correctly).
+
+Beside which steps exist, the matrix says what differs: a row whose step comes after a different step in some
+municipality (order), or is done by different roles (who), is marked; and the municipalities' parameters
+(municipality.toml: billing and submission days, monitoring rules, who attends the meeting …) are rows of their own,
+marked where the values differ.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ def _who(occurrence: Occurrence) -> str:
 @dataclass
 class Cell:
     occurrences: list[Occurrence] = field(default_factory=list)
+    after: str | None = None
+    """The shown step this one follows in the municipality's flow (None: the first)."""
 
     @property
     def present(self) -> bool:
@@ -85,6 +92,30 @@ class Row:
     canonical: bool
     cells: dict[str, Cell]
 
+    def _present(self) -> list[Cell]:
+        return [cell for cell in self.cells.values() if cell.present]
+
+    @property
+    def order_differs(self) -> bool:
+        """The step follows a different step in some municipality (the order of the flow differs there)."""
+        return len({cell.after for cell in self._present()}) > 1
+
+    @property
+    def who_differs(self) -> bool:
+        return len({cell.who for cell in self._present()}) > 1
+
+
+@dataclass
+class ParameterRow:
+    """One municipality.toml parameter across the municipalities (None where one does not set it)."""
+
+    name: str
+    values: dict[str, Any]
+
+    @property
+    def differs(self) -> bool:
+        return len({repr(value) for value in self.values.values()}) > 1
+
 
 @dataclass
 class Column:
@@ -105,12 +136,16 @@ class FlowMatrix:
     columns: list[Column]
     rows: list[Row]
     local: dict[str, list[LocalStep]]
+    parameters: list[ParameterRow] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for row_data, row in zip(data["rows"], self.rows, strict=True):
+            row_data.update(order_differs=row.order_differs, who_differs=row.who_differs)
             for key, cell in row.cells.items():
                 row_data["cells"][key].update(present=cell.present, who=cell.who, due=cell.due, form=cell.form)
+        for parameter_data, parameter in zip(data["parameters"], self.parameters, strict=True):
+            parameter_data["differs"] = parameter.differs
         return data
 
     def to_csv(self) -> bytes:
@@ -139,6 +174,29 @@ class FlowMatrix:
                 yield [column.name, local.step, cell.name, processes, cell.who, cell.due, cell.form]
             if column.error:
                 yield [column.name, "", f"読み込めません: {column.error}"]
+        yield []
+        yield ["違い"]
+        yield ["手順ID", "手順", "順番の違い", "担当の違い"]
+        for row in self.rows:
+            if row.order_differs or row.who_differs:
+                yield [row.step, row.name, "あり" if row.order_differs else "", "あり" if row.who_differs else ""]
+        yield []
+        yield ["市町村の設定(municipality.toml)"]
+        yield ["設定", "違い", *[column.name for column in self.columns]]
+        for parameter in self.parameters:
+            values = [parameter_text(parameter.values.get(column.municipality)) for column in self.columns]
+            yield [parameter.name, "あり" if parameter.differs else "", *values]
+
+
+def parameter_text(value: Any) -> str:
+    """A parameter's value as staff read it (はい/いいえ, lists joined, 未設定 for absent)."""
+    if value is None:
+        return "未設定(既定値)"
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if isinstance(value, list):
+        return "、".join(str(item) for item in value)
+    return str(value)
 
 
 def build_matrix(source: FlowSource, municipalities: list[str], process_key: str) -> FlowMatrix:
@@ -174,11 +232,24 @@ def build_matrix(source: FlowSource, municipalities: list[str], process_key: str
         )
         for step in merge_orders([[s for s in seq if s in shown] for seq in sequences])
     ]
+    for key, sequence in zip(models, sequences, strict=True):
+        previous: str | None = None
+        for step in (s for s in sequence if s in shown):
+            for row in rows:
+                if row.step == step:
+                    row.cells[key].after = previous
+            previous = step
     local = {
         key: [LocalStep(step, steps[step][key]) for step in sequence if step not in shown]
         for key, sequence in zip(models, sequences, strict=True)
     }
-    return FlowMatrix(process_key, columns, rows, local)
+    return FlowMatrix(process_key, columns, rows, local, _parameters(source, municipalities))
+
+
+def _parameters(source: FlowSource, municipalities: list[str]) -> list[ParameterRow]:
+    params = {key: dict(source.municipality(key).params) for key in municipalities}
+    names = sorted({name for values in params.values() for name in values})
+    return [ParameterRow(name, {key: params[key].get(name) for key in municipalities}) for name in names]
 
 
 def _first_name(by_muni: dict[str, list[Occurrence]]) -> str:

@@ -27,6 +27,8 @@ from handlers.monitoring import Monitoring
 from handlers.plan_change import PlanChangeRequest
 from handlers.plan_consent import PlanConsent
 from handlers.plan_draft import PlanDraft
+from handlers.plan_originals import PlanOriginalsSubmission
+from handlers.program_eligibility import ProgramEligibility
 from handlers.video_monitoring import VideoMonitoringConditions
 
 __all__ = ["form_handlers", "python_decisions"]
@@ -47,6 +49,8 @@ def form_handlers() -> dict[str, FormHandler]:
         HandlingChange(),
         VideoMonitoringConditions(),
         Handover(),
+        ProgramEligibility(),
+        PlanOriginalsSubmission(),
         *provisional_forms.HANDLERS,
         *equipment_forms.HANDLERS,
     ]

@@ -9,6 +9,8 @@
   place — a phone call, a video call or a meeting at the day service — the 特段の事情 (the client's reasons, never
   the staff's) must be recorded (003:617 ※; 要介護 004:1837-1857). Video is only for months that do not require a
   home visit, under the conditions recorded by `video_monitoring_conditions` (002:10).
+- Where the municipality evaluates at the visit (parameter `visit_month_evaluation`: 豊川 「３ケ月毎に自宅へ訪問し、
+  モニタリング及び評価を行う」, 001:247-259), a visit month's record carries the evaluation (目標の達成状況).
 """
 
 from __future__ import annotations
@@ -51,6 +53,12 @@ class Monitoring(Handler):
                     f"今月は利用者の居宅を訪問して面接する月です。{way}で済ませた場合は、居宅で面接できなかった"
                     "利用者側の事情(特段の事情)を具体的に記録してください。担当者の都合は特段の事情に当たりません"
                 )
+        if (
+            context.params.get("visit_month_evaluation") is True
+            and context.data.get("home_visit_required") is True
+            and blank(submission.get("goal_evaluation"))
+        ):
+            errors["goal_evaluation"] = "居宅を訪問する月はモニタリングとあわせて評価(目標の達成状況)を記録してください"
         return errors
 
 

@@ -11,12 +11,18 @@ Rules (鈴鹿亀山 記載要領):
 - 目標とする生活: the 1日 or the 1年 goal, either alone is enough (003:312). Only the
   介護予防サービス・支援計画書 has that box: a municipality's own plan form under the same name
   (前橋's 居宅サービス計画書, with `needs` in place of `goals`) is not held to it.
+
+Rule of a municipality (parameter `medical_service_plan_max_months`, set by 豊川 001:137-141):
+- a goal served by 訪問リハ・通所リハ・訪問看護 is planned for at most that many months (豊川: one year); the
+  other services only inside the certification.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
 from datetime import date
+from datetime import timedelta
 from typing import Any
 
 from engine.forms import FormContext
@@ -24,6 +30,9 @@ from handlers.base import Handler
 from handlers.validators import as_date
 from handlers.validators import blank
 from handlers.validators import to_wareki
+
+MEDICAL_SERVICE_WORDS = ("訪問リハ", "通所リハ", "訪問看護")
+"""The services whose period a municipality may bound more tightly (001:137-141), as a 種別 names them."""
 
 
 class PlanDraft(Handler):
@@ -48,6 +57,9 @@ class PlanDraft(Handler):
         for index, goal in enumerate(submission.get("goals") or []):
             if isinstance(goal, Mapping):
                 errors.update(_goal_problems(index, goal, start, end, cert_start, cert_end))
+                errors.update(
+                    _medical_service_period(index, goal, context.params.get("medical_service_plan_max_months"))
+                )
         return errors
 
     def derive(self, submission: Mapping[str, Any], context: FormContext) -> dict[str, Any]:
@@ -92,6 +104,29 @@ def _goal_problems(
             f"期間は認定有効期間の中にしてください(終了日は{to_wareki(cert_end)}、003:495)",
         )
     return errors
+
+
+def _medical_service_period(index: int, goal: Mapping[str, Any], max_months: Any) -> dict[str, str]:
+    """A goal served by 訪問リハ・通所リハ・訪問看護 lasts at most `max_months` (no bound when not set)."""
+    if not isinstance(max_months, int) or isinstance(max_months, bool):
+        return {}
+    named = " ".join(str(goal.get(name) or "") for name in ("service_type", "service"))
+    word = next((w for w in MEDICAL_SERVICE_WORDS if w in named), None)
+    first, last = as_date(goal.get("period_start")), as_date(goal.get("period_end"))
+    if word is None or first is None or last is None or last < first:
+        return {}
+    limit = _months_later(first, max_months) - timedelta(days=1)
+    if last <= limit:
+        return {}
+    return {
+        f"goals.{index}.period_end": (f"{word}の期間は{max_months}か月以内({to_wareki(limit)}まで)で設定してください")
+    }
+
+
+def _months_later(day: date, months: int) -> date:
+    """The same day `months` later (that month's last day when it is shorter)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def _preventive(submission: Mapping[str, Any]) -> bool:

@@ -112,3 +112,46 @@ def test_no_cell_of_the_csv_is_a_formula_for_a_spreadsheet(tmp_path):
     assert not [
         cell for cell in cells if cell[:1] in ("=", "+", "@", "\t", "\r") or (cell.startswith("-") and cell != "-")
     ]
+
+
+@pytest.fixture(scope="module")
+def plan_cycle(library):
+    return build_matrix(library, sorted(library.municipalities()), "plan_cycle")
+
+
+def test_a_step_in_another_order_is_marked_with_what_it_follows(plan_cycle):
+    rows = {row.step: row for row in plan_cycle.rows}
+    originals = rows["plan_originals_submission"]
+    # 豊川: the originals go to the 包括 before the plan is delivered to the providers (001:179-195); 鈴鹿亀山: after.
+    assert originals.order_differs
+    assert originals.cells["toyokawa"].after == "plan_consent"
+    assert originals.cells["suzuka-kameyama"].after == "plan_delivery"
+    assert not rows["plan_consent"].order_differs
+
+
+def test_a_step_done_by_different_roles_is_marked(plan_cycle):
+    rows = {row.step: row for row in plan_cycle.rows}
+    assert rows["plan_draft"].who_differs  # 前橋: the office's own 居宅介護支援; elsewhere the planner lane
+    assert not rows["plan_review"].who_differs
+
+
+def test_parameters_are_rows_marked_where_the_municipalities_differ(plan_cycle):
+    parameters = {row.name: row for row in plan_cycle.parameters}
+    attendance = parameters["center_meeting_attendance"]
+    assert attendance.differs
+    assert attendance.values["toyokawa"] == "on_request"
+    assert attendance.values["maebashi"] is None
+    assert parameters["results_due_day"].values["suzuka-kameyama"] == 4
+    assert not parameters["renewal_ready_days"].differs
+
+
+def test_csv_ends_with_the_differences_and_the_parameters(plan_cycle):
+    rows = list(csv.reader(io.StringIO(plan_cycle.to_csv().decode("utf-8-sig"))))
+    differences = rows.index(["違い"])
+    assert ["plan_originals_submission", "原本等の包括への提出", "あり", ""] in rows[differences:]
+    settings = rows.index(["市町村の設定(municipality.toml)"])
+    header = rows[settings + 1]
+    by_name = {row[0]: row for row in rows[settings + 2 :]}
+    assert by_name["start_month_home_visit"][1] == "あり"
+    assert by_name["start_month_home_visit"][header.index("鈴鹿亀山地区広域連合")] == "はい"
+    assert by_name["center_meeting_attendance"][header.index("前橋市")] == "未設定(既定値)"

@@ -5,7 +5,8 @@ publish it, and so the flow tests are the same files. Format: CONTRACT.md, "Scen
 - `repeat: {times: N, steps: [...]}` runs steps N times (a ten-year case without 120 copies; N ≤ 200, 5,000 steps
   expanded; the file is read by engine/safeload.py: no anchors or aliases, ≤ 64 KB);
 - values `${today}`, `${today+P6M-P1D}`, `${today|month}` are dates relative to the scenario clock;
-- `complete: … expect_error: {field: substring}` expects the submission to be refused;
+- `complete: … expect_error: {field: substring}` expects the submission to be refused; `start: KEY` with
+  `expect_error: TEXT` (or `true`) expects the start to be refused (a second copy of a running flow);
 - `expect_case: {status: ended, care_level: kaigo1}` checks the case row;
 - `expect_documents: {plan_draft: 2}` counts document snapshots by form;
 - `expect_instances: {plan_period: {running: 1, completed: 1}}` counts the case's instances of a process by status;
@@ -273,7 +274,7 @@ def _run_step(state: _State, step: dict[str, Any]) -> None:
             raise ScenarioFailure("時計を過去に戻すことはできません")
         _advance(state, moment - state.clock.now())
     elif "start" in step:
-        _start(state, step["start"], step.get("with") or {})
+        _start(state, step["start"], step.get("with") or {}, step.get("expect_error"))
     elif "expect_due" in step:
         _expect_due(state, step["expect_due"], step)
     elif "expect_duty_due" in step:
@@ -317,9 +318,20 @@ def _run_step(state: _State, step: dict[str, Any]) -> None:
         raise ScenarioFailure(f"知らない手順です: {sorted(step)}")
 
 
-def _start(state: _State, key: str, data: Mapping[str, Any]) -> None:
+def _start(state: _State, key: str, data: Mapping[str, Any], expect_error: Any = None) -> None:
+    """Start a flow; with `expect_error` (text the message contains, or `true`), expect the start to be refused
+    (a second copy of a running flow, a flow the case may not have) and the case to be left as it was."""
     resolved = {k: _resolve(v, state.clock) for k, v in data.items()}
-    instance = state.runtime.start(state.session, state.case.id, key, resolved)
+    try:
+        instance = state.runtime.start(state.session, state.case.id, key, resolved)
+    except KaigoflowError as exc:
+        if expect_error is None or expect_error is False:
+            raise
+        if isinstance(expect_error, str) and expect_error not in exc.message:
+            raise ScenarioFailure(f"{key} の開始を断る理由「{exc.message}」に「{expect_error}」が含まれません") from exc
+        return  # the runtime rolled the refused start back
+    if expect_error is not None and expect_error is not False:
+        raise ScenarioFailure(f"{key} は開始できないはずですが、開始されました")
     state.last_instance_id = instance.id
 
 

@@ -12,10 +12,14 @@ here are what the case records: `planner` and `delegated` (only: a center delega
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from engine.forms import FormContext
+from engine.retention import DEFAULT_YEARS
+from engine.retention import kept_until
 from handlers.base import Handler
+from handlers.formchecks import japanese_date
 
 
 def handover_facts(submission: Mapping[str, Any], provisional: bool = False) -> dict[str, Any]:
@@ -30,8 +34,41 @@ def handover_facts(submission: Mapping[str, Any], provisional: bool = False) -> 
     return {"delegated": False}  # 前橋: to another 介護予防支援事業者, outside the manual; the planner stays
 
 
+def materials_kept_until(submission: Mapping[str, Any], context: FormContext) -> date | None:
+    """The earliest day the office may destroy what the center gave it, when a delegation ends at a handover.
+
+    豊川 001:413-425: at a 要介護 result the delegation ends; the office hands its 支援経過記録 to the center and keeps
+    the materials the center provided for 5 years after the delegation ended (the municipality's `retention.years`),
+    then destroys them (or returns them when the center asks). Counted like a case's retention (engine/retention.py).
+    None when no delegation ends here (a direct case, a handover to the center) or the date is missing.
+    """
+    if submission.get("handover_to") != "office" or context.data.get("delegated") is not True:
+        return None
+    try:
+        ended = date.fromisoformat(str(submission.get("handover_date")))
+    except ValueError:
+        return None
+    years = context.params.get("retention_years", DEFAULT_YEARS)
+    return kept_until(ended, years if isinstance(years, int) and years > 0 else DEFAULT_YEARS)
+
+
 class Handover(Handler):
     form = "handover"
 
+    def validate(self, submission: Mapping[str, Any], context: FormContext) -> dict[str, str]:
+        earliest = materials_kept_until(submission, context)
+        given = submission.get("materials_kept_until")
+        if earliest is None or not given:
+            return {}
+        if str(given) < earliest.isoformat():
+            kept = japanese_date(earliest)
+            message = f"包括から提供された資料は委託の終了から保存期間のあいだ({kept}まで)保管します"
+            return {"materials_kept_until": message}
+        return {}
+
     def derive(self, submission: Mapping[str, Any], context: FormContext) -> dict[str, Any]:
-        return handover_facts(submission)
+        derived = handover_facts(submission)
+        earliest = materials_kept_until(submission, context)
+        if earliest is not None and not submission.get("materials_kept_until"):
+            derived["materials_kept_until"] = earliest.isoformat()
+        return derived

@@ -301,9 +301,10 @@ class Runtime:
         memo = _memo(session)
         loaded_here: dict[int, tuple[int, int, bool, Loaded]] = memo["loaded"]
         seen = loaded_here.get(instance_id)
-        if seen is not None and seen[2] and seen[0] == seen[3].instance.version:
+        if seen is not None and seen[2] and (seen[0], seen[1]) == (seen[3].instance.version, seen[3].case.version):
             # Restored after this transaction locked the case (the page read the form under the lock, now it
-            # completes): nobody else can have written the instance or the case since, and we have not either.
+            # completes): nobody else can have written the instance or the case since, and we have not either
+            # (our own writes move the versions: a completion's instance, a fact change's case).
             return seen[3]
         found = session.execute(
             select(ProcessInstance, Case)

@@ -55,6 +55,7 @@ from engine.models import ProcessInstance
 from engine.models import ScheduleItem
 from engine.models import SpecVersion
 from engine.models import Task
+from engine.models import TaskDraft
 from engine.models import Timer
 
 
@@ -72,6 +73,15 @@ class Actor:
 SYSTEM = Actor(system=True)
 
 
+@dataclass(frozen=True)
+class Completion:
+    """A completed task, its name, and the steps claimed for the completer with it (id, name)."""
+
+    task: Task
+    name: str
+    claimed: list[tuple[str, str]]
+
+
 @dataclass
 class Loaded:
     instance: ProcessInstance
@@ -80,6 +90,20 @@ class Loaded:
     workflow: Any
     completed_before: frozenset[UUID] = frozenset()
     """The tasks already completed when the instance was loaded: the steps of this run are the others."""
+
+
+def _memo(session: Session) -> dict[str, Any]:
+    """What this session's current transaction has already looked up: the active libraries, the instances
+    loaded, the cases locked. Dropped when the transaction ends (a commit or rollback starts a fresh one), so a
+    publish or another worker's write is seen by the next transaction, never mid-way through this one."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        return {"libraries": {}, "loaded": {}, "locked": set(), "fresh_tasks": set()}  # nothing read yet
+    held = session.info.get("kaigoflow_memo")
+    if held is None or held[0] is not transaction:
+        held = (transaction, {"libraries": {}, "loaded": {}, "locked": set(), "fresh_tasks": set()})
+        session.info["kaigoflow_memo"] = held
+    return held[1]
 
 
 class Runtime:
@@ -197,7 +221,8 @@ class Runtime:
     def _refresh(self, session: Session, case: Case) -> list[ScheduleItem]:
         # Two mutations of one case (a form and the worker's check) must not write its schedule rows at once:
         # the row lock orders them on PostgreSQL (SQLite has one writer anyway).
-        session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+        if case.id not in _memo(session)["locked"]:
+            session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
         params = self.params(session, case.municipality)
         decide = Decisions({}, self.python_decisions, params).decide if self.python_decisions else None
         return schedule.refresh(session, case, params, decide, self.clock.now())
@@ -273,6 +298,14 @@ class Runtime:
         # Always from the database, never from the session's identity map: a page may have read the instance
         # before another worker changed it, and a mutation must run on what is stored now. Instance and case in one
         # round trip: every completion and timer starts here.
+        memo = _memo(session)
+        loaded_here: dict[int, tuple[int, int, bool, Loaded]] = memo["loaded"]
+        seen = loaded_here.get(instance_id)
+        if seen is not None and seen[2] and (seen[0], seen[1]) == (seen[3].instance.version, seen[3].case.version):
+            # Restored after this transaction locked the case (the page read the form under the lock, now it
+            # completes): nobody else can have written the instance or the case since, and we have not either
+            # (our own writes move the versions: a completion's instance, a fact change's case).
+            return seen[3]
         found = session.execute(
             select(ProcessInstance, Case)
             .join(Case, Case.id == ProcessInstance.case_id)
@@ -282,16 +315,23 @@ class Runtime:
         if found is None:
             raise NotFoundError("手続きが見つかりません")
         instance, case = found
-        resolved = self.spec(session, instance.spec_hash, case.municipality, instance.process_key)
-        workflow = spiff.instance_from_dict(
-            instance.state, resolved.spec, resolved.subprocess_specs, self._script_engine(session, resolved, case)
-        )
+        if seen is not None and seen[0] == instance.version and seen[1] == case.version:
+            # Already restored in this transaction (the page read the form, now it completes) and nobody has
+            # written the instance or the case's facts since: the stored state is what that workflow holds.
+            workflow, resolved = seen[3].workflow, seen[3].resolved
+        else:
+            resolved = self.spec(session, instance.spec_hash, case.municipality, instance.process_key)
+            workflow = spiff.instance_from_dict(
+                instance.state, resolved.spec, resolved.subprocess_specs, self._script_engine(session, resolved, case)
+            )
         completed = frozenset(t.id for t in workflow.get_tasks(state=spiff.TaskState.COMPLETED))
         if instance.status == "running" and not _superseded(workflow):
             # The current record, not the copy the instance started with (a 更新 may have changed it since).
             # A superseded instance keeps its own period's data: it no longer speaks for the case.
             casedata.inject(workflow.get_tasks(state=LIVE), case)
-        return Loaded(instance, case, resolved, workflow, completed)
+        loaded = Loaded(instance, case, resolved, workflow, completed)
+        loaded_here[instance_id] = (instance.version, case.version, case.id in memo["locked"], loaded)
+        return loaded
 
     # -- tasks ------------------------------------------------------------------------------------
 
@@ -345,34 +385,61 @@ class Runtime:
         ValidationError (per-field Japanese messages) or ConflictError leave everything as it was.
         """
         with self._transaction(session):
-            row = self._ready_task(session, task_id, actor)
-            if row.claimed_by_id not in (None, actor.user_id) and not actor.system:
-                raise ConflictError("このタスクは他の職員が担当しています。担当者に確認してください")
-            loaded = self.load(session, row.instance_id)
-            task = loaded.workflow.get_task_from_id(UUID(task_id))
-            if task.state != spiff.TaskState.READY:
-                raise ConflictError("このタスクはすでに処理されています")
-            submission = dict(submission)
-            derived: dict[str, Any] = {}
-            if row.form:
-                derived = self._validate(session, loaded, row, submission, dict(task.data))
-            task.data.update(submission)
-            task.data.update(derived)
-            self._run(loaded, lambda: task.run())
-            now = self.clock.now()
-            row.state, row.completed_by_id, row.completed_at = "completed", actor.user_id, now
-            if row.form:
-                self._snapshot(session, loaded, row, submission, derived, actor, now)
-            self._event(
-                session,
-                actor,
-                "task_completed",
-                case_id=row.case_id,
-                task_id=row.id,
-                instance_id=row.instance_id,
-                detail={"bpmn_id": row.bpmn_id, "form": row.form},
-            )
-            self._advance(session, loaded, actor, ran=True, refresh=row.form in duties.RECORD_FORMS)
+            return self._complete(session, task_id, submission, actor)
+
+    def complete_and_continue(
+        self, session: Session, task_id: str, submission: Mapping[str, Any], actor: Actor, claim_next: bool = True
+    ) -> Completion:
+        """`complete`, and in the same transaction: the task's drafts are dropped and (with `claim_next`) the
+        steps that become ready for the actor's own organisation are claimed for the actor as they are created
+        (担当 follows the person), each with its `task_claimed` event. The names are read before the commit, so
+        the caller needs no further read to say what happened."""
+        session.connection()  # begins the transaction the memo below belongs to
+        memo = _memo(session)
+        if claim_next and not actor.system and actor.user_id is not None:
+            memo["claim_for"] = actor
+        try:
+            with self._transaction(session):
+                row = self._complete(session, task_id, submission, actor)
+                session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
+                claimed = sorted(
+                    memo.get("claimed", []), key=lambda t: (t.due_date is None, t.due_date or date.min, t.ready_at)
+                )
+                done = Completion(row, row.name, [(t.id, t.name) for t in claimed])
+        finally:
+            memo.pop("claim_for", None)
+            memo.pop("claimed", None)
+        return done
+
+    def _complete(self, session: Session, task_id: str, submission: Mapping[str, Any], actor: Actor) -> Task:
+        row = self._ready_task(session, task_id, actor)
+        if row.claimed_by_id not in (None, actor.user_id) and not actor.system:
+            raise ConflictError("このタスクは他の職員が担当しています。担当者に確認してください")
+        loaded = self.load(session, row.instance_id)
+        task = loaded.workflow.get_task_from_id(UUID(task_id))
+        if task.state != spiff.TaskState.READY:
+            raise ConflictError("このタスクはすでに処理されています")
+        submission = dict(submission)
+        derived: dict[str, Any] = {}
+        if row.form:
+            derived = self._validate(session, loaded, row, submission, dict(task.data))
+        task.data.update(submission)
+        task.data.update(derived)
+        self._run(loaded, lambda: task.run())
+        now = self.clock.now()
+        row.state, row.completed_by_id, row.completed_at = "completed", actor.user_id, now
+        if row.form:
+            self._snapshot(session, loaded, row, submission, derived, actor, now)
+        self._event(
+            session,
+            actor,
+            "task_completed",
+            case_id=row.case_id,
+            task_id=row.id,
+            instance_id=row.instance_id,
+            detail={"bpmn_id": row.bpmn_id, "form": row.form},
+        )
+        self._advance(session, loaded, actor, ran=True, refresh=row.form in duties.RECORD_FORMS)
         return row
 
     # -- timers and duties ------------------------------------------------------------------------
@@ -494,7 +561,12 @@ class Runtime:
         """The library new instances of a municipality start on: its newest published version."""
         if self.library_for is None:
             return self.library
-        return self.library_for(session, municipality)
+        # Looked up once per transaction: the version row carries the whole file bundle, and a completion asks for
+        # the parameters from several places (script engine, form context, projection, schedule).
+        libraries = _memo(session)["libraries"]
+        if municipality not in libraries:
+            libraries[municipality] = self.library_for(session, municipality)
+        return libraries[municipality]
 
     def params(self, session: Session, municipality: str) -> dict[str, Any]:
         """The municipality's parameters (deadlines, switches) as its newest published version sets them."""
@@ -603,7 +675,8 @@ class Runtime:
             ("ended_at", now if completed else None),
         ):
             set_committed_value(instance, name, value)
-        projection.sync_tasks(session, workflow, instance, case, loaded.resolved, params, now)
+        created = projection.sync_tasks(session, workflow, instance, case, loaded.resolved, params, now)
+        self._claim_for_completer(session, created, now)
         if loaded.resolved.has_timers:
             projection.sync_timers(session, workflow, instance)
         if changed:
@@ -620,6 +693,21 @@ class Runtime:
             self._finish(session, loaded, current, actor)
         if refresh or changed or completed:
             self._refresh(session, case)
+
+    def _claim_for_completer(self, session: Session, created: list[Task], now: datetime) -> None:
+        """Claim new rows of the completer's organisation before they are first written (complete_and_continue)."""
+        memo = _memo(session)
+        claimer: Actor | None = memo.get("claim_for")
+        if claimer is None:
+            return
+        for row in created:
+            if row.organisation_id != claimer.organisation_id:
+                continue
+            row.claimed_by_id, row.claimed_at = claimer.user_id, now
+            memo.setdefault("claimed", []).append(row)
+            self._event(
+                session, claimer, "task_claimed", case_id=row.case_id, task_id=row.id, instance_id=row.instance_id
+            )
 
     def _write_facts(self, session: Session, loaded: Loaded, actor: Actor) -> list[str]:
         """Write the facts the steps of this run declare (setsCaseFacts), in the order they completed; one
@@ -824,13 +912,34 @@ class Runtime:
             .values(version=Case.version)
             .execution_options(synchronize_session=False)
         )
+        _memo(session)["locked"].add(case_id)
+
+    def lock_task(self, session: Session, task_id: str) -> Task | None:
+        """Lock the case of a task (see _lock_case), then read the task: a page that will complete it reads the
+        form and the instance under the lock, and the completion reads nothing twice. None if there is no such task.
+        """
+        case_id = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
+        session.execute(
+            update(Case)
+            .where(Case.id == case_id)
+            .values(version=Case.version)
+            .execution_options(synchronize_session=False)
+        )
+        row = session.scalar(select(Task).where(Task.id == task_id).execution_options(populate_existing=True))
+        if row is not None:
+            memo = _memo(session)
+            memo["locked"].add(row.case_id)
+            memo["fresh_tasks"].add(row.id)
+        return row
 
     def _ready_task(self, session: Session, task_id: str, actor: Actor) -> Task:
         row = session.get(Task, task_id)
         if row is None or not (actor.system or row.organisation_id == actor.organisation_id):
             raise NotFoundError("タスクが見つかりません")
-        self._lock_case(session, row.case_id)
-        session.refresh(row)
+        memo = _memo(session)
+        if row.case_id not in memo["locked"] or row.id not in memo["fresh_tasks"]:
+            self._lock_case(session, row.case_id)
+            session.refresh(row)
         if row.state == "completed":
             raise ConflictError("このタスクはすでに完了しています(二重送信または他の職員が先に完了)")
         if row.state != "ready":

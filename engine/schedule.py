@@ -139,23 +139,23 @@ def refresh(
     (done, missed or excused); a risk that no longer holds is cleared, one that holds again is raised again.
     """
     today = duties.japan_date(now)
-    oldest_open = session.scalar(
-        select(func.min(ScheduleItem.due_date)).where(ScheduleItem.case_id == case.id, ScheduleItem.status == "open")
-    )
+    # The open rows are read once: they give the oldest open due date (how far back to read records) and are the
+    # rows kept in step below.
+    open_rows = session.scalars(
+        select(ScheduleItem).where(ScheduleItem.case_id == case.id, ScheduleItem.status == "open")
+    ).all()
+    oldest_open = min((row.due_date for row in open_rows), default=None)
     records = gather(session, case, since=min(oldest_open or today, today) - RECORDS_LOOKBACK)
     items = duties.compute(case, params, records, decide, today, since=oldest_open)
     orgs = {role: _organisation(case, role) for role in ("center", "office", "provider")}
     user_id = care_manager(session, case)
-    # Rows that are history (done, missed, excused and no longer computed) are not loaded again.
-    rows = {
-        row.key: row
-        for row in session.scalars(
-            select(ScheduleItem).where(
-                ScheduleItem.case_id == case.id,
-                or_(ScheduleItem.status == "open", ScheduleItem.key.in_([item.key for item in items])),
-            )
-        )
-    }
+    # Rows that are history (done, missed, excused and no longer computed) are not loaded again; computed ones that
+    # are not open are read only when there are some.
+    rows = {row.key: row for row in open_rows}
+    others = [item.key for item in items if item.key not in rows]
+    if others:
+        query = select(ScheduleItem).where(ScheduleItem.case_id == case.id, ScheduleItem.key.in_(others))
+        rows.update({row.key: row for row in session.scalars(query)})
     keep = set()
     for item in items:
         keep.add(item.key)

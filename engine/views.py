@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,21 +55,29 @@ def instance_spec(runtime: Runtime, session: Session, instance: ProcessInstance)
     return runtime.spec(session, instance.spec_hash, case.municipality, instance.process_key)
 
 
-def task_view(runtime: Runtime, session: Session, task_id: str) -> TaskView:
-    """The task row, its form spec and instructions; the instance data to prefill from when it is ready."""
+def task_view(runtime: Runtime, session: Session, task_id: str, with_prefill: bool = True) -> TaskView:
+    """The task row, its form spec and instructions; the instance data to prefill from when it is ready.
+
+    A ready task's instance is restored once (runtime.load), and a completion in the same transaction reuses it.
+    `with_prefill=False` (a submission: the form is filled from what was posted) skips reading the form's latest
+    document for the prefill.
+    """
     row = session.get(Task, task_id)
     if row is None:
         raise NotFoundError("タスクが見つかりません")
-    instance = session.get(ProcessInstance, row.instance_id)
-    if instance is None:
-        raise NotFoundError("手続きが見つかりません")
-    resolved = instance_spec(runtime, session, instance)
-    task_spec = _task_spec(resolved, row.bpmn_id)
-    form = resolved.forms.get(row.form) if row.form else None
     data: dict[str, Any] = {}
     if row.state == "ready":
-        _, _, data = runtime.form_context(session, task_id)
-    filled = prefill(session, row, form, data) if form is not None else {}
+        loaded = runtime.load(session, row.instance_id)
+        resolved = loaded.resolved
+        data = dict(loaded.workflow.get_task_from_id(UUID(task_id)).data)
+    else:
+        instance = session.get(ProcessInstance, row.instance_id)
+        if instance is None:
+            raise NotFoundError("手続きが見つかりません")
+        resolved = instance_spec(runtime, session, instance)
+    task_spec = _task_spec(resolved, row.bpmn_id)
+    form = resolved.forms.get(row.form) if row.form else None
+    filled = prefill(session, row, form, data) if form is not None and with_prefill else {}
     documentation = str(getattr(task_spec, "documentation", None) or "") if task_spec is not None else ""
     instructions = projection.instructions(task_spec) if task_spec is not None else ""
     return TaskView(row, form, instructions, documentation, data, filled)

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from engine.errors import ConflictError
 from engine.models import Organisation
 from engine.models import Task
 from web import auth
-from web import wiring
 from web.extensions import db
 
 
@@ -26,30 +24,6 @@ class NextStep:
     organisation_name: str
     mine: bool
     """For the signed-in user's organisation (they may open it)."""
-
-
-def claim_following(completed: Task, staff: auth.Staff) -> list[Task]:
-    """Claim for the completer the case's steps that became ready with this completion in their organisation."""
-    if completed.completed_at is None:
-        return []
-    fresh = db.session.scalars(
-        select(Task)
-        .where(
-            Task.case_id == completed.case_id,
-            Task.state == "ready",
-            Task.organisation_id == staff.organisation_id,
-            Task.claimed_by_id.is_(None),
-            Task.ready_at >= completed.completed_at,
-        )
-        .order_by(Task.due_date.is_(None), Task.due_date, Task.ready_at)
-    ).all()
-    claimed = []
-    for task in fresh:
-        try:
-            claimed.append(wiring.runtime().claim(db.session(), task.id, staff.actor()))
-        except ConflictError:
-            continue  # a colleague took it in the meantime: it stays theirs
-    return claimed
 
 
 def following(case_id: int, staff: auth.Staff, exclude: str | None = None) -> list[NextStep]:

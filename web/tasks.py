@@ -128,9 +128,12 @@ def show(task_id: str) -> Any:
 
 @bp.post("/<task_id>")
 def submit(task_id: str) -> Any:
+    if request.form.get("action", "complete") == "complete":
+        # The case is locked first, so the form is read and completed on one restored instance (runtime.lock_task).
+        wiring.runtime().lock_task(db.session(), task_id)
     row = access.task_or_404(task_id)
     staff = wiring.staff()
-    view = views.task_view(wiring.runtime(), db.session(), task_id)
+    view = views.task_view(wiring.runtime(), db.session(), task_id, with_prefill=False)
     fields = _fields(view)
     values = formfields.from_form(fields, request.form)
     action = request.form.get("action", "complete")
@@ -164,7 +167,7 @@ def submit(task_id: str) -> Any:
         errors = {**_check(row, view, submission), **local_errors}
         return _page(row, view, fields, values, errors=errors, message=_refused(view), status=422)
     try:
-        wiring.runtime().complete(db.session(), task_id, submission, staff.actor())
+        done = wiring.runtime().complete_and_continue(db.session(), task_id, submission, staff.actor())
     except ValidationError as refused:
         return _page(row, view, fields, values, errors=refused.details, message=refused.message, status=422)
     except ConflictError as conflict:
@@ -175,13 +178,9 @@ def submit(task_id: str) -> Any:
         abort(404)
     except KaigoflowError as failure:
         return _page(row, view, fields, values, message=f"{failure.message}。{KEEP_INPUT}", status=failure.http_status)
-    db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
-    db.session.commit()
-    db.session.refresh(row)
-    claimed = next_steps.claim_following(row, staff)
-    flash(f"「{row.name}」を完了しました", "info")
-    if claimed:
-        names = "」「".join(task.name for task in claimed)
+    flash(f"「{done.name}」を完了しました", "info")
+    if done.claimed:
+        names = "」「".join(name for _, name in done.claimed)
         flash(f"次の作業「{names}」をあなたの担当にしました", "next")
     # The completed step's page: what was recorded, and 「続けてこの作業へ」 to the case's next step.
     return redirect(url_for("tasks.show", task_id=task_id) + "#next-steps")

@@ -410,8 +410,8 @@ def to_submission(
                 out[f.key] = group
         elif f.kind == "labelled":
             items = [_scalar(f.item, flat.get(f"{path}.{i}", ""), f"{path}.{i}", errors) for i in range(len(f.labels))]
-            if any(item is not None for item in items):
-                out[f.key] = items
+            if f.required or any(item is not None for item in items):
+                out[f.key] = _answered(f, items, path, errors)
         elif f.kind == "checkboxes":
             chosen = flat.get(path) or []
             known = [o.const for o in f.options if o.value in chosen]
@@ -437,6 +437,24 @@ def to_submission(
             if value is not None:
                 out[f.key] = value
     return out, errors
+
+
+ANSWER_REQUIRED = "回答を選んでください"
+UNUSED_ANSWER = "この回答は使いません"
+"""Said by a question whose answer is computed elsewhere (基本チェックリスト No.12, from height and weight): it may
+be left unanswered, and is then recorded as 0 (the decision ignores it)."""
+
+
+def _answered(f: Field, items: list[Any], path: str, errors: dict[str, str]) -> list[Any]:
+    """The answers of a list of questions: one message per unanswered question, unused ones filled with 0."""
+    answers = []
+    for index, (label, item) in enumerate(zip(f.labels, items, strict=True)):
+        if item is None and UNUSED_ANSWER in label:
+            item = 0 if f.item.kind in ("radio", "select", "integer") else item
+        elif item is None:
+            errors[f"{path}.{index}"] = ANSWER_REQUIRED
+        answers.append(item)
+    return answers
 
 
 def _not_json(name: str) -> Any:

@@ -95,7 +95,7 @@ class InputClause:
 
     @property
     def shown(self) -> str:
-        return f"{self.label}({self.name})" if self.label else str(self.name)
+        return self.label or str(self.name)  # staff read these messages: the id only when there is no label
 
 
 def input_clauses(root: Any) -> list[InputClause]:
@@ -120,10 +120,9 @@ def check_dmn_inputs(decision: str, clauses: list[InputClause], inputs: Mapping[
         if value is None:
             details[clause.name] = f"{clause.shown}を入力してください"
         elif clause.allowed is not None and not any(_same(value, v) for v in clause.allowed):
-            choices = ", ".join(str(v) for v in clause.allowed)
-            details[clause.name] = f"{clause.shown}は {choices} のいずれかです"
+            details[clause.name] = f"{clause.shown}は選択肢の中から指定してください"
         elif clause.type_ref == "boolean" and not isinstance(value, bool):
-            details[clause.name] = f"{clause.shown}は true か false です"
+            details[clause.name] = f"{clause.shown}は はい か いいえ で指定してください"
     if details:
         raise ValidationError(f"判定「{decision}」の入力が正しくありません", details=details)
 

@@ -36,6 +36,7 @@ from engine.models import User
 from web import access
 from web import auth
 from web import case_list
+from web import derived
 from web import errors
 from web import filters
 from web import formfields
@@ -361,16 +362,18 @@ def document(document_id: int) -> str:
         except KaigoflowError:
             uischema = {}
     fields = formfields.build(doc.schema, uischema)
-    known = {f.key for f in fields}
-    extra = {k: v for k, v in doc.data.items() if k not in known}
+    values = formfields.from_data(fields, doc.data)
+    item12 = derived.checklist_item12(doc.data)
+    if item12 is not None and "answers.11" in values:
+        values["answers.11"] = item12  # No.12 counts from the BMI, whatever its (unused) answer was
     submitted_by = db.session.get(User, doc.submitted_by_id) if doc.submitted_by_id else None
     return render_template(
         "cases/document.html",
         document=doc,
         case=case,
         fields=fields,
-        values=formfields.from_data(fields, doc.data),
-        extra=extra,
+        values=values,
+        judgement=derived.judgement_rows(doc.data),
         submitted_by=submitted_by,
     )
 

@@ -19,6 +19,7 @@ from engine.clock import JST
 from handlers.validators import normalise_ascii as normalise_ascii  # re-exported: the web's input helpers live here
 from handlers.validators import parse_wareki
 from web import wareki
+from web.stafftext import staff_text
 
 WEEKDAYS = "月火水木金土日"
 
@@ -202,6 +203,7 @@ def parse_date_input(text: str) -> date:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(to_wareki, "wareki")
+    app.add_template_filter(staff_text, "staff_text")
     app.add_template_filter(wareki_weekday, "wareki_weekday")
     app.add_template_filter(wareki_datetime, "wareki_datetime")
     app.add_template_filter(weekday, "weekday")

@@ -23,6 +23,8 @@ from typing import Any
 from web.filters import DateInputError
 from web.filters import normalise_ascii
 from web.filters import parse_date_input
+from web.stafftext import staff_text
+from web.wareki import to_wareki_month
 
 Flat = dict[str, Any]
 """Input name -> the text typed (a list of texts for checkbox lists)."""
@@ -30,6 +32,8 @@ Flat = dict[str, Any]
 BLANK_ROWS = 2
 """Empty rows offered under a repeatable group, so rows can be added without JavaScript."""
 
+MONTH_PATTERNS = frozenset({"^[0-9]{4}-[0-9]{2}$", r"^\d{4}-\d{2}$"})
+"""A string field holding a month (`2026-06`): typed and shown as 令和8年6月."""
 CODE_NAMES = re.compile(r"(^|_)(number|code|no|tel|phone|fax|postal|zip)$")
 
 
@@ -133,12 +137,12 @@ def _type(schema: Mapping[str, Any]) -> str | None:
 def _options(schema: Mapping[str, Any], ui: Mapping[str, Any]) -> list[Option]:
     choices = schema.get("oneOf") or schema.get("anyOf")
     if isinstance(choices, list) and choices and all(isinstance(c, Mapping) and "const" in c for c in choices):
-        return [Option(_text(c["const"]), str(c.get("title", c["const"])), c["const"]) for c in choices]
+        return [Option(_text(c["const"]), staff_text(c.get("title", c["const"])), c["const"]) for c in choices]
     enum = schema.get("enum")
     if isinstance(enum, list) and enum:
         names = ui.get("ui:enumNames") or schema.get("enumNames") or []
         return [
-            Option(_text(v), str(names[i]) if i < len(names) else _text(v), v)
+            Option(_text(v), staff_text(names[i]) if i < len(names) else _text(v), v)
             for i, v in enumerate(enum)
             if v is not None
         ]
@@ -183,10 +187,10 @@ def _field(
     options_ui = ui.get("ui:options") if isinstance(ui.get("ui:options"), Mapping) else {}
     common = {
         "key": key,
-        "title": str(ui.get("ui:title") or schema.get("title") or key),
+        "title": staff_text(ui.get("ui:title") or schema.get("title") or key),
         "schema": schema,
         "required": required,
-        "help": str(ui.get("ui:help") or schema.get("description") or ""),
+        "help": staff_text(ui.get("ui:help") or schema.get("description") or ""),
         "placeholder": str(ui.get("ui:placeholder") or ""),
         "readonly": bool(schema.get("readOnly") or ui.get("ui:readonly")),
     }
@@ -207,6 +211,8 @@ def _field(
     if kind == "string":
         if schema.get("format") == "date" or widget == "date":
             return Field(kind="date", **common)
+        if schema.get("pattern") in MONTH_PATTERNS:
+            return Field(kind="month", **common)
         if widget == "textarea":
             return Field(kind="textarea", textarea_rows=int(options_ui.get("rows", 4)), **common)
         pattern = schema.get("pattern")
@@ -224,7 +230,7 @@ def _field(
                 item.kind, item.options = "radio", list(YES_NO_NUMBERS)
             elif item.kind == "select" and item_ui.get("ui:widget") != "select":
                 item.kind = "radio"  # a list of questions answered one by one (基本チェックリスト): radios are quicker
-            return Field(kind="labelled", children=[item], labels=[str(x) for x in labels], **limits, **common)
+            return Field(kind="labelled", children=[item], labels=[staff_text(x) for x in labels], **limits, **common)
         item_options = _options(items, item_ui)
         if item_options:
             return Field(kind="checkboxes", options=item_options, **limits, **common)
@@ -265,6 +271,8 @@ def from_data(fields: list[Field], data: Mapping[str, Any], prefix: str = "") ->
             flat[path] = "\n".join(str(v) for v in value)
         elif f.kind == "json":
             flat[path] = json.dumps(value, ensure_ascii=False, indent=2)
+        elif f.kind == "month" and isinstance(value, str):
+            flat[path] = to_wareki_month(value) if ISO_MONTH.match(value) else value
         elif f.kind == "checkbox":
             flat[path] = "true" if value is True else ""
         else:
@@ -402,8 +410,8 @@ def to_submission(
                 out[f.key] = group
         elif f.kind == "labelled":
             items = [_scalar(f.item, flat.get(f"{path}.{i}", ""), f"{path}.{i}", errors) for i in range(len(f.labels))]
-            if any(item is not None for item in items):
-                out[f.key] = items
+            if f.required or any(item is not None for item in items):
+                out[f.key] = _answered(f, items, path, errors)
         elif f.kind == "checkboxes":
             chosen = flat.get(path) or []
             known = [o.const for o in f.options if o.value in chosen]
@@ -429,6 +437,24 @@ def to_submission(
             if value is not None:
                 out[f.key] = value
     return out, errors
+
+
+ANSWER_REQUIRED = "回答を選んでください"
+UNUSED_ANSWER = "この回答は使いません"
+"""Said by a question whose answer is computed elsewhere (基本チェックリスト No.12, from height and weight): it may
+be left unanswered, and is then recorded as 0 (the decision ignores it)."""
+
+
+def _answered(f: Field, items: list[Any], path: str, errors: dict[str, str]) -> list[Any]:
+    """The answers of a list of questions: one message per unanswered question, unused ones filled with 0."""
+    answers = []
+    for index, (label, item) in enumerate(zip(f.labels, items, strict=True)):
+        if item is None and UNUSED_ANSWER in label:
+            item = 0 if f.item.kind in ("radio", "select", "integer") else item
+        elif item is None:
+            errors[f"{path}.{index}"] = ANSWER_REQUIRED
+        answers.append(item)
+    return answers
 
 
 def _not_json(name: str) -> Any:
@@ -467,6 +493,8 @@ def _scalar(f: Field, raw: Any, path: str, errors: dict[str, str]) -> Any:
         if not math.isfinite(number):
             return text
         return int(number) if re.fullmatch(r"-?[\d,]+", text) else number
+    if kind == "month":
+        return _month(text, path, errors)
     if kind == "date":
         try:
             return parse_date_input(text).isoformat()
@@ -474,6 +502,23 @@ def _scalar(f: Field, raw: Any, path: str, errors: dict[str, str]) -> Any:
             errors[path] = str(exc)
             return text
     return text
+
+
+ISO_MONTH = re.compile(r"^\d{4}-\d{2}$")
+MONTH_HINT = "年と月を 令和8年6月 のように入力してください"
+
+
+def _month(text: str, path: str, errors: dict[str, str]) -> str:
+    """`2026-06` from 令和8年6月, R8.6, 2026年6月 or 2026-06; the text as typed (and an error) otherwise."""
+    if ISO_MONTH.match(text):
+        return text
+    compact = text.replace(" ", "")
+    day_text = compact + ("1日" if compact.endswith("月") else ".1" if "." in compact else "/1")
+    try:
+        return f"{parse_date_input(day_text):%Y-%m}"
+    except DateInputError:
+        errors[path] = MONTH_HINT
+        return text
 
 
 # -- reading back ----------------------------------------------------------------------------------------------
@@ -533,7 +578,33 @@ def display(f: Field, flat: Flat, path: str) -> str:
         return option_title(f, value)
     if f.kind == "date":
         return to_wareki(value)
+    if f.kind == "month":
+        return to_wareki_month(value) if ISO_MONTH.match(str(value)) else str(value)
+    if f.kind == "json":
+        try:
+            return readable(json.loads(str(value)), f.schema)
+        except ValueError:
+            return str(value)
     return str(value)
+
+
+def readable(value: Any, schema: Mapping[str, Any]) -> str:
+    """Nested data in words (a read-only view never shows JSON): 「項目: 値」 joined by 、, one line per list item."""
+    from web.printing import display_scalar
+
+    if isinstance(value, list):
+        item = schema.get("items") if isinstance(schema.get("items"), Mapping) else {}
+        return "\n".join(readable(v, item) for v in value)
+    if isinstance(value, Mapping):
+        props = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+        parts = []
+        for key, v in value.items():
+            sub = props.get(key) if isinstance(props.get(key), Mapping) else {}
+            if v in (None, "", [], {}) or str(key).startswith("_"):
+                continue
+            parts.append(f"{staff_text(sub.get('title') or key)}: {readable(v, sub)}")
+        return "、".join(parts)
+    return display_scalar(value, schema)
 
 
 def template_globals() -> dict[str, Any]:

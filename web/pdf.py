@@ -24,6 +24,7 @@ from web.filters import CARE_LEVELS
 from web.printing import Record
 from web.printing import age_on
 from web.printing import display_scalar
+from web.stafftext import staff_text
 from web.wareki import to_wareki
 from web.wareki import to_wareki_datetime
 from web.wareki import to_wareki_month
@@ -57,6 +58,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["wareki"] = to_wareki
+    env.filters["staff_text"] = staff_text
     env.filters["wareki_datetime"] = to_wareki_datetime
     env.filters["wareki_month"] = to_wareki_month
     env.filters["display"] = lambda value: display_scalar(value, {})

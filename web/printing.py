@@ -19,11 +19,14 @@ from datetime import date
 from datetime import datetime
 from typing import Any
 
+from web.stafftext import staff_text
 from web.wareki import parse_date
 from web.wareki import to_wareki
 from web.wareki import to_wareki_datetime
+from web.wareki import to_wareki_month
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_MONTH = re.compile(r"^\d{4}-\d{2}$")
 ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 YES, NO = "はい", "いいえ"
 
@@ -69,7 +72,7 @@ def options(schema: Mapping[str, Any]) -> list[tuple[Any, str]]:
     for keyword in ("oneOf", "anyOf"):
         entries = schema.get(keyword)
         if isinstance(entries, list) and entries and all(isinstance(e, Mapping) and "const" in e for e in entries):
-            return [(e["const"], str(e.get("title", e["const"]))) for e in entries]
+            return [(e["const"], staff_text(e.get("title", e["const"]))) for e in entries]
     if isinstance(schema.get("enum"), list):
         names = schema.get("x-enumNames") or schema.get("enumNames") or []
         return [(v, str(names[i]) if i < len(names) else display_scalar(v, {})) for i, v in enumerate(schema["enum"])]
@@ -98,6 +101,8 @@ def display_scalar(value: Any, schema: Mapping[str, Any]) -> str:
                 return to_wareki(value)
             if fmt == "date-time" or (fmt is None and ISO_DATETIME.match(value)):
                 return to_wareki_datetime(value)
+            if fmt is None and ISO_MONTH.match(value):
+                return to_wareki_month(value)
         except ValueError:
             return value
     return str(value)
@@ -209,7 +214,7 @@ class Record:
 
     def title(self, *candidates: str, default: str = "") -> str:
         path = self.find(*candidates)
-        return str(self.schema_at(path).get("title", default)) if path else default
+        return staff_text(self.schema_at(path).get("title", default)) if path else default
 
     def text(self, *candidates: str) -> str:
         """The formatted value of the first candidate found ("" when none); marks it placed."""
@@ -278,7 +283,7 @@ class Record:
             if isinstance(value, Mapping):
                 children = self._remaining(path + ".", sub, value)
                 if children:
-                    fields.append(PrintField(path, str(sub.get("title", key)), "group", children=children))
+                    fields.append(PrintField(path, staff_text(sub.get("title", key)), "group", children=children))
                 continue
             fields.append(build_field(path, sub, value, self.root))
         return fields
@@ -305,7 +310,7 @@ def format_value(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any])
         for key, sub in value.items():
             text = format_value(sub, props.get(key, {}), root)
             if text:
-                parts.append(f"{resolve(props.get(key, {}), root).get('title', key)}: {text}")
+                parts.append(f"{staff_text(resolve(props.get(key, {}), root).get('title', key))}: {text}")
         return "、".join(parts)
     return display_scalar(value, schema)
 
@@ -313,17 +318,17 @@ def format_value(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any])
 def build_field(path: str, schema: Mapping[str, Any], value: Any, root: Mapping[str, Any]) -> PrintField:
     """A PrintField for any value, choosing table, group, long text or plain text by its shape."""
     schema = resolve(schema, root)
-    title = str(schema.get("title") or path.rsplit(".", 1)[-1])
+    title = staff_text(schema.get("title") or path.rsplit(".", 1)[-1])
     items = resolve(schema.get("items", {}), root)
     item_props = items.get("properties") or {}
     if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
         keys = [k for k in item_props if any(not is_empty(v.get(k)) for v in value)]
         keys += sorted({k for v in value for k in v if k not in item_props and not k.startswith("_")})
-        columns = [str(resolve(item_props.get(k, {}), root).get("title", k)) for k in keys]
+        columns = [staff_text(resolve(item_props.get(k, {}), root).get("title", k)) for k in keys]
         rows = [[format_value(v.get(k), item_props.get(k, {}), root) for k in keys] for v in value]
         return PrintField(path, title, "table", columns=columns, rows=rows)
     if is_empty(value) and item_props:  # an empty table: its header and one blank row, as on paper
-        columns = [str(resolve(sub, root).get("title", k)) for k, sub in item_props.items()]
+        columns = [staff_text(resolve(sub, root).get("title", k)) for k, sub in item_props.items()]
         return PrintField(path, title, "table", columns=columns, rows=[[""] * len(columns)])
     props = schema.get("properties") or {}
     if isinstance(value, Mapping) or (value is None and props):

@@ -38,6 +38,8 @@ from web import errors
 from web import filters
 from web import wiring
 from web.extensions import db
+from web.filters import DateInputError
+from web.filters import parse_date_input
 from web.schedules import SEVERITY_NAMES
 from web.schedules import STATUS_NAMES
 from web.schedules import duty_name
@@ -78,10 +80,23 @@ def chosen_month(today: date) -> date | None:
     if not raw:
         return add_months(date(today.year, today.month, 1), -1)
     match = MONTH.match(raw)
-    if not match or not 1 <= int(match[2]) <= 12:
+    if match is None:
+        return _wareki_month(raw.strip())
+    if not 1 <= int(match[2]) <= 12:
         return None
     first = date(max(1, int(match[1])), int(match[2]), 1)  # year 0000 does not exist: refused just below
     return first if EARLIEST <= first <= LATEST else None  # the years a care record can hold (engine/forms.py)
+
+
+def _wareki_month(raw: str) -> date | None:
+    """令和8年12月 / R8.12 / 令8/12 as staff type a month: read as the first day of that month."""
+    if not raw or len(raw) > 20:
+        return None
+    try:
+        day = parse_date_input(raw + ("1日" if raw.endswith("月") else ".1" if "." in raw else "/1"))
+    except DateInputError:
+        return None
+    return day if EARLIEST <= day <= LATEST else None
 
 
 def build(organisation_id: int, organisation_name: str, first: date) -> Report:
@@ -126,7 +141,9 @@ def _report_or_error() -> Report | Any:
     staff = wiring.staff()
     first = chosen_month(wiring.today())
     if first is None:
-        return errors.error_response(400, "対象月は 2026-07 の形(1900年1月から2199年12月まで)で指定してください。")
+        return errors.error_response(
+            400, "対象月は 令和8年12月 のように年と月で指定してください(2026-12 の形も使えます)。"
+        )
     return build(staff.organisation_id, staff.organisation.name, first)
 
 

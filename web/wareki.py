@@ -58,7 +58,9 @@ def to_wareki_datetime(value: datetime | str | None) -> str:
 
 
 def to_wareki_month(value: date | datetime | str | None) -> str:
-    """Format the month of a date as 令和8年5月; "" for no date."""
+    """Format the month of a date (or of an ISO month, `2026-05`) as 令和8年5月; "" for no date."""
+    if isinstance(value, str) and len(value.strip()) == 7:
+        value = value.strip() + "-01"
     day = parse_date(value)
     if day is None:
         return ""

@@ -122,7 +122,7 @@ def _measure(
     value = inputs.get(name)
     low, high = bounds
     if value is None:
-        errors[name] = f"{label}({name})を入力してください"
+        errors[name] = f"{label}を入力してください"
         return None
     not_a_number = value != value  # NaN
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not_a_number:

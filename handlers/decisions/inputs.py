@@ -1,7 +1,8 @@
 """Read a Python decision's inputs, collecting one Japanese message per bad input.
 
 The messages have the same shape as the engine's checks of DMN table inputs (engine/decisions.py):
-`ラベル(name)を入力してください`, `ラベル(name)は a, b, c のいずれかです`, `ラベル(name)は true か false です`.
+`ラベルを入力してください`, `ラベルは選択肢の中から指定してください`, `ラベルは はい か いいえ で指定してください`
+(staff read them on the task page: no input names, keyed by name instead).
 Inputs arrive from a workflow's instance data (JSON: dates as ISO strings), from `kaigoflow decide --input JSON`
 or from Python callers (date objects); keys a decision does not read are ignored, because a business rule task
 passes the whole instance data.
@@ -76,7 +77,7 @@ class InputReader:
     def _raw(self, name: str, label: str, default: Any) -> Any:
         value = self.inputs.get(name)
         if value is None and default is _REQUIRED:
-            self.fail(name, f"{label}({name})を入力してください")
+            self.fail(name, f"{label}を入力してください")
         return value
 
     def choice(self, name: str, label: str, choices: Sequence[str], default: Any = _REQUIRED) -> Any:
@@ -85,7 +86,7 @@ class InputReader:
         if value is None:
             return None if default is _REQUIRED else default
         if not isinstance(value, str) or value not in choices:
-            self.fail(name, f"{label}({name})は {', '.join(choices)} のいずれかです")
+            self.fail(name, f"{label}は選択肢の中から指定してください")
             return None
         return value
 
@@ -95,7 +96,7 @@ class InputReader:
         if value is None:
             return None
         if not isinstance(value, str) or not value.strip():
-            self.fail(name, f"{label}({name})は文字列で指定してください")
+            self.fail(name, f"{label}は文字列で指定してください")
             return None
         return value.strip()
 
@@ -105,7 +106,7 @@ class InputReader:
         if value is None:
             return bool(default) if default is not _REQUIRED else False
         if not isinstance(value, bool):
-            self.fail(name, f"{label}({name})は true か false です")
+            self.fail(name, f"{label}は はい か いいえ で指定してください")
             return False
         return value
 
@@ -123,7 +124,7 @@ class InputReader:
                 return date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        self.fail(name, f"{label}({name})は YYYY-MM-DD 形式の日付です(例: 2026-04-01)")
+        self.fail(name, f"{label}は日付で指定してください(例: 令和8年4月1日)")
         return None
 
     def month(self, name: str, label: str, *, optional: bool = False) -> Month | None:
@@ -136,7 +137,7 @@ class InputReader:
         match = _MONTH.fullmatch(value.strip()) if isinstance(value, str) else None
         if match and 1 <= int(match.group(2)) <= 12:
             return Month(int(match.group(1)), int(match.group(2)))
-        self.fail(name, f"{label}({name})は YYYY-MM 形式の年月です(例: 2026-04)")
+        self.fail(name, f"{label}は年月で指定してください(例: 令和8年4月)")
         return None
 
 

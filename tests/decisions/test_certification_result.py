@@ -81,8 +81,8 @@ def test_higaito_needs_no_period_and_oshu_switch_passes_through() -> None:
         ({"result_date": "2027-02-01"}, "result_date", "申請日"),
         ({"certification_start": "2027-04-02"}, "certification_start", "2027-04-01"),
         ({"certification_start": None}, "certification_start", "入力"),
-        ({"result_level": "kaigo6"}, "result_level", "いずれか"),
-        ({"previous_care_level": "pending"}, "previous_care_level", "いずれか"),
+        ({"result_level": "kaigo6"}, "result_level", "選択肢の中から"),
+        ({"previous_care_level": "pending"}, "previous_care_level", "選択肢の中から"),
     ],
 )
 def test_bad_entries_are_refused_on_their_field(inputs: dict[str, Any], field: str, text: str) -> None:

@@ -251,25 +251,23 @@ def details(params: dict[str, Any] | None = None, **inputs: Any) -> dict[str, st
 
 def test_missing_inputs() -> None:
     assert details() == {
-        "care_level": "要介護度(care_level)を入力してください",
-        "equipment_item": "福祉用具の種目(equipment_item)を入力してください",
+        "care_level": "要介護度を入力してください",
+        "equipment_item": "福祉用具の種目を入力してください",
     }
 
 
 def test_unknown_care_level() -> None:
     assert details(care_level="kaigo6", equipment_item="special_bed") == {
-        "care_level": "要介護度(care_level)は jigyo, shien1, shien2, kaigo1, kaigo2, kaigo3, kaigo4, kaigo5, "
-        "higaito, pending のいずれかです"
+        "care_level": "要介護度は選択肢の中から指定してください"
     }
 
 
 def test_pending_without_expected_level() -> None:
     assert details(care_level="pending", equipment_item="special_bed") == {
-        "expected_level": "見込みの要介護度(申請中のときは見込みで判定します)(expected_level)を入力してください"
+        "expected_level": "見込みの要介護度(申請中のときは見込みで判定します)を入力してください"
     }
     assert details(care_level="pending", expected_level="higaito", equipment_item="special_bed") == {
-        "expected_level": "見込みの要介護度(申請中のときは見込みで判定します)(expected_level)は shien1, shien2, "
-        "kaigo1, kaigo2, kaigo3, kaigo4, kaigo5 のいずれかです"
+        "expected_level": "見込みの要介護度(申請中のときは見込みで判定します)は選択肢の中から指定してください"
     }
 
 
@@ -295,11 +293,11 @@ def test_bad_flags_and_finding() -> None:
         doctor_finding="iv",
         equipment_item_note=None,
     ) == {
-        "mobility_support_needed": "ア(二) 移動の支援が特に必要(mobility_support_needed)は true か false です",
-        "doctor_finding": "医師の医学的所見(doctor_finding)は i, ii, iii, none のいずれかです",
+        "mobility_support_needed": "ア(二) 移動の支援が特に必要は はい か いいえ で指定してください",
+        "doctor_finding": "医師の医学的所見は選択肢の中から指定してください",
     }
     assert details(care_level="shien1", equipment_item="  ") == {
-        "equipment_item": "福祉用具の種目(equipment_item)は文字列で指定してください"
+        "equipment_item": "福祉用具の種目は文字列で指定してください"
     }
 
 

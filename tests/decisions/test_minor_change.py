@@ -67,16 +67,15 @@ def details(**inputs: Any) -> dict[str, str]:
 
 def test_missing_inputs() -> None:
     assert details() == {
-        "change_kind": "変更の種類(change_kind)を入力してください",
-        "state_changed": "利用者の状態の変化(state_changed)を入力してください",
-        "several_service_types": "複数のサービス種別で回数が増減(several_service_types)を入力してください",
+        "change_kind": "変更の種類を入力してください",
+        "state_changed": "利用者の状態の変化を入力してください",
+        "several_service_types": "複数のサービス種別で回数が増減を入力してください",
     }
 
 
 def test_unknown_kind_and_non_bool_flags() -> None:
     assert details(change_kind="renewal", state_changed="no", several_service_types=0) == {
-        "change_kind": "変更の種類(change_kind)は weekday, frequency, address, office_name, goal_period, "
-        "equivalent_equipment, office_change, service_content, care_manager, other のいずれかです",
-        "state_changed": "利用者の状態の変化(state_changed)は true か false です",
-        "several_service_types": "複数のサービス種別で回数が増減(several_service_types)は true か false です",
+        "change_kind": "変更の種類は選択肢の中から指定してください",
+        "state_changed": "利用者の状態の変化は はい か いいえ で指定してください",
+        "several_service_types": "複数のサービス種別で回数が増減は はい か いいえ で指定してください",
     }

@@ -241,12 +241,12 @@ def details(params: dict[str, Any] | None = None, **inputs: Any) -> dict[str, st
 
 def test_missing_inputs() -> None:
     assert details() == {
-        "care_level": "要介護度(care_level)を入力してください",
-        "plan_start": "計画の開始日(plan_start)を入力してください",
-        "month": "対象月(month)を入力してください",
+        "care_level": "要介護度を入力してください",
+        "plan_start": "計画の開始日を入力してください",
+        "month": "対象月を入力してください",
     }
     assert details(care_level="shien1", plan_start="2026-04-01", month="2026-05") == {
-        "evaluation_month": "評価月(evaluation_month)を入力してください"
+        "evaluation_month": "評価月を入力してください"
     }
 
 
@@ -259,13 +259,12 @@ def test_unknown_values() -> None:
         state_changed="yes",
         last_home_visit_month="2026/04",
     ) == {
-        "care_level": "要介護度(care_level)は jigyo, shien1, shien2, kaigo1, kaigo2, kaigo3, kaigo4, kaigo5 "
-        "のいずれかです",
-        "care_management_type": "ケアマネジメントの類型(care_management_type)は A, B, C のいずれかです",
-        "plan_start": "計画の開始日(plan_start)は YYYY-MM-DD 形式の日付です(例: 2026-04-01)",
-        "month": "対象月(month)は YYYY-MM 形式の年月です(例: 2026-04)",
-        "state_changed": "状態の著しい変化(state_changed)は true か false です",
-        "last_home_visit_month": "直近の居宅訪問月(last_home_visit_month)は YYYY-MM 形式の年月です(例: 2026-04)",
+        "care_level": "要介護度は選択肢の中から指定してください",
+        "care_management_type": "ケアマネジメントの類型は選択肢の中から指定してください",
+        "plan_start": "計画の開始日は日付で指定してください(例: 令和8年4月1日)",
+        "month": "対象月は年月で指定してください(例: 令和8年4月)",
+        "state_changed": "状態の著しい変化は はい か いいえ で指定してください",
+        "last_home_visit_month": "直近の居宅訪問月は年月で指定してください(例: 令和8年4月)",
     }
 
 

@@ -100,9 +100,9 @@ def details(**inputs: Any) -> dict[str, str]:
 
 def test_missing_inputs() -> None:
     assert details() == {
-        "expected_level": "見込みの要介護度(expected_level)を入力してください",
-        "result_level": "認定結果の要介護度(result_level)を入力してください",
-        "plan_author": "暫定プランの作成者(plan_author)を入力してください",
+        "expected_level": "見込みの要介護度を入力してください",
+        "result_level": "認定結果の要介護度を入力してください",
+        "plan_author": "暫定プランの作成者を入力してください",
     }
 
 
@@ -110,12 +110,10 @@ def test_unknown_values() -> None:
     assert details(
         expected_level="higaito", result_level="pending", plan_author="insurer", special_handling="true"
     ) == {
-        "expected_level": "見込みの要介護度(expected_level)は shien1, shien2, kaigo1, kaigo2, kaigo3, kaigo4, kaigo5 "
-        "のいずれかです",
-        "result_level": "認定結果の要介護度(result_level)は shien1, shien2, kaigo1, kaigo2, kaigo3, kaigo4, kaigo5, "
-        "higaito のいずれかです",
-        "plan_author": "暫定プランの作成者(plan_author)は center, office のいずれかです",
-        "special_handling": "特例取扱い(special_handling)は true か false です",
+        "expected_level": "見込みの要介護度は選択肢の中から指定してください",
+        "result_level": "認定結果の要介護度は選択肢の中から指定してください",
+        "plan_author": "暫定プランの作成者は選択肢の中から指定してください",
+        "special_handling": "特例取扱いは はい か いいえ で指定してください",
     }
 
 

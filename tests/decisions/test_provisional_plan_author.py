@@ -83,16 +83,15 @@ def details(**inputs: Any) -> dict[str, str]:
 
 def test_missing_inputs() -> None:
     assert details(expected_level=None) == {
-        "application_type": "申請の種類(application_type)を入力してください",
-        "current_benefit": "現在の給付(current_benefit)を入力してください",
-        "expected_level": "認定結果の見込み(expected_level)を入力してください",
+        "application_type": "申請の種類を入力してください",
+        "current_benefit": "現在の給付を入力してください",
+        "expected_level": "認定結果の見込みを入力してください",
     }
 
 
 def test_unknown_values() -> None:
     assert details(application_type="update", current_benefit="kaigo", expected_level="higaito") == {
-        "application_type": "申請の種類(application_type)は new, renewal, level_change のいずれかです",
-        "current_benefit": "現在の給付(current_benefit)は preventive, care, program, none のいずれかです",
-        "expected_level": "認定結果の見込み(expected_level)は shien1, shien2, kaigo1, kaigo2, kaigo3, kaigo4, kaigo5 "
-        "のいずれかです",
+        "application_type": "申請の種類は選択肢の中から指定してください",
+        "current_benefit": "現在の給付は選択肢の中から指定してください",
+        "expected_level": "認定結果の見込みは選択肢の中から指定してください",
     }

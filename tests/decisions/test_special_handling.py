@@ -91,22 +91,22 @@ def details(params: dict[str, Any] = SUZUKA, **inputs: Any) -> dict[str, str]:
 
 def test_missing_dates() -> None:
     assert details() == {
-        "application_date": "更新申請日(application_date)を入力してください",
-        "certification_end": "認定有効期間の終了日(certification_end)を入力してください",
+        "application_date": "更新申請日を入力してください",
+        "certification_end": "認定有効期間の終了日を入力してください",
     }
 
 
 def test_malformed_dates() -> None:
     assert details(application_date="2026/02/28", certification_end="2026-02-30", result_date="R8.4.1") == {
-        "application_date": "更新申請日(application_date)は YYYY-MM-DD 形式の日付です(例: 2026-04-01)",
-        "certification_end": "認定有効期間の終了日(certification_end)は YYYY-MM-DD 形式の日付です(例: 2026-04-01)",
-        "result_date": "認定結果の確定日(result_date)は YYYY-MM-DD 形式の日付です(例: 2026-04-01)",
+        "application_date": "更新申請日は日付で指定してください(例: 令和8年4月1日)",
+        "certification_end": "認定有効期間の終了日は日付で指定してください(例: 令和8年4月1日)",
+        "result_date": "認定結果の確定日は日付で指定してください(例: 令和8年4月1日)",
     }
 
 
 def test_unknown_application_type() -> None:
     assert details(application_date="2026-02-28", certification_end=END, application_type="update") == {
-        "application_type": "申請の種類(application_type)は new, renewal, level_change のいずれかです"
+        "application_type": "申請の種類は選択肢の中から指定してください"
     }
 
 

@@ -215,3 +215,38 @@ def test_a_choice_of_the_empty_string_is_neither_preselected_nor_lost():
     assert flat == {"care_management_type": formfields.EMPTY_CHOICE}
     assert formfields.to_submission(fields, flat)[0] == {"care_management_type": ""}
     assert formfields.to_submission(fields, {"care_management_type": ""})[0] == {}
+
+
+# -- issue 13, item 3: validation that matches the labels ------------------------------------------------------
+
+CHECKLIST_LIKE = {
+    "type": "object",
+    "required": ["answers", "agreed"],
+    "properties": {
+        "answers": {"type": "array", "items": {"type": "integer", "enum": [0, 1]}, "minItems": 3, "maxItems": 3},
+        "agreed": {"type": "boolean", "title": "説明を受けて同意した"},
+        "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "title": "対象月"},
+    },
+}
+CHECKLIST_UI = {"answers": {"ui:labels": ["外出していますか", "BMI(この回答は使いません)", "転びましたか"]}}
+
+
+def test_each_unanswered_question_is_named_once_and_an_unused_one_is_not_required():
+    fields = formfields.build(CHECKLIST_LIKE, CHECKLIST_UI)
+    submission, errors = formfields.to_submission(fields, {"answers.0": "", "answers.1": "", "answers.2": "1"})
+    assert errors["answers.0"] == "回答を選んでください"
+    assert "answers.1" not in errors and "answers.2" not in errors
+    assert submission["answers"] == [None, 0, 1]
+
+
+def test_a_month_is_typed_in_wareki_and_shown_in_wareki():
+    fields = formfields.build(CHECKLIST_LIKE, CHECKLIST_UI)
+    month = next(f for f in fields if f.key == "month")
+    assert month.kind == "month"
+    for typed in ("令和8年12月", "R8.12", "2026-12", "２０２６－１２"):
+        submission, errors = formfields.to_submission(fields, {"month": typed, "agreed": "true"})
+        assert submission["month"] == "2026-12" and "month" not in errors, typed
+    _, errors = formfields.to_submission(fields, {"month": "令和8年13月", "agreed": "true"})
+    assert errors["month"] == "年と月を 令和8年6月 のように入力してください"
+    assert formfields.from_data(fields, {"month": "2026-12"})["month"] == "令和8年12月"
+    assert formfields.display(month, {"month": "令和8年12月"}, "month") == "令和8年12月"

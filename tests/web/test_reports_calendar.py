@@ -21,10 +21,19 @@ def test_report_page_lists_the_months_duties_and_risks(login_as, scheduled):  # 
     assert "月次点検報告 令和8年4月" in page
     assert "モニタリングの記録" in page and "未実施(期限超過)" in page
     assert "令和8年4月30日(木)" in page
-    assert "003_ac00e42d951987eb.txt:116" in page  # the seed lines behind the duty
+    assert "003_ac00e42d951987eb.txt" not in page  # the rule, not the seed lines (issue 13: staff pages)
     assert "モニタリング未実施" not in page.split("リスク(この月に出ていたもの)")[1]  # raised on 5/1, not in April
     may = login_as("alpha.center").get("/reports/compliance?month=2026-05").get_data(as_text=True)
     assert "モニタリング未実施" in may.split("リスク(この月に出ていたもの)")[1]
+
+
+def test_report_month_is_typed_and_shown_in_wareki(login_as, scheduled):  # noqa: F811
+    browser = login_as("alpha.center")
+    page = browser.get("/reports/compliance?month=令和8年4月").get_data(as_text=True)
+    assert "月次点検報告 令和8年4月" in page and 'value="令和8年4月"' in page
+    assert "モニタリングの記録" in browser.get("/reports/compliance?month=R8.4").get_data(as_text=True)
+    refused = browser.get("/reports/compliance?month=令和8年13月")
+    assert refused.status_code == 400 and "令和8年12月 のように" in refused.get_data(as_text=True)
 
 
 def test_report_csv_is_utf8_with_bom_and_one_row_per_duty_and_risk(login_as, scheduled):  # noqa: F811

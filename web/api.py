@@ -637,6 +637,8 @@ def start_flow(case_id: int) -> Any:
     monitoring conditions), by staff of the case's planner or center (403 otherwise).
     """
     found = access.case_or_404(case_id)
+    if wiring.staff().role not in case_views.STARTING_ROLES:
+        return errors.error_response(403, case_views.CANNOT_OPEN)  # providers and insurers start nothing
     if not case_views.may_start_flows(found):
         return errors.error_response(403, case_views.CANNOT_START)
     refused = case_views.start_flow_on(found, str(_json_body().get("process_key", "")))

@@ -194,6 +194,8 @@ def diagram_xml(case_id: int, instance_id: int, process_id: str) -> Response:
 @bp.post("/cases/<int:case_id>/start")
 def start_flow(case_id: int) -> Any:
     case = access.case_or_404(case_id)
+    if wiring.staff().role not in STARTING_ROLES:
+        return errors.error_response(403, CANNOT_OPEN)  # providers and insurers start nothing
     if not may_start_flows(case):
         return errors.error_response(403, CANNOT_START)
     key = request.form.get("process_key", "")

@@ -44,7 +44,7 @@ def fresh(tmp_path, monkeypatch) -> Iterator[tuple[str, Services]]:
     )
     assert insurer.exit_code == 0, insurer.output
     services = Services(
-        Settings(database_url=url, processes_dir=PROCESSES, secret_key="browser-tests", cache_dir=tmp_path / "b"),
+        Settings(database_url=url, processes_dir=PROCESSES, secret_key="browser-tests-" * 3, cache_dir=tmp_path / "b"),
         handlers.form_handlers(),
         handlers.python_decisions(),
     )

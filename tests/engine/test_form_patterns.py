@@ -32,6 +32,7 @@ def code_schema(pattern: str) -> dict[str, object]:
         "title": "t",
         "type": "object",
         "properties": {"code": {"type": "string", "title": "番号", "pattern": pattern}},
+        "additionalProperties": False,
         "examples": [{"code": "x"}],
     }
 

@@ -42,7 +42,7 @@ def test_healthz_is_503_until_migrated_and_a_worker_ticks_then_200(app, db_sessi
 
 def test_healthz_is_503_when_the_database_does_not_answer(clock):
     unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=2"
-    services = Services(Settings(database_url=unreachable, processes_dir=WEBLIB, secret_key="x"), {}, {})
+    services = Services(Settings(database_url=unreachable, processes_dir=WEBLIB, secret_key="x" * 32), {}, {})
     with made_app(services, clock, TESTING=True) as app:
         response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["database"]["ok"] is False

@@ -173,7 +173,9 @@ def test_an_administrator_adds_a_municipality_on_the_page_and_others_get_404(tmp
     """The page of engine/municipality_new.py, on a copy of the real library (it writes a folder)."""
     root = tmp_path / "processes"
     shutil.copytree(PROCESSES, root)
-    settings = Settings(database_url=database_url, processes_dir=root, secret_key="t", cache_dir=tmp_path / "bundles")
+    settings = Settings(
+        database_url=database_url, processes_dir=root, secret_key="t" * 32, cache_dir=tmp_path / "bundles"
+    )
     services = Services(settings, handlers.form_handlers(), handlers.python_decisions())
     with services.sessions() as session:
         org = Organisation(municipality="oshu", role="insurer", name="奥州市 長寿社会課", active=True)

@@ -37,7 +37,7 @@ def test_scenario_command_prints_one_line_each_and_the_totals(monkeypatch):
 
     monkeypatch.setattr(web_cli, "build_services", lambda: _svc("sqlite://"))
     result = CliRunner().invoke(main, ["scenario", "run", str(SCENARIOS)])
-    lines = result.output.strip().splitlines()
+    lines = result.stdout.strip().splitlines()  # job log lines go to stderr
     assert lines[-1] == "1 passed, 1 failed"
     assert sum(line.startswith(("PASS", "FAIL")) for line in lines) == 2
     assert result.exit_code == 1

@@ -286,10 +286,17 @@ def test_only_the_demo_command_turns_the_demo_logins_on(web_services, monkeypatc
     from flask import Flask
 
     from web import cli as web_cli
+    from web.demo import DemoWorker
+    from web.server import GunicornServer
 
     started: dict[str, bool] = {}
     monkeypatch.setattr(web_cli, "build_services", lambda: web_services)
     monkeypatch.setattr(Flask, "run", lambda app, **_: started.update(demo=app.config["SHOW_DEMO_LOGINS"]))
+    # gunicorn (serve without --dev, and demo) builds its app in each worker: build it here instead of serving.
+    monkeypatch.setattr(
+        GunicornServer, "run", lambda server: started.update(demo=server.make_app().config["SHOW_DEMO_LOGINS"])
+    )
+    monkeypatch.setattr(DemoWorker, "start", lambda worker: None)  # no stories told in the background here
     monkeypatch.setenv("KAIGOFLOW_SECRET_KEY", "test-secret-key-of-at-least-32-bytes")
     monkeypatch.setattr("engine.oplog.configure", lambda: None)  # no log handler left behind for later CLI tests
     runner = CliRunner()

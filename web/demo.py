@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from engine import demo_stories
+from engine import heartbeat
 from engine.clock import today as clock_today
 from engine.directory import DEMO_ORGS
 from engine.directory import STAFF_ROLES
@@ -253,7 +254,10 @@ class DemoWorker:
     def tick(self, runtime: Runtime, name: str) -> int:
         with self.services.sessions() as session:
             try:
-                return runtime.fire_due(session, worker=name)
+                fired = runtime.fire_due(session, worker=name)
             except KaigoflowError as failure:
                 self.say(f"ワーカーのエラー: {failure.message}")
-                return 0
+                fired = 0
+            # As `kaigoflow worker` does: /healthz tells from this that the demo's worker is alive.
+            heartbeat.beat(session, name, runtime.clock.now(), fired)
+            return fired

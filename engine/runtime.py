@@ -96,7 +96,9 @@ def _memo(session: Session) -> dict[str, Any]:
     """What this session's current transaction has already looked up: the active libraries, the instances
     loaded, the cases locked. Dropped when the transaction ends (a commit or rollback starts a fresh one), so a
     publish or another worker's write is seen by the next transaction, never mid-way through this one."""
-    transaction = session.get_transaction()
+    # A scoped session (Flask-SQLAlchemy's db.session) proxies no get_transaction(): ask the session it stands for.
+    real = session() if callable(session) and not isinstance(session, Session) else session
+    transaction = real.get_transaction()
     if transaction is None:
         return {"libraries": {}, "loaded": {}, "locked": set(), "fresh_tasks": set()}  # nothing read yet
     held = session.info.get("kaigoflow_memo")

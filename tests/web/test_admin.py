@@ -189,5 +189,6 @@ def test_demo_data_has_an_administrator(app, web_services, db_session):
     assert user.is_admin
     assert demo.seed(db_session, web_services.library)  # a second run adds nothing and does not fail
     assert len(db_session.scalars(select(User).where(User.is_admin.is_(True))).all()) == 1
+    app.config["SHOW_DEMO_LOGINS"] = True  # as `kaigoflow demo` sets it (never on in production)
     page = app.test_client().get("/login").get_data(as_text=True)
     assert demo.ADMIN_LOGIN in page and "管理者(市町村の比較)" in page

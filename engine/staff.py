@@ -169,6 +169,15 @@ def add_organisation(
     cleaned, problems = check_organisation(session, library, op, data)
     if problems:
         raise ValidationError("事業所を登録できません", details=problems)
+    org = insert_organisation(session, op, now, cleaned)
+    session.commit()
+    return org
+
+
+def insert_organisation(
+    session: Session, op: Operator, now: datetime, cleaned: OrganisationInput, **detail: Any
+) -> Organisation:
+    """Add a checked organisation and its `organisation_added` event, uncommitted (an import commits once)."""
     org = Organisation(
         municipality=cleaned.municipality,
         role=cleaned.kind,
@@ -179,8 +188,7 @@ def add_organisation(
     )
     session.add(org)
     session.flush()
-    record(session, op, now, "organisation_added", {"organisation_id": org.id, **organisation_fields(org)})
-    session.commit()
+    record(session, op, now, "organisation_added", {"organisation_id": org.id, **organisation_fields(org), **detail})
     return org
 
 

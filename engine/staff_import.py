@@ -195,23 +195,7 @@ def import_organisations(
         return report
     for existing, cleaned in planned:
         if existing is None:
-            org = Organisation(
-                municipality=cleaned.municipality,
-                role=cleaned.kind,
-                name=cleaned.name,
-                code=cleaned.code,
-                address=cleaned.address,
-                active=True,
-            )
-            session.add(org)
-            session.flush()
-            staff.record(
-                session,
-                op,
-                now,
-                "organisation_added",
-                {"organisation_id": org.id, **staff.organisation_fields(org), "csv": True},
-            )
+            staff.insert_organisation(session, op, now, cleaned, csv=True)
         else:
             changes = staff.apply_changes(existing, {"name": cleaned.name, "address": cleaned.address})
             if changes:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0006_case_facts'
 down_revision = '0005_schedules_and_risks'
 branch_labels = None

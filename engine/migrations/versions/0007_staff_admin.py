@@ -14,7 +14,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0007_staff_admin'
 down_revision = '0006_case_facts'
 branch_labels = None

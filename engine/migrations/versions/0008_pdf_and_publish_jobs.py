@@ -14,7 +14,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0008_pdf_and_publish_jobs'
 down_revision = '0007_staff_admin'
 branch_labels = None

@@ -17,12 +17,12 @@ import click
 
 from engine import comparereport
 from engine import db
-from engine import heartbeat
 from engine import lint as lint_module
 from engine import oplog
 from engine import retention
 from engine import scenario as scenario_module
 from engine import scenario_suite
+from engine import worker_tick
 from engine.clock import SystemClock
 from engine.compare import Side
 from engine.compare import diff_flow
@@ -130,27 +130,10 @@ def tick(ctx: click.Context) -> None:
     """期限の来たタイマー・定期業務を一度だけ実行する。"""
     svc = services(ctx)
     oplog.configure()
-    name = f"tick-{time.time_ns()}"
     with svc.sessions() as session:
-        fired = svc.runtime().fire_due(session, worker=name)
-        published = run_publish_jobs(svc, session, name)
-        heartbeat.beat(session, name, SystemClock().now(), fired + published)
+        fired = worker_tick.work_once(svc, session, svc.runtime(), f"tick-{time.time_ns()}", click.echo)
     svc.engine.dispose()
     click.echo(f"{fired}件を実行しました")
-    if published:
-        click.echo(f"公開の確認 {published}件を実行しました")
-
-
-def run_publish_jobs(svc: Services, session: Any, worker: str) -> int:
-    """Run every queued publish job (the owners' 公開 from the web app: scenarios, then the new version)."""
-    count = 0
-    while (job := svc.versions.run_next_publish_job(session, worker, SystemClock())) is not None:
-        click.echo(f"公開の確認({job.municipality}): {PUBLISH_OUTCOMES.get(job.status, job.status)}")
-        count += 1
-    return count
-
-
-PUBLISH_OUTCOMES = {"published": "公開しました", "refused": "公開しませんでした", "failed": "中断しました"}
 
 
 @click.command("worker")
@@ -172,14 +155,7 @@ def worker(ctx: click.Context, interval: float) -> None:
     click.echo(f"ワーカー {name} を開始しました(間隔 {interval} 秒)")
     while not stopping["now"]:
         with svc.sessions() as session:
-            try:
-                fired = runtime.fire_due(session, worker=name)
-            except KaigoflowError as exc:
-                click.echo(f"エラー: {exc}", err=True)
-                fired = 0
-            fired += run_publish_jobs(svc, session, name)
-            # Every tick, whether or not anything was due: /healthz reads how recently a worker was alive.
-            heartbeat.beat(session, name, SystemClock().now(), fired)
+            fired = worker_tick.work_once(svc, session, runtime, name, lambda line: click.echo(line, err=True))
         if not fired:
             fired = sum(work() for work in svc.idle_work)
         if fired:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from engine import demo_stories
-from engine import heartbeat
+from engine import worker_tick
 from engine.clock import today as clock_today
 from engine.directory import DEMO_ORGS
 from engine.directory import STAFF_ROLES
@@ -252,12 +252,7 @@ class DemoWorker:
                 self.stopping.wait(self.interval)
 
     def tick(self, runtime: Runtime, name: str) -> int:
+        # The same round as `kaigoflow worker`: timers and duties, publish jobs queued from the owners' pages,
+        # and the heartbeat /healthz reads.
         with self.services.sessions() as session:
-            try:
-                fired = runtime.fire_due(session, worker=name)
-            except KaigoflowError as failure:
-                self.say(f"ワーカーのエラー: {failure.message}")
-                fired = 0
-            # As `kaigoflow worker` does: /healthz tells from this that the demo's worker is alive.
-            heartbeat.beat(session, name, runtime.clock.now(), fired)
-            return fired
+            return worker_tick.work_once(self.services, session, runtime, name, self.say)

@@ -46,6 +46,7 @@ MANUAL = frozenset(
         "commission_payment",
         "provider_evaluation_report",
         "livelihood_plan_notice",
+        "results_delay_contact",
     }
 )
 """Duties no flow records: staff mark them done on the schedule (an event), and the record is that event.
@@ -72,6 +73,7 @@ RECORD_FORMS = frozenset(
         "plan_request_notification",
         "city-a_progress_record_submission",
         "oshu_post_assessment",
+        "self_plan_consultation",
     }
 )
 """The forms the schedule and the risks read: submitting any other form leaves them as they are."""
@@ -126,6 +128,11 @@ DUTIES: dict[str, DutyKind] = {
         "サービス提供月の翌月10日までに国保連へ伝送する",
         "003_ac00e42d951987eb.txt:139, 624; 000_ac7815af6fd4c390.txt:300-308; 002_e0c30eafdce75ab5.txt:11; "
         "004_f6001c94592c1eac.txt:2180-2183",
+    ),
+    "results_delay_contact": DutyKind(
+        "実績の提出が遅れる連絡(居宅→包括)",
+        "利用票・実績・請求明細の提出が定められた日を過ぎる場合は、包括へ連絡する",
+        "003_ac00e42d951987eb.txt:624",
     ),
     "commission_invoice": DutyKind(
         "委託料の請求",
@@ -392,6 +399,7 @@ def compute(
                     items += _monitoring(case, params, records, decide, plan, today, since)
             items += _evaluation(case, records, current[-1])
             items += _benefit_management(case, params, records, current, today, since)
+            items += _results_delay_contacts(params, records, items, today)
             items += _copay_checks(case, params, current[0].start, current[-1].end)
             items += _progress_records(case, params, records, current, today, since)
             items += _commission_contracts(case, params, current, today, since)
@@ -586,6 +594,7 @@ def _benefit_management(
     ]
     items = []
     service_months = sorted({m for plan in current for m in plan_months(plan, today, since)})
+    self_plan = _self_plan_months(records, current)
     for first in service_months:
         month = f"{first:%Y-%m}"
         following = add_months(first, 1)
@@ -606,6 +615,9 @@ def _benefit_management(
                     window = due if exact else month_of_claim
                     detail["claimed_late"] = True
                     detail["result_known_on"] = known.isoformat() if known else None
+                if first in self_plan:
+                    # 自己作成扱い: the insurer does the 給付管理 of the 暫定 plan's months (鈴鹿亀山 003:846).
+                    role, detail["self_plan"] = "insurer", True
             items.append(Item(f"{duty}:{month}", duty, month, window, due, role, detail=detail))
         if case.delegated and params.get("commission_payment_by_center"):
             # 奥州 §8③: the 包括 pays the 委託料 on the office's 請求書 (様式3, due the given day of M+1); the seed
@@ -623,6 +635,42 @@ def _benefit_management(
                 )
             )
     return items
+
+
+def _self_plan_months(records: Records, current: list[Plan]) -> set[date]:
+    """The months of the 暫定 plans taken as written by the person (自己作成扱い, self_plan_consultation accepted):
+    those of the plans started on or before the consultation, up to the plan made after it (003:844-846)."""
+    accepted = [day for day, data in records.of("self_plan_consultation") if data.get("self_plan_accepted")]
+    if not accepted:
+        return set()
+    consulted = accepted[-1]
+    later = [plan.start for plan in current if plan.start > consulted]
+    found: set[date] = set()
+    for plan in current:
+        if plan.start <= consulted:
+            found |= {
+                m for m in months(plan.start, plan.until) if not later or m < date(later[0].year, later[0].month, 1)
+            }
+    return found
+
+
+def _results_delay_contacts(params: Mapping[str, Any], records: Records, items: list[Item], today: date) -> list[Item]:
+    """鈴鹿亀山: when the office's 実績 will reach the 包括 after the day (the 4th), the office contacts the 包括
+    (003:624 ※). The contact is owed for a month whose results_submission was not recorded by its due date, from
+    the day after it; a month submitted on time owes none (`results_delay_contact` switch)."""
+    if not params.get("results_delay_contact"):
+        return []
+    found = []
+    for item in items:
+        if item.duty != "results_submission":
+            continue
+        submitted = records.recorded.get(item.key)
+        late = submitted > item.due_date if submitted else today > item.due_date
+        if late:
+            after = item.due_date + timedelta(days=1)
+            key = f"results_delay_contact:{item.period}"
+            found.append(Item(key, "results_delay_contact", item.period, after, after, "office", dict(item.detail)))
+    return found
 
 
 def _day_of(first: date, day: int, params: Mapping[str, Any]) -> date:

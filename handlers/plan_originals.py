@@ -47,7 +47,7 @@ def missing_documents(params: Mapping[str, Any], occasion: str, given: Any, fiel
     if not isinstance(required, list):
         return {}
     present = set(given or [])
-    missing = [DOCUMENT_NAMES.get(key, key) for key in required if key not in present]
+    missing = [DOCUMENT_NAMES.get(str(key), str(key)) for key in required if key not in present]
     if not missing:
         return {}
     verb = "返還" if occasion == "end" else "提出"

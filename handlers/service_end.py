@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.duties import CARE_LEVELS
+from engine.scheduling.duties import CARE_LEVELS
 from handlers.formchecks import Data
 from handlers.formchecks import SimpleHandler
 from handlers.plan_originals import missing_documents

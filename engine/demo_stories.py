@@ -37,6 +37,7 @@ from engine.deadlines import add_months
 from engine.deadlines import month_end
 from engine.duties import MANUAL
 from engine.errors import KaigoflowError
+from engine.forms import has_directory_fields
 from engine.library import Library
 from engine.library import Municipality
 from engine.models import Case
@@ -148,6 +149,9 @@ class _Drive:
         if form is None:
             return {}
         submission = form.example()
+        if has_directory_fields(form.schema):
+            names = directory.form_directory(self.session, task.municipality)
+            submission = directory.registered_example(submission, form.schema, names)
         fields = form.schema.get("properties", {})
         self.move_dates(submission, fields)
         for key in fields:

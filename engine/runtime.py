@@ -45,6 +45,7 @@ from engine.errors import ValidationError
 from engine.forms import FormContext
 from engine.forms import FormHandler
 from engine.forms import PythonDecision
+from engine.forms import has_directory_fields
 from engine.forms import validate_submission
 from engine.library import Library
 from engine.library import ResolvedSpec
@@ -141,7 +142,7 @@ class Runtime:
         with self._transaction(session):
             values = casedata.validate_opening(session, municipality, fields)
             case = Case(municipality=municipality, created_at=self.clock.now(), data={})
-            extra = {k: v for k, v in values.items() if k in casedata.DATA_FACTS}
+            extra = {k: casedata.stored(v) for k, v in values.items() if k in casedata.DATA_FACTS}
             for key, value in values.items():
                 if key not in casedata.DATA_FACTS:
                     setattr(case, key, value)
@@ -620,7 +621,8 @@ class Runtime:
         if form is None:
             raise NotFoundError(f"様式「{row.form}」がこの版にありません")
         params = self.params(session, row.municipality)
-        context = FormContext(clock_module.today(self.clock), row.municipality, params, data)
+        names = directory.form_directory(session, row.municipality) if has_directory_fields(form.schema) else None
+        context = FormContext(clock_module.today(self.clock), row.municipality, params, data, names)
         handler = self.handlers.get(form.name)
         errors = validate_submission(form.schema, submission, handler, context)
         if errors:

@@ -54,6 +54,7 @@ from engine.clock import FixedClock
 from engine.clock import today as clock_today
 from engine.errors import KaigoflowError
 from engine.errors import ValidationError
+from engine.forms import has_directory_fields
 from engine.models import Case
 from engine.models import Document
 from engine.models import ProcessInstance
@@ -447,6 +448,9 @@ def _submission(state: _State, task: Task, data: Mapping[str, Any], given: Mappi
     if form is None:
         return {k: _resolve(v, state.clock) for k, v in given.items()}
     submission = form.example()
+    if has_directory_fields(form.schema):
+        names = directory.form_directory(state.session, state.case.municipality)
+        submission = directory.registered_example(submission, form.schema, names)
     fields = form.schema.get("properties", {})
     for key in fields:
         if data.get(key) is not None:

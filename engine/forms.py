@@ -69,10 +69,12 @@ def validate_submission(
             missing = error.message.split("'")[1] if "'" in error.message else ""
             field_path = ".".join(filter(None, [field_path, missing]))
         errors.setdefault(field_path or "_form", _japanese(error, _field_schema(error, schema)))
-    if not errors and context.directory is not None:
+    if errors:
+        return errors  # a handler reads typed values: it runs on a submission the schema accepts
+    if context.directory is not None:
         errors.update(directory_errors(schema, submission, context.directory))
-    if not errors and handler is not None:
-        errors.update(handler.validate(submission, context))
+    if handler is not None:
+        errors = {**handler.validate(submission, context), **errors}
     return errors
 
 

@@ -36,6 +36,7 @@ from engine.clock import today as clock_today
 from engine.errors import KaigoflowError
 from engine.execution.runtime import Actor
 from engine.execution.runtime import Runtime
+from engine.process_library.forms import has_directory_fields
 from engine.process_library.loader import Library
 from engine.process_library.loader import Municipality
 from engine.publishing.scenario import advance_case
@@ -148,6 +149,9 @@ class _Drive:
         if form is None:
             return {}
         submission = form.example()
+        if has_directory_fields(form.schema):
+            names = demo_staff.form_directory(self.session, task.municipality)
+            submission = demo_staff.registered_example(submission, form.schema, names)
         fields = form.schema.get("properties", {})
         self.move_dates(submission, fields)
         for key in fields:

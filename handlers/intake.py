@@ -1,4 +1,5 @@
-"""相談受付・利用申込: the 被保険者番号, the certification period, the kind of care management."""
+"""相談受付・利用申込: the 被保険者番号, the certification period, the start after the consultation, the kind of care
+management."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ class Intake(Handler):
                     errors[name] = "要支援・要介護の認定を受けている場合は、被保険者証の認定有効期間を入力してください"
         if message := validators.date_order(start, end, "認定有効期間(開始)", "認定有効期間(終了)"):
             errors["certification_end"] = message
+        consulted, starting = submission.get("consultation_date"), submission.get("service_start_date")
+        if message := validators.date_order(consulted, starting, "相談日", "利用開始予定日"):
+            errors["service_start_date"] = message  # a service cannot be planned to start before anyone asked for it
         # 介護予防支援 (予防給付) needs a 要支援 certification; a 事業対象者 is served by
         # 介護予防ケアマネジメント (全国標準, not in the seeds).
         if level == "jigyo" and submission.get("care_management_type") == "":

@@ -159,6 +159,8 @@ def _fact_value(fact: str, value: Any, org_names: dict[int, str]) -> str:
         return org_names.get(int(value), "(登録のない事業所)") if str(value).isdigit() else str(value)
     if kind == "care_management_type":
         return f"介護予防ケアマネジメント{value}"
+    if kind == "sex":
+        return facts.SEXES.get(str(value), str(value))
     return str(value)
 
 

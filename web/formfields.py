@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from engine.process_library.forms import KANA_PATTERN
 from web.filters import DateInputError
 from web.filters import normalise_ascii
 from web.filters import parse_date_input
@@ -199,9 +201,10 @@ def _field(
     if widget == "hidden":
         return Field(kind="hidden", **common)
     if kind == "boolean":
-        if widget in ("radio", "select"):
+        if widget in ("radio", "select") or (required and schema.get("const") is not True):
+            # A required yes/no question must be answered: an unticked box would answer 「いいえ」 by itself.
             return Field(kind="yesno", options=YES_NO, **common)
-        return Field(kind="checkbox", **common)
+        return Field(kind="checkbox", **common)  # optional, or a confirmation that must be ticked (const true)
     if options and kind in ("string", "integer", "number"):
         return Field(kind="radio" if widget == "radio" else "select", options=options, **common)
     if kind == "integer":
@@ -466,6 +469,8 @@ def _scalar(f: Field, raw: Any, path: str, errors: dict[str, str]) -> Any:
     text = str(raw if raw is not None else "")
     if f.kind in ("text", "textarea"):
         text = text.replace("\r\n", "\n").strip()
+        if f.schema.get("pattern") == KANA_PATTERN:
+            text = katakana(text)
         return text or None
     text = normalise_ascii(text).strip()
     if not text:
@@ -502,6 +507,12 @@ def _scalar(f: Field, raw: Any, path: str, errors: dict[str, str]) -> Any:
             errors[path] = str(exc)
             return text
     return text
+
+
+def katakana(text: str) -> str:
+    """A reading as the フリガナ field wants it: hiragana and half-width katakana become full-width katakana."""
+    wide = unicodedata.normalize("NFKC", text) if any("\uff66" <= c <= "\uff9f" for c in text) else text
+    return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in wide)
 
 
 ISO_MONTH = re.compile(r"^\d{4}-\d{2}$")

@@ -20,6 +20,7 @@ from jinja2 import FileSystemLoader
 from jinja2 import StrictUndefined
 from jinja2 import select_autoescape
 
+from engine.cases import facts as casedata
 from web.filters import CARE_LEVELS
 from web.printing import Record
 from web.printing import age_on
@@ -93,7 +94,7 @@ def render_document_html(
     return template.render(
         document=document,
         case=case,
-        doc=Record(document.schema, document.data),
+        doc=Record(document.schema, document.data, known=printed_facts(case)),
         organisations=organisations or {},
         municipality_name=municipality_name or (organisations or {}).get("insurer") or case.municipality,
         recorded_by=recorded_by or "",
@@ -102,6 +103,12 @@ def render_document_html(
         stylesheet_href=stylesheet_href,
         print_script_href=print_script_href,
     )
+
+
+def printed_facts(case: Case) -> dict[str, Any]:
+    """The case's facts a 帳票 may print in a field the document left empty (organisations are printed by name
+    through `organisations`, never as ids)."""
+    return {k: v for k, v in casedata.known_facts(case).items() if casedata.FACTS[k] != "org"}
 
 
 def render_document_pdf(

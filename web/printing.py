@@ -80,12 +80,15 @@ def options(schema: Mapping[str, Any]) -> list[tuple[Any, str]]:
 
 
 def display_scalar(value: Any, schema: Mapping[str, Any]) -> str:
-    """Format one scalar value as printed on a 帳票."""
-    if value is None or value == "":
+    """Format one scalar value as printed on a 帳票 (an empty string is a choice where an option's const is "":
+    介護予防支援 among the kinds of care management)."""
+    if value is None:
         return ""
     for const, title in options(schema):
         if const == value and not (isinstance(const, bool) ^ isinstance(value, bool)):
             return title
+    if value == "":
+        return ""
     if isinstance(value, bool):
         return YES if value else NO
     if isinstance(value, float) and value.is_integer():
@@ -128,10 +131,14 @@ class Record:
         schema: Mapping[str, Any] | None,
         data: Mapping[str, Any] | None,
         root: Mapping[str, Any] | None = None,
+        known: Mapping[str, Any] | None = None,
     ) -> None:
         self.root: Mapping[str, Any] = root if root is not None else (schema or {})
         self.schema = resolve(schema, self.root)
         self.data: Mapping[str, Any] = data or {}
+        self.known: Mapping[str, Any] = known or {}
+        """What the case already knows (its facts): printed in a field of the same name the document left empty, so
+        a 帳票 shows what was entered once at an earlier step (the 生年月日 taken at 相談受付 on the 利用者基本情報)."""
         self.used: set[str] = set()
 
     # -- finding fields ------------------------------------------------------------------------------------
@@ -152,6 +159,8 @@ class Record:
             if not isinstance(current, Mapping):
                 return None
             current = current.get(part)
+        if is_empty(current) and path in self.known and self._has_schema(path):
+            return self.known[path]
         return current
 
     def _paths(self) -> Iterable[tuple[str, Mapping[str, Any]]]:
@@ -264,7 +273,7 @@ class Record:
         props = self._properties(self.schema)
         keys = list(props) + [k for k in self.data if k not in props and not k.startswith("_")]
         self.used.update(keys)
-        return [build_field(k, props.get(k, {}), self.data.get(k), self.root) for k in keys]
+        return [build_field(k, props.get(k, {}), self.value_at(k), self.root) for k in keys]
 
     def remaining(self) -> list[PrintField]:
         """Every field with a value that no template call placed yet (keys starting with `_` are internal)."""

@@ -19,14 +19,17 @@ from sqlalchemy import delete
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from engine.accounts.demo_staff import form_directory
 from engine.clock import today as clock_today
 from engine.errors import ConflictError
 from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
 from engine.errors import ValidationError
 from engine.execution import display
+from engine.process_library.forms import DIRECTORY
 from engine.process_library.forms import FOREIGN
 from engine.process_library.forms import FormContext
+from engine.process_library.forms import has_directory_fields
 from engine.process_library.forms import validate_submission
 from engine.store.models import Case
 from engine.store.models import Document
@@ -94,7 +97,21 @@ def _fields(view: display.TaskView) -> list[formfields.Field]:
         return []
     fields = formfields.build(view.form.schema, view.form.uischema)
     _organisation_choices(fields, view.row.municipality)
+    _directory_choices(fields, view.row.municipality)
     return fields
+
+
+def _directory_choices(fields: list[formfields.Field], municipality: str) -> None:
+    """A `x-directory` field (an office or a care manager named by the form) becomes a list of the registered names
+    of the case's municipality: nobody types 「テスト」 where an office is meant."""
+    names: dict[str, frozenset[str]] | None = None
+    for f in fields:
+        kind = f.schema.get(DIRECTORY)
+        if not isinstance(kind, str) or f.kind not in ("text", "code"):
+            continue
+        names = names if names is not None else form_directory(db.session(), municipality)
+        f.options = [formfields.Option(name, name, name) for name in sorted(names.get(kind, ()))]
+        f.kind = "select"
 
 
 def _organisation_choices(fields: list[formfields.Field], municipality: str) -> None:
@@ -197,8 +214,10 @@ def _check(row: Task, view: display.TaskView, submission: dict[str, Any]) -> dic
         return {}
     runtime = wiring.runtime()
     params = runtime.library.municipality(row.municipality).params
-    context = FormContext(clock_today(runtime.clock), row.municipality, params, view.data)
-    return validate_submission(view.form.schema, submission, runtime.handlers.get(view.form.name), context)
+    schema = view.form.schema
+    directory = form_directory(db.session(), row.municipality) if has_directory_fields(schema) else None
+    context = FormContext(clock_today(runtime.clock), row.municipality, params, view.data, directory)
+    return validate_submission(schema, submission, runtime.handlers.get(view.form.name), context)
 
 
 def _save_draft(task_id: str, user_id: int, values: formfields.Flat) -> None:

@@ -44,12 +44,22 @@ FACTS: dict[str, str] = {
     "office_org_id": "org",
     "provider_org_id": "org",
     "video_conditions_met": "bool",
+    "birth_date": "date",
+    "sex": "sex",
+    "address": "address",
+    "phone": "text",
 }
 """Fact name -> kind. Every fact is a column of care_case except those in DATA_FACTS (kept in case.data)."""
-DATA_FACTS = frozenset({"current_benefit", "video_conditions_met"})
+PROFILE_FACTS = ("birth_date", "sex", "address", "phone")
+"""The person's 生年月日・性別・住所・電話, taken at 相談受付: every later form with a field of the same name
+starts from them (`inject`, engine.execution.display.prefill) and every 帳票 prints them (web/printing.py): typed only
+once."""
+DATA_FACTS = frozenset({"current_benefit", "video_conditions_met", *PROFILE_FACTS})
 CASE_COLUMNS = tuple(name for name in FACTS if name not in DATA_FACTS)
 ORGANISATION_COLUMNS = frozenset(name for name, kind in FACTS.items() if kind == "org")
-DATE_COLUMNS = frozenset(name for name, kind in FACTS.items() if kind == "date")
+DATE_COLUMNS = frozenset(name for name, kind in FACTS.items() if kind == "date" and name not in DATA_FACTS)
+SEXES = {"female": "女", "male": "男"}
+ADDRESS_LENGTH = 300
 
 FACT_TITLES: dict[str, str] = {
     "insured_number": "被保険者番号",
@@ -68,6 +78,10 @@ FACT_TITLES: dict[str, str] = {
     "office_org_id": "居宅介護支援事業所",
     "provider_org_id": "サービス事業所",
     "video_conditions_met": "テレビ電話等によるモニタリングの条件",
+    "birth_date": "生年月日",
+    "sex": "性別",
+    "address": "住所",
+    "phone": "電話番号",
 }
 """Japanese names of the facts, for messages and the case page."""
 
@@ -173,10 +187,10 @@ def set_facts(session: Session, case: Case, names: list[str], data: Mapping[str,
     extra = dict(case.data or {})
     for name, value in values.items():
         old = getattr(case, name) if name not in DATA_FACTS else current.get(name)
-        if old == value:
+        if old == value or (name in DATA_FACTS and old == stored(value)):
             continue
         if name in DATA_FACTS:
-            extra[name] = value
+            extra[name] = stored(value)  # case.data is JSON: a date is kept as its ISO text
         else:
             setattr(case, name, value)
         changes.append(FactChange(name, old, value))
@@ -253,6 +267,13 @@ def _typed(session: Session, case: Case, name: str, value: Any) -> Any:
         return _choice(value, PLANNERS, "計画作成担当は地域包括支援センターか居宅介護支援事業所です")
     if kind == "benefit":
         return _choice(value, BENEFITS, "給付の種類が正しくありません")
+    if kind == "sex":
+        return _choice(value, tuple(SEXES), "性別は「女」か「男」を選んでください")
+    if kind == "address":
+        text = str(value).strip()
+        if not text or len(text) > ADDRESS_LENGTH:
+            raise ValueError(f"1文字以上{ADDRESS_LENGTH}文字以内で入力してください")
+        return text
     if kind == "care_management_type":
         return None if value == "" else _choice(value, CARE_MANAGEMENT_TYPES, "ケアマネジメントの種類はA・B・Cです")
     if kind == "insured_number":
@@ -282,6 +303,11 @@ def _organisation(session: Session, case: Case, name: str, value: Any, role: str
     if org is None or org.role != role or org.municipality != case.municipality:
         raise ValueError("同じ市町村の該当する事業所を選んでください")
     return org_id
+
+
+def stored(value: Any) -> Any:
+    """A fact's value as case.data (JSON) keeps it: a date as its ISO text."""
+    return _plain(value)
 
 
 def _plain(value: Any) -> Any:

@@ -43,6 +43,7 @@ from engine.process_library.decisions import Decisions
 from engine.process_library.forms import FormContext
 from engine.process_library.forms import FormHandler
 from engine.process_library.forms import PythonDecision
+from engine.process_library.forms import has_directory_fields
 from engine.process_library.forms import validate_submission
 from engine.process_library.loader import Library
 from engine.process_library.loader import ResolvedSpec
@@ -145,7 +146,7 @@ class Runtime:
         with self._transaction(session):
             values = casedata.validate_opening(session, municipality, fields)
             case = Case(municipality=municipality, created_at=self.clock.now(), data={})
-            extra = {k: v for k, v in values.items() if k in casedata.DATA_FACTS}
+            extra = {k: casedata.stored(v) for k, v in values.items() if k in casedata.DATA_FACTS}
             for key, value in values.items():
                 if key not in casedata.DATA_FACTS:
                     setattr(case, key, value)
@@ -624,7 +625,8 @@ class Runtime:
         if form is None:
             raise NotFoundError(f"様式「{row.form}」がこの版にありません")
         params = self.params(session, row.municipality)
-        context = FormContext(clock_module.today(self.clock), row.municipality, params, data)
+        names = demo_staff.form_directory(session, row.municipality) if has_directory_fields(form.schema) else None
+        context = FormContext(clock_module.today(self.clock), row.municipality, params, data, names)
         handler = self.handlers.get(form.name)
         errors = validate_submission(form.schema, submission, handler, context)
         if errors:

@@ -21,6 +21,9 @@ class FormContext:
     """The municipality's parameters (municipality.toml, flattened: `results_due_day`, `retention_years` …)."""
     data: Mapping[str, Any] = field(default_factory=dict)
     """The instance data before this submission (read-only)."""
+    directory: Mapping[str, frozenset[str]] | None = None
+    """The names a `x-directory` field may hold, by its value (engine.accounts.demo_staff.form_directory); None where no
+    database is at hand (a handler tested alone), and then such fields are not checked."""
 
 
 class FormHandler(Protocol):
@@ -65,9 +68,41 @@ def validate_submission(
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""
             field_path = ".".join(filter(None, [field_path, missing]))
-        errors.setdefault(field_path or "_form", _japanese(error, schema))
-    if not errors and handler is not None:
-        errors.update(handler.validate(submission, context))
+        errors.setdefault(field_path or "_form", _japanese(error, _field_schema(error, schema)))
+    if errors:
+        return errors  # a handler reads typed values: it runs on a submission the schema accepts
+    if context.directory is not None:
+        errors.update(directory_errors(schema, submission, context.directory))
+    if handler is not None:
+        errors = {**handler.validate(submission, context), **errors}
+    return errors
+
+
+DIRECTORY = "x-directory"
+"""A text field naming a registered organisation or staff member of the case's municipality: `"office"` (an
+organisation of that role, by name) or `"office-staff"` (a staff member of such an organisation, by display name).
+The task page offers the names as a list; any other name is refused here, for the page and the API alike."""
+DIRECTORY_TITLES = {"center": "地域包括支援センター", "office": "居宅介護支援事業所", "provider": "サービス事業所"}
+
+
+def has_directory_fields(schema: Mapping[str, Any]) -> bool:
+    """Whether a form names registered organisations or staff (only then is the directory read)."""
+    return any(isinstance(p, Mapping) and DIRECTORY in p for p in (schema.get("properties") or {}).values())
+
+
+def directory_errors(
+    schema: Mapping[str, Any], submission: Mapping[str, Any], directory: Mapping[str, frozenset[str]]
+) -> dict[str, str]:
+    """field -> message for each `x-directory` field whose value is not a registered name."""
+    errors: dict[str, str] = {}
+    for key, prop in (schema.get("properties") or {}).items():
+        kind = prop.get(DIRECTORY) if isinstance(prop, Mapping) else None
+        value = submission.get(key)
+        if not isinstance(kind, str) or value is None or value in directory.get(kind, frozenset()):
+            continue
+        role, _, staff = kind.partition("-")
+        place = DIRECTORY_TITLES.get(role, "事業所")
+        errors[key] = f"登録されている{place}{'の職員' if staff else ''}から選んでください"
     return errors
 
 
@@ -233,12 +268,43 @@ def _format_checker() -> Any:
     return checker
 
 
+KANA_PATTERN = "^[ァ-ヶー・ 　]*$"
+"""A フリガナ: full-width katakana, with spaces between family and given name (the page turns hiragana and half-width
+katakana into it, web/formfields.py)."""
+PHONE_PATTERN = "^0[0-9]{1,4}-?[0-9]{1,4}-?[0-9]{3,4}$"
+PATTERN_MESSAGES = {
+    KANA_PATTERN: "フリガナは全角カタカナで入力してください(例: トヨカワ タロウ)",
+    PHONE_PATTERN: "電話番号は 0564-12-3456 のように数字とハイフンで入力してください",
+    "^[0-9]{10}$": "数字10桁で入力してください(例: 0123456789)",
+    "^[0-9]+$": "半角数字で入力してください",
+    "^[0-9]{4}-[0-9]{2}$": "年と月を 令和8年6月 のように入力してください",
+}
+"""What a field with one of the forms' patterns expects, in the person's words (a pattern itself says nothing)."""
+CONFIRM_REQUIRED = "済ませてからチェックを入れてください(この確認は必須です)"
+
+
+def _field_schema(error: Any, root: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The schema of the field an error is about: a missing field's own schema for `required`, local $refs followed."""
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    if error.validator == "required" and "'" in error.message:
+        properties = schema.get("properties")
+        missing = properties.get(error.message.split("'")[1]) if isinstance(properties, Mapping) else None
+        schema = missing if isinstance(missing, Mapping) else {}
+    return _resolved(schema, root)
+
+
 def _japanese(error: Any, schema: Mapping[str, Any]) -> str:
-    """A person-readable message for one jsonschema error (jsonschema's own are English)."""
+    """A person-readable message for one jsonschema error (jsonschema's own are English); `schema` is the field's."""
     kind = error.validator
     value = error.validator_value
     if kind == "required":
+        if schema.get("type") == "boolean":
+            return "「はい」か「いいえ」を選んでください"
+        if schema.get("oneOf") or schema.get("anyOf") or schema.get("enum"):
+            return "選択肢から選んでください"
         return "入力してください"
+    if kind == "const" and value is True:
+        return CONFIRM_REQUIRED
     if kind == "type":
         names = {
             "string": "文字",
@@ -257,7 +323,7 @@ def _japanese(error: Any, schema: Mapping[str, Any]) -> str:
             value, f"形式({value})が違います"
         )
     if kind == "pattern":
-        return "書式が違います"
+        return PATTERN_MESSAGES.get(str(value), "書式が違います")
     if kind == "minimum":
         return f"{value}以上で入力してください"
     if kind == "maximum":

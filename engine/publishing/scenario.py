@@ -57,6 +57,7 @@ from engine.execution.runtime import Actor
 from engine.execution.runtime import Runtime
 from engine.execution.runtime import current_data
 from engine.process_library import safeload
+from engine.process_library.forms import has_directory_fields
 from engine.scheduling import deadlines
 from engine.store.models import Case
 from engine.store.models import Document
@@ -453,6 +454,9 @@ def _submission(state: _ScenarioRun, task: Task, data: Mapping[str, Any], given:
     if form is None:
         return {k: _resolve(v, state.clock) for k, v in given.items()}
     submission = form.example()
+    if has_directory_fields(form.schema):
+        names = demo_staff.form_directory(state.session, state.case.municipality)
+        submission = demo_staff.registered_example(submission, form.schema, names)
     fields = form.schema.get("properties", {})
     for key in fields:
         if data.get(key) is not None:

@@ -157,8 +157,8 @@ def test_a_fresh_install_to_a_care_manager_completing_work(new_page, fresh):
     care_manager.check("input[name='consultation_channel'][value='phone']")
     care_manager.fill("#f-certification_start", (today - timedelta(days=30)).isoformat())
     care_manager.fill("#f-certification_end", (today + timedelta(days=335)).isoformat())
-    care_manager.check("#f-card_checked")
-    care_manager.check("#f-copay_card_checked")
+    care_manager.check("input[name='card_checked'][value='true']")  # a required question: はい・いいえ
+    care_manager.check("input[name='copay_card_checked'][value='true']")
     care_manager.fill("#f-service_start_date", (today + timedelta(days=14)).isoformat())
     with care_manager.expect_navigation():
         care_manager.get_by_role("button", name="完了する").click()

@@ -60,3 +60,9 @@ def test_a_jigyo_client_cannot_use_preventive_benefits():
     assert "介護予防ケアマネジメント" in check(**base, care_management_type="")["care_management_type"]
     assert check(**base, care_management_type="C") == {}
     assert check(**base) != {}  # the example's "" (介護予防支援) is carried over
+
+
+def test_the_service_cannot_be_planned_to_start_before_the_consultation():
+    errors = check(consultation_date="2026-05-10", service_start_date="2026-05-01")
+    assert errors == {"service_start_date": "利用開始予定日は相談日(令和8年5月10日)以降の日付にしてください"}
+    assert check(consultation_date="2026-05-10", service_start_date="2026-05-10") == {}  # the same day is fine

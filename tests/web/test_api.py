@@ -146,7 +146,7 @@ def test_complete_answers_422_with_field_messages(api, case, db_session):
     task = ready_task(db_session, case.id, "intake")
     response = api("alpha.center").post(f"/api/tasks/{task.id}/complete", json={**INTAKE, "insured_number": "12"})
     assert response.status_code == 422
-    assert response.get_json()["errors"] == {"insured_number": "書式が違います"}
+    assert response.get_json()["errors"] == {"insured_number": "数字10桁で入力してください(例: 0123456789)"}
     assert api("alpha.center").post(f"/api/tasks/{task.id}/complete", json=[1, 2]).status_code == 400
 
 

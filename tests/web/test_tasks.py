@@ -158,7 +158,8 @@ def test_refused_fields_get_messages_next_to_them_and_everything_typed_stays(log
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "入力内容を確認してください" in page
-    assert error_for(page, "f-insured_number") == "書式が違います"
+    assert error_for(page, "f-insured_number") == "数字10桁で入力してください(例: 0123456789)"
+    assert error_for(page, "f-consent") == "済ませてからチェックを入れてください(この確認は必須です)"
     assert error_for(page, "f-consultation_date") == "「令和8年13月1日」は存在しない日付です"
     assert error_for(page, "f-age") == "形式が違います(整数で入力してください)"
     assert error_for(page, "f-goals-0-goal") == "入力してください"

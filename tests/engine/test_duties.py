@@ -139,7 +139,9 @@ def test_type_c_has_no_monitoring(library):
                 "commission_payment": 30,
             },
         ),
-        ("toyokawa", True, {"claim_transmission": 10}),
+        # 委託料請求書とサービス実績(写し) to the 包括 (001:198-206): no day stated, the 5th [I] before the 10th
+        ("toyokawa", True, {"claim_transmission": 10, "commission_invoice": 5}),
+        ("toyokawa", False, {"claim_transmission": 10}),
         ("suzuka-kameyama", False, {"claim_transmission": 10}),
     ],
 )

@@ -28,6 +28,7 @@ from handlers.plan_change import PlanChangeRequest
 from handlers.plan_consent import PlanConsent
 from handlers.plan_draft import PlanDraft
 from handlers.plan_originals import PlanOriginalsSubmission
+from handlers.plan_review import PlanReview
 from handlers.program_eligibility import ProgramEligibility
 from handlers.service_end import ServiceEnd
 from handlers.video_monitoring import VideoMonitoringConditions
@@ -53,6 +54,7 @@ def form_handlers() -> dict[str, FormHandler]:
         ProgramEligibility(),
         PlanOriginalsSubmission(),
         ServiceEnd(),
+        PlanReview(),
         *provisional_forms.HANDLERS,
         *equipment_forms.HANDLERS,
     ]

@@ -6,6 +6,9 @@
   (the client became 要介護 and a 居宅介護支援事業所 makes the next plan, not this case's planner).
 - Conversely, プラン継続 or プラン変更 makes a next plan, so the next service cannot be 終了.
 - A goal not achieved (×) needs the planner's view of why (003:555-561).
+- Where the 評価表 goes to the 包括 together with the next 原案 (`evaluation_reviewed_with_plan`, 豊川 001:311-337),
+  a delegated evaluation that leads to a next plan marks the data `evaluation_with_plan`: the diagrams then skip the
+  separate 評価表 review and the 原案's review takes both (handlers/plan_review.py).
 """
 
 from __future__ import annotations
@@ -44,3 +47,13 @@ class Evaluation(Handler):
                 "プラン継続・プラン変更の場合、今後利用するサービスに「終了」は選べません(003:583-591)"
             )
         return errors
+
+    def derive(self, submission: Mapping[str, Any], context: FormContext) -> dict[str, Any]:
+        together = (
+            bool(context.params.get("evaluation_reviewed_with_plan"))
+            and bool(context.data.get("delegated"))
+            and submission.get("evaluation_outcome") != "end"
+            # A superseded period's evaluation leads to no 原案 of its own (the renewal's series made it).
+            and not context.data.get("superseded")
+        )
+        return {"evaluation_with_plan": together}

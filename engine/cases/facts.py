@@ -106,6 +106,7 @@ CANONICAL_DEFAULTS: dict[str, Any] = {
     "provisional": False,
     "special_handling": False,
     "checklist_at_program_eligibility": False,  # the checklist was done at the 事業対象者 判定 (A市 000:268-274)
+    "evaluation_with_plan": False,  # the 評価表 goes to the 包括 with the next 原案 (豊川 001:311-337)
     "superseded": False,  # a newer instance of this process runs in the case (Runtime._supersede_others)
 }
 """Every instance starts with these keys so gateway conditions never meet an undefined name."""

@@ -137,7 +137,7 @@ DUTIES: dict[str, DutyKind] = {
     "commission_invoice": DutyKind(
         "委託料の請求",
         "サービス提供月の翌月の定められた日までに委託料を請求する",
-        "002_e0c30eafdce75ab5.txt:10-11; 000_ac7815af6fd4c390.txt:286-308",
+        "002_e0c30eafdce75ab5.txt:10-11; 000_ac7815af6fd4c390.txt:286-308; 001_0406baf8f7838dc8.txt:198-206",
     ),
     "copay_check": DutyKind(
         "負担割合証の確認",
@@ -184,9 +184,13 @@ DUTIES: dict[str, DutyKind] = {
 LOCAL_NAMES: dict[str, dict[str, str]] = {
     "service_results_report": {"oshu": "実績の報告用紙の提出(事業所→居宅)"},
     "results_submission": {"oshu": "実績の報告用紙と様式2-1・2-2(委託料請求内訳書)の提出(居宅→包括)"},
-    "commission_invoice": {"oshu": "委託料請求書(様式3)の提出(居宅→包括)"},
+    "commission_invoice": {
+        "oshu": "委託料請求書(様式3)の提出(居宅→包括)",
+        "toyokawa": "委託料請求書とサービス実績(写し)の提出(居宅→包括)",
+    },
 }
-"""A duty under the name of the municipality's own documents, where its manual names them (奥州 002:10-11)."""
+"""A duty under the name of the municipality's own documents, where its manual names them (奥州 002:10-11, 豊川
+001:198-206)."""
 
 
 def name_of(duty: str, municipality: str | None = None) -> str:
@@ -238,7 +242,7 @@ LOCAL_SOURCES: dict[str, dict[str, str]] = {
         "maebashi": f"{S004}:2180-2183",
         "toyokawa": "DOMAIN.md §11.5 [N](豊川の資料に記載なし)",
     },
-    "commission_invoice": {"oshu": f"{S002}:10-11", "city-a": f"{S000}:286-308"},
+    "commission_invoice": {"oshu": f"{S002}:10-11", "city-a": f"{S000}:286-308", "toyokawa": f"{S001}:198-206"},
     "retention_deletion": {
         "suzuka-kameyama": f"{S003}:144, 627",
         "maebashi": f"{S004}:2901, 3129-3177",

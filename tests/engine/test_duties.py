@@ -140,7 +140,9 @@ def test_type_c_has_no_monitoring(library):
                 "commission_payment": 30,
             },
         ),
-        ("toyokawa", True, {"claim_transmission": 10}),
+        # 委託料請求書とサービス実績(写し) to the 包括 (001:198-206): no day stated, the 5th [I] before the 10th
+        ("toyokawa", True, {"claim_transmission": 10, "commission_invoice": 5}),
+        ("toyokawa", False, {"claim_transmission": 10}),
         ("suzuka-kameyama", False, {"claim_transmission": 10}),
     ],
 )
@@ -425,6 +427,9 @@ def test_oshu_duties_are_named_after_its_own_documents():
     assert "様式2-1" in duties.name_of("results_submission", "oshu")
     assert "実績の報告用紙" in duties.name_of("service_results_report", "oshu")
     assert duties.name_of("commission_invoice", "city-a") == duties.DUTIES["commission_invoice"].name
+    # 豊川: 委託料請求書とサービス実績(写し)を包括へ (001:198-206)
+    assert "サービス実績(写し)" in duties.name_of("commission_invoice", "toyokawa")
+    assert "001_0406baf8f7838dc8.txt:198-206" in duties.source_of("commission_invoice", "toyokawa")
     assert duty_name("commission_invoice", "oshu") == duties.name_of(
         "commission_invoice", "oshu"
     )  # board, page, report

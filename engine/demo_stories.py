@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.accounts import demo_staff
+from engine.accounts import form_register
 from engine.cases import facts
 from engine.clock import FixedClock
 from engine.clock import today as clock_today
@@ -150,8 +151,8 @@ class _Drive:
             return {}
         submission = form.example()
         if has_directory_fields(form.schema):
-            names = demo_staff.form_directory(self.session, task.municipality)
-            submission = demo_staff.registered_example(submission, form.schema, names)
+            names = form_register.form_directory(self.session, task.municipality)
+            submission = form_register.registered_example(submission, form.schema, names)
         fields = form.schema.get("properties", {})
         self.move_dates(submission, fields)
         for key in fields:

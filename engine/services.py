@@ -58,7 +58,7 @@ class Services:
     @cached_property
     def versions(self) -> Versions:
         cache_dir = self.settings.cache_dir or Path(tempfile.mkdtemp(prefix="kaigoflow-bundles-"))
-        return Versions(self.library, cache_dir, runtime_factory=self.runtime_for)
+        return Versions(self.library, cache_dir, self.form_handlers, self.python_decisions)
 
     def runtime(self, clock: Clock | None = None) -> Runtime:
         """The runtime for cases: new instances start on each municipality's newest published version."""
@@ -67,12 +67,8 @@ class Services:
             clock or SystemClock(),
             self.form_handlers,
             self.python_decisions,
-            library_for=self.versions.active_library,
+            published=self.versions,
         )
-
-    def runtime_for(self, library: Library, clock: Clock) -> Runtime:
-        """A runtime bound to one library (a draft's, when its scenarios run before publishing)."""
-        return Runtime(library, clock, self.form_handlers, self.python_decisions)
 
     def decisions(self, municipality: str) -> Decisions:
         """Every decision a municipality can call, DMN (its own, then common) and Python."""

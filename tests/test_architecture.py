@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_engine_and_handlers_import_without_flask():
     code = (
-        "import sys, engine.execution.runtime, engine.commands.cli, engine.publishing.scenario,"
+        "import sys, engine, engine.execution.runtime, engine.commands.cli, engine.publishing.scenario,"
         " engine.process_library.lint, handlers;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_sqlalchemy', 'web')];"
         "assert not bad, bad"
@@ -34,3 +34,114 @@ def test_only_the_adapter_imports_spiffworkflow_at_module_level():
             if any(name.split(".")[0] == "SpiffWorkflow" for name in names):
                 importers.append(path.relative_to(ROOT).as_posix())
     assert sorted(set(importers)) == ["engine/process_library/spiff.py"]
+
+
+def _imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(module, names) of every import in a file, at any depth, except under `if TYPE_CHECKING:` (no run-time edge)."""
+    found: list[tuple[str, list[str]]] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module, [alias.name for alias in node.names]))
+        elif isinstance(node, ast.Import):
+            found.extend((alias.name, []) for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def _engine_modules() -> dict[str, Path]:
+    modules = {}
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if "migrations" in parts:
+            continue
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules[".".join(parts)] = path
+    return modules
+
+
+def test_engine_modules_import_each_other_without_circles():
+    """A circle makes the import order matter and hides which module depends on which; function-level imports count
+    (an import moved into a function to break a circle is still one)."""
+    modules = _engine_modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for module, names in _imports(path):
+            targets |= {t for t in [module, *(f"{module}.{n}" for n in names)] if t in modules and t != name}
+        graph[name] = targets
+    circles = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path_so_far: list[str] = []
+
+    def walk(node: str) -> None:
+        state[node] = 1
+        path_so_far.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                circles.append(" → ".join([*path_so_far[path_so_far.index(target) :], target]))
+            elif target not in state:
+                walk(target)
+        path_so_far.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            walk(node)
+    assert not circles, "\n".join(circles)
+
+
+def test_engine_modules_never_import_the_public_api():
+    """engine/__init__.py is for the engine's users; a module inside that imported it would make every lazy name a
+    possible circle."""
+    modules = _engine_modules()
+    inside = [
+        f"{path.relative_to(ROOT)}: from engine import {', '.join(names)}"
+        for name, path in modules.items()
+        if name != "engine"
+        for module, names in _imports(path)
+        if module == "engine" and any(f"engine.{n}" not in modules for n in names)  # a submodule is not the API
+    ]
+    assert not inside, "\n".join(inside)
+
+
+WEB_EXCEPTIONS: dict[str, str] = {}
+"""web/ module -> why it may import an engine module directly. None: everything web/ needs is in the public API
+(engine/__init__.py), so the engine's packages can move without touching the web."""
+
+
+def test_web_imports_the_engine_only_through_its_public_api():
+    import engine
+
+    public = set(engine.__all__)
+    wrong = []
+    for path in sorted((ROOT / "web").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel in WEB_EXCEPTIONS:
+            continue
+        for module, names in _imports(path):
+            if module.startswith("engine."):
+                wrong.append(f"{rel}: from {module} import {', '.join(names) or '…'}")
+            elif module == "engine" and (not names or set(names) - public):
+                wrong.append(f"{rel}: engine has no public {sorted(set(names) - public) or 'module import'}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_public_name_resolves():
+    import engine
+
+    missing = []
+    for name in engine.__all__:
+        try:
+            getattr(engine, name)
+        except (AttributeError, ImportError) as exc:
+            missing.append(f"{name}: {exc}")
+    assert not missing, "\n".join(missing)

@@ -11,11 +11,12 @@ from flask import Flask
 from flask import request
 from werkzeug.wrappers import Response
 
-from engine import config as config_module
-from engine.clock import Clock
-from engine.clock import SystemClock
-from engine.operations import secret_key
-from engine.services import Services
+from engine import Clock
+from engine import Services
+from engine import SystemClock
+from engine import checked_base_url
+from engine import checked_secret_key
+from engine import installation_key
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -42,10 +43,10 @@ def create_app(
 
         services = build_services()
     if config and "SECRET_KEY" in config:
-        signing_key = secret_key.checked(config["SECRET_KEY"], "SECRET_KEY")
+        signing_key = checked_secret_key(config["SECRET_KEY"], "SECRET_KEY")
     else:
         instance_dir = services.settings.instance_dir or Path(app.instance_path)
-        signing_key = secret_key.installation_key(services.settings.secret_key, instance_dir)
+        signing_key = installation_key(services.settings.secret_key, instance_dir)
     app.config.from_mapping(
         SECRET_KEY=signing_key,
         SESSION_COOKIE_HTTPONLY=True,
@@ -63,7 +64,7 @@ def create_app(
         app.config["SESSION_COOKIE_SECURE"] = os.environ["KAIGOFLOW_COOKIE_SECURE"] == "1"
     if config:
         app.config.update(config)
-    app.config["BASE_URL"] = config_module.checked_base_url(app.config["BASE_URL"])
+    app.config["BASE_URL"] = checked_base_url(app.config["BASE_URL"])
     if "SESSION_COOKIE_SECURE" not in (config or {}) and "KAIGOFLOW_COOKIE_SECURE" not in os.environ:
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
     from web import inputsafe

@@ -1,4 +1,4 @@
-"""Who may see what: the one place the organisation rule lives, for pages, the API, documents and PDFs.
+"""Who may see what on pages, the API, documents and PDFs; the organisation rule itself is engine/cases/access.py.
 
 A case is visible to the organisations responsible for it (center, office, insurer, provider; a center that
 delegated the plan keeps the case as its center). A task is for the organisation it is assigned to. Of a case's
@@ -15,39 +15,22 @@ from typing import Any
 
 from flask import abort
 from flask import request
-from sqlalchemy import ColumnElement
-from sqlalchemy import or_
 from sqlalchemy import select
 
-from engine.cases import readers
-from engine.store.models import Case
-from engine.store.models import Document
-from engine.store.models import Event
-from engine.store.models import ProcessInstance
-from engine.store.models import Task
+from engine import CASE_ROLES as CASE_ROLES  # web/ uses access.CASE_ROLES
+from engine import Case
+from engine import Document
+from engine import Event
+from engine import ProcessInstance
+from engine import Task
+from engine import can_see_case
+from engine import case_clause as case_clause  # web/ uses access.case_clause
+from engine import may_export
+from engine import may_read
+from engine import task_clause as task_clause  # web/ uses access.task_clause
+from engine import task_is_for
 from web import wiring
 from web.extensions import db
-
-CASE_ROLES = ("center", "office", "insurer", "provider")
-
-
-def case_clause(organisation_id: int) -> ColumnElement[bool]:
-    """SQL condition: the case is visible to this organisation."""
-    return or_(
-        Case.center_org_id == organisation_id,
-        Case.office_org_id == organisation_id,
-        Case.insurer_org_id == organisation_id,
-        Case.provider_org_id == organisation_id,
-    )
-
-
-def task_clause(organisation_id: int) -> ColumnElement[bool]:
-    """SQL condition: the task is for this organisation (inboxes use it with the ix_task_inbox index)."""
-    return Task.organisation_id == organisation_id
-
-
-def can_see_case(case: Case, organisation_id: int) -> bool:
-    return organisation_id in {getattr(case, f"{role}_org_id") for role in CASE_ROLES}
 
 
 def case_or_404(case_id: int) -> Case:
@@ -63,7 +46,7 @@ def task_or_404(task_id: str) -> Task:
     row = db.session.get(Task, task_id)
     if row is None:
         abort(404)
-    if row.organisation_id != wiring.staff().organisation_id:
+    if not task_is_for(row, wiring.staff().organisation_id):
         deny("task", task_id, case_id=row.case_id, task_id=row.id)
     return row
 
@@ -94,15 +77,13 @@ def readable(case: Case, documents: Sequence[Document]) -> list[Document]:
     task_ids = [d.task_id for d in documents]
     rows = db.session.execute(select(Task.id, Task.organisation_id).where(Task.id.in_(task_ids))) if task_ids else []
     submitters = {task_id: organisation_id for task_id, organisation_id in rows}
-    return [
-        d for d in documents if readers.may_read(case, d.form, d.schema, organisation_id, submitters.get(d.task_id))
-    ]
+    return [d for d in documents if may_read(case, d.form, d.schema, organisation_id, submitters.get(d.task_id))]
 
 
 def export_or_404(case_id: int) -> Case:
     """A case whose whole record the signed-in organisation may export (its planners only)."""
     case = case_or_404(case_id)
-    if not readers.may_export(case, wiring.staff().organisation_id):
+    if not may_export(case, wiring.staff().organisation_id):
         deny("export", case_id, case_id=case.id)
     return case
 

@@ -18,9 +18,9 @@ from flask import session
 from flask import url_for
 from flask_login import login_user
 
-from engine.accounts import passwords
-from engine.accounts import staff as staff_module
-from engine.errors import ValidationError
+from engine import PASSWORD_MIN_LENGTH
+from engine import ValidationError
+from engine import staff as staff_module
 from web import auth
 from web import wiring
 from web.extensions import db
@@ -61,7 +61,7 @@ def password() -> Any:
             "account/password.html",
             errors=errors,
             forced=me.user.must_change_password,
-            min_length=passwords.MIN_LENGTH,
+            min_length=PASSWORD_MIN_LENGTH,
         ),
         status,
     )

@@ -18,20 +18,20 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
-from engine.comparison.flow_diff import CATEGORY_NAMES
-from engine.comparison.flow_diff import FIELD_LABELS
-from engine.comparison.flow_diff import STATUS_NAMES
-from engine.comparison.flow_diff import Side
-from engine.comparison.flow_diff import diff_models
-from engine.comparison.flow_model import load_flow
-from engine.comparison.matrix import build_matrix
-from engine.comparison.report import DECISION_STATUS
-from engine.comparison.report import shown
-from engine.errors import KaigoflowError
-from engine.errors import NotFoundError
-from engine.process_library import canonical
-from engine.process_library.loader import FLOW_KEYS
-from engine.process_library.loader import Library
+from engine import DIFF_CATEGORY_NAMES as CATEGORY_NAMES
+from engine import DIFF_DECISION_STATUS as DECISION_STATUS
+from engine import DIFF_FIELD_LABELS as FIELD_LABELS
+from engine import DIFF_STATUS_NAMES as STATUS_NAMES
+from engine import FLOW_KEYS
+from engine import ComparisonSide as Side
+from engine import KaigoflowError
+from engine import Library
+from engine import NotFoundError
+from engine import build_matrix
+from engine import diff_models
+from engine import flow_name
+from engine import load_flow
+from engine import shown_value as shown
 from web import access
 from web import auth
 from web import wiring
@@ -91,7 +91,7 @@ class Choices:
 def _choices(library: Library) -> Choices:
     municipalities = sorted(library.municipalities().values(), key=lambda m: m.key)
     return Choices(
-        flows=[(key, canonical.flow_name(key)) for key in FLOW_KEYS],
+        flows=[(key, flow_name(key)) for key in FLOW_KEYS],
         municipalities=[(m.key, m.name) for m in municipalities],
     )
 
@@ -100,7 +100,7 @@ def _check_flow(side: Side, flow: str) -> None:
     # A version answers from its own files: a flow added in version 3 is not in version 2.
     if flow not in side.library.process_keys(side.municipality):
         name = side.shown
-        raise NotFoundError(f"手続き「{canonical.flow_name(flow)}」({flow})は{name}にありません")
+        raise NotFoundError(f"手続き「{flow_name(flow)}」({flow})は{name}にありません")
 
 
 @bp.get("/")
@@ -208,7 +208,7 @@ def matrix_csv() -> Response:
         abort(404)
     table = build_matrix(library, keys, flow)
     response = Response(table.to_csv(), mimetype="text/csv")
-    filename = f"{canonical.flow_name(flow)}_市町村比較.csv"
+    filename = f"{flow_name(flow)}_市町村比較.csv"
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"matrix-{flow}.csv\"; filename*=UTF-8''{quote(filename)}"
     )

@@ -24,14 +24,14 @@ from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from engine.errors import ConflictError
-from engine.errors import ValidationError
-from engine.execution import display
-from engine.store.models import Case
-from engine.store.models import Document
-from engine.store.models import ProcessInstance
-from engine.store.models import Task
-from engine.store.models import User
+from engine import Case
+from engine import ConflictError
+from engine import Document
+from engine import ProcessInstance
+from engine import Task
+from engine import User
+from engine import ValidationError
+from engine import task_view
 from web import access
 from web import auth
 from web import cases as case_views
@@ -357,7 +357,7 @@ def tasks() -> Any:
 )
 def task(task_id: str) -> Any:
     row = access.task_or_404(task_id)
-    view = display.task_view(wiring.runtime(), db.session(), task_id)
+    view = task_view(wiring.runtime(), db.session(), task_id)
     body = task_json(row)
     body["instructions"] = view.instructions
     body["form_spec"] = (

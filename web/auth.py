@@ -30,10 +30,10 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 from werkzeug.wrappers import Response
 
-from engine.execution.runtime import Actor
-from engine.store.models import Event
-from engine.store.models import Organisation
-from engine.store.models import User
+from engine import Actor
+from engine import Event
+from engine import Organisation
+from engine import User
 from web import demo
 from web import wiring
 from web.extensions import db

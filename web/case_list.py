@@ -17,10 +17,16 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
-from engine.cases import search
-from engine.errors import KaigoflowError
-from engine.store.models import Case
-from engine.store.models import User
+from engine import CASE_SORTS
+from engine import CASE_STATUSES
+from engine import MAX_CASE_QUERY
+from engine import Case
+from engine import CasePage
+from engine import CaseQuery
+from engine import KaigoflowError
+from engine import User
+from engine import duplicate_cases
+from engine import search_cases
 from web import access
 from web import auth
 from web import filters
@@ -38,24 +44,24 @@ def _int(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
 
 
-def query_from(args: Any) -> search.CaseQuery:
+def query_from(args: Any) -> CaseQuery:
     """The query of `?q=&status=&care_level=&care_manager=&flow=&sort=&page=`; unknown values are ignored."""
     status = args.get("status", "")
     level = args.get("care_level", "")
     sort = args.get("sort", "kana")
-    return search.CaseQuery(
-        text=args.get("q", "")[: search.MAX_QUERY],
-        status=status if status in search.STATUSES else "",
+    return CaseQuery(
+        text=args.get("q", "")[:MAX_CASE_QUERY],
+        status=status if status in CASE_STATUSES else "",
         care_level=level if level in filters.CARE_LEVELS else "",
         care_manager_id=_int(args.get("care_manager")),
         process_key=args.get("flow", "").strip()[:64],
-        sort=sort if sort in search.SORTS else "kana",
+        sort=sort if sort in CASE_SORTS else "kana",
         page=_int(args.get("page")) or 1,
         per_page=int(current_app.config["INBOX_PER_PAGE"]),
     )
 
 
-def query_args(query: search.CaseQuery) -> dict[str, Any]:
+def query_args(query: CaseQuery) -> dict[str, Any]:
     """The query-string arguments that reproduce a query (defaults left out)."""
     found = {
         "q": query.text.strip(),
@@ -68,12 +74,12 @@ def query_args(query: search.CaseQuery) -> dict[str, Any]:
     return {k: v for k, v in found.items() if v}
 
 
-def run(query: search.CaseQuery) -> search.CasePage:
+def run(query: CaseQuery) -> CasePage:
     staff = wiring.staff()
-    return search.search(db.session(), query, access.case_clause(staff.organisation_id))
+    return search_cases(db.session(), query, access.case_clause(staff.organisation_id))
 
 
-def care_manager_names(page: search.CasePage) -> dict[int, str]:
+def care_manager_names(page: CasePage) -> dict[int, str]:
     """Display names of the rows' care managers (one query for the page)."""
     ids = {row.care_manager_id for row in page.rows if row.care_manager_id}
     if not ids:
@@ -120,7 +126,7 @@ def index() -> str:
         care_managers=care_managers(staff),
         flows=flow_choices(staff),
         statuses=STATUS_CHOICES,
-        sorts=search.SORTS,
+        sorts=CASE_SORTS,
         care_levels=filters.CARE_LEVELS,
         can_open=staff.role in PLANNING_ROLES,
         today=wiring.today(),
@@ -136,5 +142,5 @@ def duplicates_of(municipality: str, raw_number: str) -> list[tuple[Case, bool]]
     if not re.fullmatch(r"\d{10}", number):
         return []
     organisation_id = wiring.staff().organisation_id
-    found = search.duplicates(db.session(), municipality, number)
+    found = duplicate_cases(db.session(), municipality, number)
     return [(case, access.can_see_case(case, organisation_id)) for case in found]

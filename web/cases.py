@@ -17,22 +17,27 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
-from engine.accounts import demo_staff
-from engine.cases import opening as caseopening
-from engine.cases import readers
-from engine.errors import ConflictError
-from engine.errors import KaigoflowError
-from engine.errors import ValidationError
-from engine.execution import display
-from engine.process_library.loader import ResolvedSpec
-from engine.scheduling import duties
-from engine.store.models import Case
-from engine.store.models import Document
-from engine.store.models import Event
-from engine.store.models import Organisation
-from engine.store.models import ProcessInstance
-from engine.store.models import Task
-from engine.store.models import User
+from engine import CANNOT_START as CANNOT_OPEN
+from engine import CANNOT_START_IN_CASE as CANNOT_START
+from engine import OPENING_FIELDS
+from engine import PLANNER_ROLES as STARTING_ROLES
+from engine import Case
+from engine import ConflictError
+from engine import Document
+from engine import Event
+from engine import KaigoflowError
+from engine import Organisation
+from engine import ProcessInstance
+from engine import Progress
+from engine import ResolvedSpec
+from engine import Task
+from engine import User
+from engine import ValidationError
+from engine import instance_progress
+from engine import instance_spec
+from engine import may_export
+from engine import read_opening
+from engine import start_refusal
 from web import access
 from web import auth
 from web import case_list
@@ -47,7 +52,6 @@ bp = Blueprint("cases", __name__)
 bp.before_request(auth.require_login)
 
 HISTORY_LIMIT = 300
-STARTING_ROLES = demo_staff.PLANNER_ROLES
 
 
 # -- reading a case -----------------------------------------------------------------------------------------
@@ -72,7 +76,7 @@ class Diagram:
 def diagrams(instance: ProcessInstance, resolved: ResolvedSpec) -> list[Diagram]:
     """The instance's own diagram first, then each called subprocess's, with progress markers."""
     try:
-        marks = display.progress(wiring.runtime(), db.session(), instance.id)
+        marks = instance_progress(wiring.runtime(), db.session(), instance.id)
     except KaigoflowError:
         marks = {}
     if not marks:
@@ -80,13 +84,13 @@ def diagrams(instance: ProcessInstance, resolved: ResolvedSpec) -> list[Diagram]
         rows = db.session.execute(select(Task.bpmn_id, Task.state).where(Task.instance_id == instance.id)).all()
         done = [b for b, s in rows if s == "completed"]
         waiting = [b for b, s in rows if s == "ready"]
-        marks = {pid: display.Progress(done, waiting) for pid in resolved.bpmn}
+        marks = {pid: Progress(done, waiting) for pid in resolved.bpmn}
     order = [instance.process_key, *sorted(pid for pid in resolved.bpmn if pid != instance.process_key)]
     found = []
     for process_id in order:
         if process_id not in resolved.bpmn:
             continue
-        progress = marks.get(process_id, display.Progress())
+        progress = marks.get(process_id, Progress())
         found.append(
             Diagram(
                 process_id=process_id,
@@ -114,7 +118,7 @@ def show(case_id: int) -> str:
     for instance in instances:
         if instance.status == "running" or instance.id == shown:
             try:
-                resolved = display.instance_spec(runtime, db.session(), instance)
+                resolved = instance_spec(runtime, db.session(), instance)
             except KaigoflowError:
                 continue
             drawn[instance.id] = diagrams(instance, resolved)
@@ -159,7 +163,7 @@ def show(case_id: int) -> str:
         org_names={org.id: org.name for org in _all_organisations(case.municipality)},
         documents=documents,
         flows=flows,
-        may_export=readers.may_export(case, staff.organisation_id),
+        may_export=may_export(case, staff.organisation_id),
         staff=staff,
         today=wiring.today(),
     )
@@ -184,7 +188,7 @@ def diagram_xml(case_id: int, instance_id: int, process_id: str) -> Response:
     instance, case = access.instance_or_404(instance_id)
     if case.id != case_id:
         abort(404)
-    resolved = display.instance_spec(wiring.runtime(), db.session(), instance)
+    resolved = instance_spec(wiring.runtime(), db.session(), instance)
     xml = resolved.bpmn.get(process_id)
     if xml is None:
         abort(404)
@@ -207,14 +211,10 @@ def start_flow(case_id: int) -> Any:
     return redirect(url_for("cases.show", case_id=case.id))
 
 
-CANNOT_START = "このケースの手続きは、計画を作成する事業所または地域包括支援センターの職員が開始します。"
-
-
 def may_start_flows(case: Case) -> bool:
-    """Flows of a case are started by its planner's staff or its center's (a delegating center stays responsible)."""
-    organisation = wiring.staff().organisation_id
-    planner = getattr(case, f"{duties.planner_role(case)}_org_id")
-    return organisation in {planner, case.center_org_id} - {None}
+    """The signed-in staff may start flows of this case (the engine's rule, engine/cases/access.py)."""
+    staff = wiring.staff()
+    return start_refusal(staff.role, staff.organisation_id, case) is None
 
 
 @dataclass(frozen=True)
@@ -303,8 +303,6 @@ PLANNER_NAMES = {
 }
 """The choices of 計画作成担当 on the page: empty lets the engine decide (casedata.default_planner)."""
 
-CANNOT_OPEN = demo_staff.CANNOT_START
-
 
 def _all_organisations(municipality: str) -> list[Organisation]:
     return list(db.session.scalars(select(Organisation).where(Organisation.municipality == municipality)).all())
@@ -318,7 +316,7 @@ def open_case_for(values: dict[str, Any]) -> tuple[Case | None, dict[str, str], 
     """Open a case in the user's municipality, with the user's own organisation in it, and start its first flow.
 
     `values` are the page's fields or the API's JSON, with `process_key`. The rules of a case opening live in the
-    engine (engine.cases.opening, casedata.validate_opening); unknown fields are refused by name. Returns (case,
+    engine (engine.cases.opening: read, validate_opening); unknown fields are refused by name. Returns (case,
     problems per field, failure to start). Nothing is written when a field is refused; a case whose flow could not
     start is kept (the user sees it and can start the flow from its page).
     """
@@ -328,7 +326,7 @@ def open_case_for(values: dict[str, Any]) -> tuple[Case | None, dict[str, str], 
     values = dict(values)
     process_key = str(values.pop("process_key", "") or "")
     values[f"{staff.role}_org_id"] = staff.organisation_id
-    fields, problems = caseopening.read(values, db.session(), municipality.key)
+    fields, problems = read_opening(values, db.session(), municipality.key)
     if process_key not in library.flows(municipality.key):
         problems["process_key"] = "選択肢の中から選んでください"
     if problems:
@@ -345,7 +343,7 @@ def open_case_for(values: dict[str, Any]) -> tuple[Case | None, dict[str, str], 
     return case, {}, refused.message if refused else None
 
 
-_NEW_CASE_FIELDS = ("process_key", *caseopening.FIELDS)
+_NEW_CASE_FIELDS = ("process_key", *OPENING_FIELDS)
 """The page's fields (its form also carries the CSRF token, which is not the case's)."""
 
 
@@ -359,7 +357,7 @@ def document(document_id: int) -> str:
     instance = db.session.get(ProcessInstance, doc.instance_id)
     if instance is not None:
         try:
-            form = display.instance_spec(wiring.runtime(), db.session(), instance).forms.get(doc.form)
+            form = instance_spec(wiring.runtime(), db.session(), instance).forms.get(doc.form)
             uischema = form.uischema if form else {}
         except KaigoflowError:
             uischema = {}

@@ -11,12 +11,12 @@ from typing import Any
 
 import click
 
-from engine.commands import cli as engine_cli
-from engine.commands import ops_cli
-from engine.commands import staff_cli
-from engine.commands import versions_cli
-from engine.errors import KaigoflowError
-from engine.services import Services
+from engine import ENGINE_COMMANDS
+from engine import OPS_COMMANDS
+from engine import STAFF_COMMANDS
+from engine import VERSION_COMMANDS
+from engine import KaigoflowError
+from engine import Services
 from web.composition import build_services as build_product_services
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def main(ctx: click.Context) -> None:
     ctx.obj = build_services()  # looked up here, so tests can replace it on this module
 
 
-for command in (*engine_cli.COMMANDS, *versions_cli.COMMANDS, *staff_cli.COMMANDS, *ops_cli.COMMANDS):
+for command in (*ENGINE_COMMANDS, *VERSION_COMMANDS, *STAFF_COMMANDS, *OPS_COMMANDS):
     main.add_command(command)
 
 
@@ -164,7 +164,7 @@ def demo(ctx: click.Context, host: str, port: int, worker_interval: float) -> No
 @click.pass_obj
 def export_case(services: Services, case_id: int, output: str | None, no_pdf: bool) -> None:
     """ケース1件の記録一式(運営指導用: ケース・履歴・全帳票の JSON と PDF)を ZIP に出力する。"""
-    from engine.store.models import Case
+    from engine import Case
     from web import export
     from web.extensions import db
 

@@ -7,8 +7,8 @@ so that building the app does not import the commands.
 from __future__ import annotations
 
 import handlers
-from engine.config import Settings
-from engine.services import Services
+from engine import Services
+from engine import Settings
 
 
 def build_services() -> Services:

@@ -18,22 +18,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from engine import demo_stories
-from engine.accounts.demo_staff import DEMO_ORGS
-from engine.accounts.demo_staff import STAFF_ROLES
-from engine.accounts.demo_staff import demo_organisations
-from engine.accounts.demo_staff import demo_user
-from engine.clock import today as clock_today
-from engine.errors import KaigoflowError
-from engine.execution.runtime import Actor
-from engine.execution.runtime import Runtime
-from engine.operations import worker_tick
-from engine.process_library.loader import Library
-from engine.services import Services
-from engine.store.models import Case
-from engine.store.models import Organisation
-from engine.store.models import ProcessInstance
-from engine.store.models import User
+from engine import DEMO_ORGS
+from engine import STAFF_ROLES
+from engine import Actor
+from engine import Case
+from engine import KaigoflowError
+from engine import Library
+from engine import Organisation
+from engine import ProcessInstance
+from engine import Runtime
+from engine import Services
+from engine import User
+from engine import demo_organisations
+from engine import demo_user
+from engine import seed_demo_stories
+from engine import today as clock_today
+from engine import work_once
 
 PROCESS_OWNER = "process_owner"
 DEMO_PASSWORD = "kaigoflow-demo"  # noqa: S105 - printed on the start page on purpose: demo data only
@@ -211,7 +211,7 @@ def seed_cases(session: Session, library: Library, runtime: Runtime) -> list[str
 
 def seed_stories(session: Session, services: Services, today: date, only: Collection[str] | None = None) -> list[str]:
     """The demo's cases at several stages (engine.demo_stories), told once through the real flows."""
-    return demo_stories.seed(session, services.library, services.runtime, today, only)
+    return seed_demo_stories(session, services.library, services.runtime, today, only)
 
 
 class DemoWorker:
@@ -255,4 +255,4 @@ class DemoWorker:
         # The same round as `kaigoflow worker`: timers and duties, publish jobs queued from the owners' pages,
         # and the heartbeat /healthz reads.
         with self.services.sessions() as session:
-            return worker_tick.work_once(self.services, session, runtime, name, self.say)
+            return work_once(self.services, session, runtime, name, self.say)

@@ -12,7 +12,7 @@ from flask import request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import KaigoflowError
+from engine import KaigoflowError
 
 log = logging.getLogger(__name__)
 

@@ -20,13 +20,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.store.models import Case
-from engine.store.models import Document
-from engine.store.models import Event
-from engine.store.models import Organisation
-from engine.store.models import ProcessInstance
-from engine.store.models import Task
-from engine.store.models import User
+from engine import Case
+from engine import Document
+from engine import Event
+from engine import Organisation
+from engine import ProcessInstance
+from engine import Task
+from engine import User
 from web import filters
 from web import wiring
 from web.extensions import db

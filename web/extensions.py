@@ -6,11 +6,10 @@ from flask import Flask
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import event
 
-from engine.store.db import engine_options
-from engine.store.db import sqlite_pragmas
-from engine.store.models import Base
+from engine import Base
+from engine import configure_engine
+from engine import engine_options
 
 db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
 """`db.session` is a plain SQLAlchemy session on the engine's own metadata: engine functions take it as is.
@@ -28,9 +27,8 @@ def init_app(app: Flask, database_url: str) -> None:
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_url)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(database_url))
     db.init_app(app)
-    if database_url.startswith("sqlite"):
-        with app.app_context():
-            event.listen(db.engine, "connect", sqlite_pragmas)
+    with app.app_context():
+        configure_engine(db.engine)  # the same as the engine's own engines (engine/store/db.py)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -13,9 +13,12 @@ from typing import Any
 
 from flask import Flask
 
-from engine.cases import facts
-from engine.clock import JST
-from engine.process_library import canonical
+from engine import FACT_TITLES
+from engine import FACTS
+from engine import FLOW_NAMES as CANONICAL_FLOW_NAMES
+from engine import JST
+from engine import ROLE_NAMES as CANONICAL_ROLE_NAMES
+from engine import SEX_NAMES
 from handlers.validators import normalise_ascii as normalise_ascii  # re-exported: the web's input helpers live here
 from handlers.validators import parse_wareki
 from web import wareki
@@ -36,11 +39,11 @@ CARE_LEVELS = {
     "pending": "申請中",
 }
 ROLE_NAMES = {
-    **canonical.ROLE_NAMES,
+    **CANONICAL_ROLE_NAMES,
     "admin": "管理者(市町村の比較)",
     "process_owner": "業務フロー管理者",
 }
-FLOW_NAMES = canonical.FLOW_NAMES
+FLOW_NAMES = CANONICAL_FLOW_NAMES
 CASE_STATUS = {"open": "対応中", "ended": "終了"}
 INSTANCE_STATUS = {"running": "進行中", "completed": "完了", "cancelled": "中止", "error": "エラー"}
 TASK_STATES = {"ready": "未完了", "completed": "完了", "cancelled": "取消"}
@@ -136,7 +139,7 @@ def fact_change(detail: dict[str, Any] | None, org_names: dict[int, str] | None 
     """「要介護度: 要介護2 → 要介護3」 for a case_fact_changed event, in the words of the case page."""
     detail = detail or {}
     fact = str(detail.get("fact") or "")
-    title = facts.FACT_TITLES.get(fact, "ケースの記録")
+    title = FACT_TITLES.get(fact, "ケースの記録")
     names = org_names or {}
     return f"{title}: {_fact_value(fact, detail.get('old'), names)} → {_fact_value(fact, detail.get('new'), names)}"
 
@@ -144,7 +147,7 @@ def fact_change(detail: dict[str, Any] | None, org_names: dict[int, str] | None 
 def _fact_value(fact: str, value: Any, org_names: dict[int, str]) -> str:
     if value is None or value == "":
         return "未登録"
-    kind = facts.FACTS.get(fact)
+    kind = FACTS.get(fact)
     if kind == "level":
         return care_level_name(str(value))
     if kind == "date":
@@ -160,7 +163,7 @@ def _fact_value(fact: str, value: Any, org_names: dict[int, str]) -> str:
     if kind == "care_management_type":
         return f"介護予防ケアマネジメント{value}"
     if kind == "sex":
-        return facts.SEXES.get(str(value), str(value))
+        return SEX_NAMES.get(str(value), str(value))
     return str(value)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-from engine.process_library.forms import KANA_PATTERN
+from engine import KANA_PATTERN
 from web.filters import DateInputError
 from web.filters import normalise_ascii
 from web.filters import parse_date_input

@@ -25,10 +25,10 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.errors import KaigoflowError
-from engine.execution.projection import lane_role
-from engine.store.models import Case
-from engine.store.models import Task
+from engine import Case
+from engine import KaigoflowError
+from engine import Task
+from engine import lane_role
 from web import access
 from web import auth
 from web import filters

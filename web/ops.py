@@ -17,9 +17,10 @@ from flask import jsonify
 from flask import request
 from werkzeug.wrappers import Response
 
-from engine.operations import health
-from engine.operations import heartbeat
-from engine.operations import oplog
+from engine import HEARTBEAT_STALE_SECONDS
+from engine import check_health
+from engine import configure_logging
+from engine import log_request
 from web import wiring
 from web.extensions import db
 
@@ -27,7 +28,7 @@ bp = Blueprint("ops", __name__)
 
 
 def init_app(app: Flask) -> None:
-    oplog.configure()
+    configure_logging()
     app.register_blueprint(bp)
     app.before_request(_start_clock)
     app.after_request(_log_request)
@@ -35,8 +36,8 @@ def init_app(app: Flask) -> None:
 
 @bp.get("/healthz")
 def healthz() -> Any:
-    stale = int(os.environ.get("KAIGOFLOW_WORKER_STALE_SECONDS", heartbeat.STALE_SECONDS))
-    report = health.check(db.session(), wiring.clock().now(), stale)
+    stale = int(os.environ.get("KAIGOFLOW_WORKER_STALE_SECONDS", HEARTBEAT_STALE_SECONDS))
+    report = check_health(db.session(), wiring.clock().now(), stale)
     response = jsonify(report.to_dict())
     response.status_code = 200 if report.ok else 503
     return response
@@ -56,7 +57,7 @@ def _log_request(response: Response) -> Response:
     user_id = getattr(staff, "id", None) if getattr(staff, "is_authenticated", False) else None
     # The rule (/cases/<int:case_id>), never the path or the query: no value a person typed reaches the log.
     route = request.url_rule.rule if request.url_rule is not None else "(no route)"
-    oplog.request_line(
+    log_request(
         user_id,
         request.method,
         route,

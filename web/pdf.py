@@ -20,7 +20,8 @@ from jinja2 import FileSystemLoader
 from jinja2 import StrictUndefined
 from jinja2 import select_autoescape
 
-from engine.cases import facts as casedata
+from engine import FACTS
+from engine import known_facts
 from web.filters import CARE_LEVELS
 from web.printing import Record
 from web.printing import age_on
@@ -31,8 +32,8 @@ from web.wareki import to_wareki_datetime
 from web.wareki import to_wareki_month
 
 if TYPE_CHECKING:
-    from engine.store.models import Case
-    from engine.store.models import Document
+    from engine import Case
+    from engine import Document
 
 STYLESHEET = Path(__file__).resolve().parent / "static" / "css" / "print.css"
 STYLESHEET_HREF = "/static/css/print.css"
@@ -108,7 +109,7 @@ def render_document_html(
 def printed_facts(case: Case) -> dict[str, Any]:
     """The case's facts a 帳票 may print in a field the document left empty (organisations are printed by name
     through `organisations`, never as ids)."""
-    return {k: v for k, v in casedata.known_facts(case).items() if casedata.FACTS[k] != "org"}
+    return {k: v for k, v in known_facts(case).items() if FACTS[k] != "org"}
 
 
 def render_document_pdf(

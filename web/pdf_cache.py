@@ -17,9 +17,9 @@ from importlib.metadata import version
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engine.store.models import Case
-from engine.store.models import Document
-from engine.store.models import RenderedPdf
+from engine import Case
+from engine import Document
+from engine import RenderedPdf
 from web import wiring
 from web.extensions import db
 from web.pdf import STYLESHEET

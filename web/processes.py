@@ -22,17 +22,19 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
-from engine.errors import ConflictError
-from engine.errors import KaigoflowError
-from engine.errors import NotFoundError
-from engine.errors import ValidationError
-from engine.publishing import instance_migration
-from engine.publishing import municipality_new
-from engine.publishing.versions import FILE_PATTERN
-from engine.publishing.versions import MAX_FILE_BYTES
-from engine.publishing.versions import PublishRefused
-from engine.publishing.versions import changed_files
-from engine.publishing.versions import problems_for_page
+from engine import DRAFT_FILE_PATTERN as FILE_PATTERN
+from engine import MAX_DRAFT_FILE_BYTES as MAX_FILE_BYTES
+from engine import ConflictError
+from engine import InstancePlan
+from engine import KaigoflowError
+from engine import NotFoundError
+from engine import PublishRefused
+from engine import ValidationError
+from engine import changed_files
+from engine import create_municipality
+from engine import migrate_instances
+from engine import plan_migration
+from engine import problems_for_page
 from web import CONTENT_SECURITY_POLICY
 from web import access
 from web import auth
@@ -110,7 +112,7 @@ def new_municipality() -> Any:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            municipality_new.create(
+            create_municipality(
                 db.session,
                 _versions(),
                 values["key"],
@@ -414,7 +416,7 @@ def migrate(municipality: str) -> str:
     versions = _versions().list_versions(db.session, municipality)
     library = _versions().active_library(db.session, municipality)
     flows = library.flows(municipality) or library.process_keys(municipality)
-    plans: list[instance_migration.InstancePlan] | None = None
+    plans: list[InstancePlan] | None = None
     done = False
     flow = request.values.get("flow", flows[0] if flows else "")
     to_text = request.values.get("to", str(versions[-1].number))
@@ -424,12 +426,12 @@ def migrate(municipality: str) -> str:
             to_number = int(to_text)
             runtime = wiring.runtime()
             if request.form.get("confirm") == "yes":
-                plans = instance_migration.migrate(
+                plans = migrate_instances(
                     db.session, runtime, _versions(), municipality, flow, to_number, wiring.staff().actor(), by=_by()
                 )
                 done = True
             else:
-                plans = instance_migration.plan(db.session, runtime, _versions(), municipality, flow, to_number)
+                plans = plan_migration(db.session, runtime, _versions(), municipality, flow, to_number)
         except ValueError:
             error = "版の番号を数字で指定してください"
         except KaigoflowError as exc:

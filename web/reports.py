@@ -22,16 +22,16 @@ from flask import request
 from sqlalchemy import or_
 from sqlalchemy import select
 
-from engine import spreadsheet
-from engine.clock import to_datetime
-from engine.process_library.forms import EARLIEST
-from engine.process_library.forms import LATEST
-from engine.scheduling.deadlines import add_months
-from engine.scheduling.deadlines import month_end
-from engine.store.models import Case
-from engine.store.models import Risk
-from engine.store.models import ScheduleItem
-from engine.store.models import User
+from engine import EARLIEST_DATE as EARLIEST
+from engine import LATEST_DATE as LATEST
+from engine import Case
+from engine import Risk
+from engine import ScheduleItem
+from engine import User
+from engine import add_months
+from engine import month_end
+from engine import to_csv
+from engine import to_datetime
 from web import access
 from web import auth
 from web import errors
@@ -227,7 +227,7 @@ def compliance_csv() -> Any:
                 risk.source,
             ]
         )
-    return _download(spreadsheet.to_csv(rows), "text/csv", report, "csv")  # werkzeug adds charset=utf-8
+    return _download(to_csv(rows), "text/csv", report, "csv")  # werkzeug adds charset=utf-8
 
 
 def _day(value: date | None) -> str:

@@ -22,20 +22,20 @@ from sqlalchemy import and_
 from sqlalchemy import or_
 from sqlalchemy import select
 
-from engine.errors import KaigoflowError
-from engine.errors import ValidationError
-from engine.scheduling import digest
-from engine.scheduling.compliance import RISKS
-from engine.scheduling.deadlines import add_months
-from engine.scheduling.deadlines import month_end
-from engine.scheduling.duties import EXCUSABLE
-from engine.scheduling.duties import MANUAL
-from engine.scheduling.duties import name_of
-from engine.store.models import Case
-from engine.store.models import Organisation
-from engine.store.models import Risk
-from engine.store.models import ScheduleItem
-from engine.store.models import User
+from engine import EXCUSABLE_DUTIES as EXCUSABLE
+from engine import MANUAL_DUTIES as MANUAL
+from engine import RISKS
+from engine import Case
+from engine import KaigoflowError
+from engine import Organisation
+from engine import Risk
+from engine import ScheduleItem
+from engine import User
+from engine import ValidationError
+from engine import add_months
+from engine import build_digest
+from engine import duty_name as name_of
+from engine import month_end
 from web import access
 from web import auth
 from web import filters
@@ -202,7 +202,7 @@ def board() -> str:
     staff = wiring.staff()
     today = wiring.today()
     chosen = _chosen_user(staff.organisation_id)
-    digests = digest.build(db.session(), today, [staff.organisation_id])
+    digests = build_digest(db.session(), today, [staff.organisation_id])
     if chosen is not None:
         digests = [d for d in digests if d.user_id == chosen.id]
     return render_template(

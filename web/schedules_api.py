@@ -15,10 +15,10 @@ from flask import jsonify
 from flask import request
 from sqlalchemy import select
 
-from engine.errors import KaigoflowError
-from engine.errors import ValidationError
-from engine.store.models import Risk
-from engine.store.models import ScheduleItem
+from engine import KaigoflowError
+from engine import Risk
+from engine import ScheduleItem
+from engine import ValidationError
 from web import access
 from web import api
 from web import errors
@@ -247,11 +247,12 @@ DIGEST = resource(
 )
 def digest() -> Any:
     """The daily digest of the user's organisation, person by person (`?user=me`: the user's own only)."""
-    from engine.scheduling import digest as digest_module
+    from engine import DIGEST_WHEN
+    from engine import build_digest
 
     staff = wiring.staff()
     today = wiring.today()
-    found = digest_module.build(db.session(), today, [staff.organisation_id])
+    found = build_digest(db.session(), today, [staff.organisation_id])
     if request.args.get("user") == "me":
         found = [d for d in found if d.user_id == staff.id]
     return jsonify(
@@ -262,7 +263,7 @@ def digest() -> Any:
                 {
                     "user_id": d.user_id,
                     "display_name": d.display_name,
-                    "counts": {when: d.count(when, today) for when in digest_module.WHEN},
+                    "counts": {when: d.count(when, today) for when in DIGEST_WHEN},
                     "lines": [
                         {
                             "kind": line.kind,

@@ -15,20 +15,24 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 
-from engine.store import schema_state
+from engine import SCHEMA_MISSING
+from engine import SCHEMA_OUTDATED
+from engine import SCHEMA_READY
+from engine import SCHEMA_UNREACHABLE
+from engine import check_schema
 from web.extensions import db
 
 MESSAGES = {
-    schema_state.MISSING: (
+    SCHEMA_MISSING: (
         "データベースが初期化されていません",
         "このデータベースには kaigoflow の表がまだありません。サーバーで次のコマンドを実行してから、"
         "この画面を開き直してください。",
     ),
-    schema_state.OUTDATED: (
+    SCHEMA_OUTDATED: (
         "データベースの更新が必要です",
         "このデータベースは古い版のままです。サーバーで次のコマンドを実行して更新してから、この画面を開き直してください。",
     ),
-    schema_state.UNREACHABLE: (
+    SCHEMA_UNREACHABLE: (
         "データベースに接続できません",
         "データベースが起動しているか、接続先(KAIGOFLOW_DATABASE_URL)が正しいかを確認してください。"
         "初めて使う場合は次のコマンドで作成します。",
@@ -44,8 +48,8 @@ def init_app(app: Flask) -> None:
 def require_ready_database() -> Any:
     if current_app.extensions.get("kaigoflow_database_ready") or request.endpoint in ("static", "ops.healthz"):
         return None  # /healthz reports an unready database itself, as JSON a load balancer reads
-    state = schema_state.check(db.engine)
-    if state == schema_state.READY:
+    state = check_schema(db.engine)
+    if state == SCHEMA_READY:
         current_app.extensions["kaigoflow_database_ready"] = True
         return None
     title, message = MESSAGES[state]

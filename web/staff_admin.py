@@ -21,13 +21,13 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
-from engine.accounts import staff
-from engine.accounts import staff_import
-from engine.errors import NotFoundError
-from engine.errors import PermissionDenied
-from engine.errors import ValidationError
-from engine.store.models import Organisation
-from engine.store.models import User
+from engine import NotFoundError
+from engine import Organisation
+from engine import PermissionDenied
+from engine import User
+from engine import ValidationError
+from engine import staff
+from engine import staff_import
 from web import access
 from web import auth
 from web import wiring

@@ -19,24 +19,25 @@ from sqlalchemy import delete
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine.accounts.demo_staff import form_directory
-from engine.clock import today as clock_today
-from engine.errors import ConflictError
-from engine.errors import KaigoflowError
-from engine.errors import NotFoundError
-from engine.errors import ValidationError
-from engine.execution import display
-from engine.process_library.forms import DIRECTORY
-from engine.process_library.forms import FOREIGN
-from engine.process_library.forms import FormContext
-from engine.process_library.forms import has_directory_fields
-from engine.process_library.forms import validate_submission
-from engine.store.models import Case
-from engine.store.models import Document
-from engine.store.models import Organisation
-from engine.store.models import Task
-from engine.store.models import TaskDraft
-from engine.store.models import User
+from engine import DIRECTORY_FIELD as DIRECTORY
+from engine import FOREIGN_FIELD as FOREIGN
+from engine import Case
+from engine import ConflictError
+from engine import Document
+from engine import FormContext
+from engine import KaigoflowError
+from engine import NotFoundError
+from engine import Organisation
+from engine import Task
+from engine import TaskDraft
+from engine import TaskView
+from engine import User
+from engine import ValidationError
+from engine import form_directory
+from engine import has_directory_fields
+from engine import task_view
+from engine import today as clock_today
+from engine import validate_submission
 from web import access
 from web import auth
 from web import formfields
@@ -52,7 +53,7 @@ KEEP_INPUT = "入力した内容は下に残っています。必要なら「下
 
 def _page(
     row: Task,
-    view: display.TaskView,
+    view: TaskView,
     fields: list[formfields.Field],
     values: formfields.Flat,
     errors: dict[str, str] | None = None,
@@ -92,7 +93,7 @@ ORGANISATION_FIELDS = {"center_org_id": "center", "office_org_id": "office", "pr
 """Canonical case columns a handover form sets (engine.cases.facts): offered as a choice of real organisations."""
 
 
-def _fields(view: display.TaskView) -> list[formfields.Field]:
+def _fields(view: TaskView) -> list[formfields.Field]:
     if view.form is None:
         return []
     fields = formfields.build(view.form.schema, view.form.uischema)
@@ -133,7 +134,7 @@ def _organisation_choices(fields: list[formfields.Field], municipality: str) -> 
 @bp.get("/<task_id>")
 def show(task_id: str) -> Any:
     row = access.task_or_404(task_id)
-    view = display.task_view(wiring.runtime(), db.session(), task_id)
+    view = task_view(wiring.runtime(), db.session(), task_id)
     fields = _fields(view)
     draft = db.session.get(TaskDraft, (task_id, wiring.staff().id)) if row.state == "ready" else None
     if draft is not None:
@@ -150,7 +151,7 @@ def submit(task_id: str) -> Any:
         wiring.runtime().lock_task(db.session(), task_id)
     row = access.task_or_404(task_id)
     staff = wiring.staff()
-    view = display.task_view(wiring.runtime(), db.session(), task_id, with_prefill=False)
+    view = task_view(wiring.runtime(), db.session(), task_id, with_prefill=False)
     fields = _fields(view)
     values = formfields.from_form(fields, request.form)
     action = request.form.get("action", "complete")
@@ -203,12 +204,12 @@ def submit(task_id: str) -> Any:
     return redirect(url_for("tasks.show", task_id=task_id) + "#next-steps")
 
 
-def _refused(view: display.TaskView) -> str:
+def _refused(view: TaskView) -> str:
     title = view.form.title if view.form else "様式"
     return f"「{title}」の入力内容に誤りがあります"
 
 
-def _check(row: Task, view: display.TaskView, submission: dict[str, Any]) -> dict[str, str]:
+def _check(row: Task, view: TaskView, submission: dict[str, Any]) -> dict[str, str]:
     """The engine's own check of a submission, without submitting it (to list every problem at once)."""
     if view.form is None:
         return {}

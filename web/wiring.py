@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from flask import current_app
 from flask import g
 
-from engine import clock as clock_module
-from engine.clock import Clock
-from engine.execution.runtime import Runtime
-from engine.services import Services
+from engine import Clock
+from engine import Runtime
+from engine import Services
+from engine import today as clock_today
 
 if TYPE_CHECKING:
     from web.auth import Staff
@@ -31,7 +31,7 @@ def clock() -> Clock:
 
 def today() -> date:
     """Today in Japan, by the app's clock (tests fix it)."""
-    return clock_module.today(clock())
+    return clock_today(clock())
 
 
 def staff() -> Staff:

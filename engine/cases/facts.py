@@ -177,7 +177,7 @@ def set_facts(session: Session, case: Case, names: list[str], data: Mapping[str,
         if name not in FACTS or name not in data or data[name] is None:
             continue
         try:
-            values[name] = _typed(session, case, name, data[name])
+            values[name] = typed_value(session, case, name, data[name])
         except ValueError as exc:
             errors[name] = str(exc)
     if errors:
@@ -211,43 +211,8 @@ def set_facts(session: Session, case: Case, names: list[str], data: Mapping[str,
     return changes
 
 
-def validate_opening(session: Session, municipality: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The typed facts of a case about to be opened; unknown fields and wrong values are refused in Japanese.
-
-    `planner` defaults from `delegated` and the care level (default_planner). A delegated case needs a center
-    (it is the center that delegated) and an office; a case the center plans needs a center; a case an office plans
-    needs an office. `insurer_org_id` is accepted too (the insurer of the case, not a fact a step changes).
-    """
-    allowed = set(FACTS) | {"insurer_org_id"}
-    errors = {key: "この項目はケースの開始時に指定できません" for key in fields if key not in allowed}
-    probe = Case(municipality=municipality, data={})
-    values: dict[str, Any] = {}
-    for key, raw in fields.items():
-        if key in errors or raw is None or raw == "":
-            continue
-        try:
-            if key == "insurer_org_id":
-                values[key] = _organisation(session, probe, key, raw, role="insurer")
-            else:
-                values[key] = _typed(session, probe, key, raw)
-        except ValueError as exc:
-            errors[key] = str(exc)
-    delegated = bool(values.get("delegated", False))
-    values["delegated"] = delegated
-    default = default_planner(delegated, values.get("care_level"), has_center=bool(values.get("center_org_id")))
-    planner = values.setdefault("planner", default)
-    if delegated and planner != "office":
-        errors.setdefault("planner", "委託のケースは居宅介護支援事業所が計画を作成します")
-    if (delegated or planner == "center") and not values.get("center_org_id"):
-        errors.setdefault("center_org_id", "地域包括支援センターを選んでください")
-    if (planner == "office" or delegated) and not values.get("office_org_id"):
-        errors.setdefault("office_org_id", "居宅介護支援事業所を選んでください")
-    if errors:
-        raise ValidationError("ケースを開始できません。入力内容を確認してください", details=errors)
-    return values
-
-
-def _typed(session: Session, case: Case, name: str, value: Any) -> Any:
+def typed_value(session: Session, case: Case, name: str, value: Any) -> Any:
+    """The value of fact `name` in its kind (date, organisation, choice …); ValueError with a Japanese message."""
     kind = FACTS[name]
     if kind == "date":
         if isinstance(value, date):
@@ -257,7 +222,7 @@ def _typed(session: Session, case: Case, name: str, value: Any) -> Any:
         except ValueError:
             raise ValueError("日付を YYYY-MM-DD の形で入力してください") from None
     if kind == "org":
-        return _organisation(session, case, name, value, role=name.removesuffix("_org_id"))
+        return organisation_value(session, case, name, value, role=name.removesuffix("_org_id"))
     if kind == "bool":
         if not isinstance(value, bool):
             raise ValueError("「はい」か「いいえ」を選んでください")
@@ -294,7 +259,7 @@ def _choice(value: Any, allowed: tuple[str, ...], message: str) -> str:
     return str(value)
 
 
-def _organisation(session: Session, case: Case, name: str, value: Any, role: str) -> int:
+def organisation_value(session: Session, case: Case, name: str, value: Any, role: str) -> int:
     """An organisation id of the right role in the case's municipality (a handover names one)."""
     try:
         org_id = int(value)

@@ -1,8 +1,9 @@
-"""Reading what staff typed to open a case (the page /cases/new and POST /api/cases): one home for its rules.
+"""Opening a case: the one home of its rules, from what staff typed to the facts the case starts with.
 
-`read` turns the page's strings or the API's JSON into the fields `Runtime.open_case` takes, or a Japanese message
-per field; `Runtime.open_case` then checks the facts themselves (casedata.validate_opening: organisations of the
-right kind in the municipality, the planner and the delegation). Nothing is written when a field is refused.
+`read` turns the page's strings (/cases/new) or the API's JSON (POST /api/cases) into the fields `Runtime.open_case`
+takes, or a Japanese message per field; `validate_opening`, which `Runtime.open_case` calls whoever opens the case
+(page, API, scenario, demo), checks the facts themselves: no unknown field, organisations of the right kind in the
+municipality, the planner and the delegation. Nothing is written when a field is refused.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.cases import facts as casedata
+from engine.cases import facts
+from engine.errors import ValidationError
+from engine.store.models import Case
 from engine.store.models import Organisation
 
 FIELDS = (
@@ -62,11 +65,11 @@ def read(
         problems["insured_number"] = "10桁の数字で入力してください"
     fields["insured_number"] = number
     level = _text(values.get("care_level"))
-    if level and level not in casedata.LEVELS:
+    if level and level not in facts.LEVELS:
         problems["care_level"] = "選択肢の中から選んでください"
     fields["care_level"] = level or None
     planner = _text(values.get("planner"))
-    if planner and planner not in casedata.PLANNERS:
+    if planner and planner not in facts.PLANNERS:
         problems["planner"] = "地域包括支援センターか居宅介護支援事業所を選んでください"
     elif planner:
         fields["planner"] = planner
@@ -97,3 +100,39 @@ def read(
 
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else "" if value is None else str(value).strip()
+
+
+def validate_opening(session: Session, municipality: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The typed facts of a case about to be opened; unknown fields and wrong values are refused in Japanese.
+
+    `planner` defaults from `delegated` and the care level (default_planner). A delegated case needs a center
+    (it is the center that delegated) and an office; a case the center plans needs a center; a case an office plans
+    needs an office. `insurer_org_id` is accepted too (the insurer of the case, not a fact a step changes).
+    """
+    allowed = set(facts.FACTS) | {"insurer_org_id"}
+    errors = {key: "この項目はケースの開始時に指定できません" for key in fields if key not in allowed}
+    probe = Case(municipality=municipality, data={})
+    values: dict[str, Any] = {}
+    for key, raw in fields.items():
+        if key in errors or raw is None or raw == "":
+            continue
+        try:
+            if key == "insurer_org_id":
+                values[key] = facts.organisation_value(session, probe, key, raw, role="insurer")
+            else:
+                values[key] = facts.typed_value(session, probe, key, raw)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    delegated = bool(values.get("delegated", False))
+    values["delegated"] = delegated
+    default = facts.default_planner(delegated, values.get("care_level"), has_center=bool(values.get("center_org_id")))
+    planner = values.setdefault("planner", default)
+    if delegated and planner != "office":
+        errors.setdefault("planner", "委託のケースは居宅介護支援事業所が計画を作成します")
+    if (delegated or planner == "center") and not values.get("center_org_id"):
+        errors.setdefault("center_org_id", "地域包括支援センターを選んでください")
+    if (planner == "office" or delegated) and not values.get("office_org_id"):
+        errors.setdefault("office_org_id", "居宅介護支援事業所を選んでください")
+    if errors:
+        raise ValidationError("ケースを開始できません。入力内容を確認してください", details=errors)
+    return values

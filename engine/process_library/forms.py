@@ -22,8 +22,8 @@ class FormContext:
     data: Mapping[str, Any] = field(default_factory=dict)
     """The instance data before this submission (read-only)."""
     directory: Mapping[str, frozenset[str]] | None = None
-    """The names a `x-directory` field may hold, by its value (engine.accounts.demo_staff.form_directory); None where no
-    database is at hand (a handler tested alone), and then such fields are not checked."""
+    """The names a `x-directory` field may hold, by its value (engine.accounts.form_register.form_directory); None
+    where no database is at hand (a handler tested alone), and then such fields are not checked."""
 
 
 class FormHandler(Protocol):

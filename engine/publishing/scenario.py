@@ -47,6 +47,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.accounts import demo_staff
+from engine.accounts import form_register
 from engine.cases import facts
 from engine.clock import JST
 from engine.clock import FixedClock
@@ -455,8 +456,8 @@ def _submission(state: _ScenarioRun, task: Task, data: Mapping[str, Any], given:
         return {k: _resolve(v, state.clock) for k, v in given.items()}
     submission = form.example()
     if has_directory_fields(form.schema):
-        names = demo_staff.form_directory(state.session, state.case.municipality)
-        submission = demo_staff.registered_example(submission, form.schema, names)
+        names = form_register.form_directory(state.session, state.case.municipality)
+        submission = form_register.registered_example(submission, form.schema, names)
     fields = form.schema.get("properties", {})
     for key in fields:
         if data.get(key) is not None:

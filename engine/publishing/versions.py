@@ -44,9 +44,12 @@ from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
 from engine.errors import Problem
 from engine.errors import ValidationError
+from engine.execution.runtime import Runtime
 from engine.process_library import lint
 from engine.process_library import safeload
 from engine.process_library import xmlsafe
+from engine.process_library.forms import FormHandler
+from engine.process_library.forms import PythonDecision
 from engine.process_library.loader import Library
 from engine.publishing import scenario as scenario_module
 from engine.publishing import scenario_suite
@@ -76,8 +79,6 @@ JOB_CLAIM_SECONDS = 600
 """A publish job's claim, renewed after each scenario: a worker that dies mid-run leaves it to another after this."""
 UNFINISHED = ("queued", "running")
 
-RuntimeFactory = Callable[[Library, Clock], Any]
-"""(library, clock) -> Runtime with the handlers and Python decisions; used to run scenarios on a draft."""
 Progress = Callable[[Path | None, list[scenario_module.ScenarioResult]], None]
 
 
@@ -202,11 +203,15 @@ class Versions:
         self,
         base: Library,
         cache_dir: Path,
-        runtime_factory: RuntimeFactory | None = None,
+        form_handlers: Mapping[str, FormHandler] | None = None,
+        python_decisions: Mapping[str, PythonDecision] | None = None,
     ) -> None:
         self.base = base
         self.cache_dir = Path(cache_dir)
-        self.runtime_factory = runtime_factory
+        self.form_handlers = dict(form_handlers or {})
+        self.python_decisions = dict(python_decisions or {})
+        """What a draft's scenarios run with (the runtime this builds for them): the installation's form handlers and
+        Python decisions."""
         self._libraries: dict[tuple[str, str], Library] = {}
 
     # libraries ----------------------------------------------------------------------------------------
@@ -413,12 +418,9 @@ class Versions:
 
         `progress(path, results so far)` is called before each file and once at the end (path None).
         """
-        if self.runtime_factory is None:
-            raise KaigoflowError("シナリオを実行する準備ができていません")
-        factory = self.runtime_factory
         files = scenario_files(library, municipality)
         return scenario_suite.run_each_on_a_fresh_database(
-            files, lambda clock: factory(library, clock), progress=progress
+            files, lambda clock: Runtime(library, clock, self.form_handlers, self.python_decisions), progress=progress
         )
 
     # publishing ---------------------------------------------------------------------------------------

@@ -26,14 +26,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with `engine_options`, and SQLite's pragmas on every connection."""
     if url.startswith("sqlite") and ":///" in url and not url.endswith(":memory:") and url != "sqlite://":
         Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, **{**engine_options(url), **kwargs})
-    if url.startswith("sqlite"):
+    return configure_engine(create_engine(url, **{**engine_options(url), **kwargs}))
+
+
+def configure_engine(engine: Engine) -> Engine:
+    """What every engine gets after `engine_options`, this module's and one made elsewhere (Flask-SQLAlchemy's) alike:
+    on SQLite, the pragmas on every connection."""
+    if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", sqlite_pragmas)
     return engine
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Connect hook for every SQLite engine (this module's and Flask-SQLAlchemy's)."""
+    """Connect hook for every SQLite engine (configure_engine installs it)."""
     # WAL lets the web app read while the worker writes; foreign keys are off by default in SQLite.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

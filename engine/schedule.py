@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Hashable
 from collections.abc import Mapping
 from datetime import date
 from datetime import datetime
@@ -146,7 +147,7 @@ SCHEDULE_COLUMNS = (
 RISK_COLUMNS = ("key", "code", "duty_key", "since", "severity", "organisation_id", "user_id", "rule", "source")
 
 
-_DECISIONS: dict[int, tuple[Mapping[str, Any], Mapping[str, PythonDecision], dict[str, dict[str, Any]]]] = {}
+_DECISIONS: dict[int, tuple[Mapping[str, Any], Mapping[str, PythonDecision], dict[Hashable, dict[str, Any]]]] = {}
 """Results of the schedule's decisions by the parameters they were made with (kept with them, so an id is never
 reused while its entry lives): the monitoring_requirement of every computed month is asked on each refresh, and a
 completion changes the inputs of one or two months at most."""
@@ -165,7 +166,12 @@ def remembered_decisions(python: Mapping[str, PythonDecision], params: Mapping[s
     decisions = Decisions({}, python, params)
 
     def decide(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        key = name + json.dumps(inputs, sort_keys=True, default=str)
+        try:
+            # The type too: True and 1 are equal keys, but not equal inputs.
+            key: Hashable = (name, *((k, type(v).__name__, v) for k, v in sorted(inputs.items())))
+            hash(key)
+        except TypeError:  # a list or a mapping among the inputs
+            key = name + json.dumps(inputs, sort_keys=True, default=str)
         if key not in results:
             if len(results) >= _DECISIONS_BOUND:
                 results.clear()

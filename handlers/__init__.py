@@ -7,8 +7,8 @@ FormHandler; `python_decisions()` maps a decision id (a business rule task's
 
 from __future__ import annotations
 
-from engine.forms import FormHandler
-from engine.forms import PythonDecision
+from engine.process_library.forms import FormHandler
+from engine.process_library.forms import PythonDecision
 from handlers import equipment_forms
 from handlers import provisional_forms
 from handlers.basic_checklist import BasicChecklist
@@ -29,6 +29,7 @@ from handlers.plan_consent import PlanConsent
 from handlers.plan_draft import PlanDraft
 from handlers.plan_originals import PlanOriginalsSubmission
 from handlers.program_eligibility import ProgramEligibility
+from handlers.service_end import ServiceEnd
 from handlers.video_monitoring import VideoMonitoringConditions
 
 __all__ = ["form_handlers", "python_decisions"]
@@ -51,6 +52,7 @@ def form_handlers() -> dict[str, FormHandler]:
         Handover(),
         ProgramEligibility(),
         PlanOriginalsSubmission(),
+        ServiceEnd(),
         *provisional_forms.HANDLERS,
         *equipment_forms.HANDLERS,
     ]

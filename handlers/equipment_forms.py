@@ -22,7 +22,7 @@ from datetime import date
 from datetime import timedelta
 from typing import Any
 
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers.base import Handler
 from handlers.formchecks import Data
 from handlers.formchecks import SimpleHandler
@@ -117,6 +117,14 @@ class InsurerConsultation(SimpleHandler):
                 errors["confirmation_date"] = "確認書は協議の後に発行します(003:1085)"
         if submission.get("advance_agreed") and not data.get("provisional_plan_in_use"):
             errors["advance_agreed"] = "事前協議は暫定ケアプランで貸与を始める場合だけです(003:1086)"
+        if (
+            params.get("equipment_confirmation_after_confirmed_plan")
+            and data.get("provisional_plan_in_use")
+            and submission.get("confirmation_issued")
+        ):
+            errors["confirmation_issued"] = (
+                "暫定ケアプランでの協議は事前協議です。確認書は認定結果の後、確定ケアプランの提出を受けて発行します"
+            )
         return errors
 
 
@@ -202,8 +210,15 @@ class SuzukaKameyamaConfirmation(SimpleHandler):
     form = "suzuka-kameyama_equipment_confirmation"
 
     def problems(self, submission: Data, data: Data, params: Data) -> dict[str, str]:
-        if submission.get("result_confirmation_issued") and blank(submission, "confirmation_date"):
+        if not submission.get("result_confirmation_issued"):
+            return {}
+        issued_on = day(submission.get("confirmation_date"))
+        if issued_on is None:
             return {"confirmation_date": "確認書の発行日を入力してください(003:1085)"}
+        reported_on = day(data.get("report_date"))
+        if reported_on and issued_on < reported_on:
+            # The 確認書 follows the 確定 plan, which goes with the result report (003:1086).
+            return {"confirmation_date": f"確認書は確定ケアプランの提出({japanese_date(reported_on)})の後に発行します"}
         return {}
 
 

@@ -18,12 +18,12 @@ from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import scenario
-from engine import schedule
-from engine.cli import run_scenarios
-from engine.models import Risk
-from engine.models import ScheduleItem
-from engine.models import Timer
+from engine.commands.cli import run_scenarios
+from engine.publishing import scenario
+from engine.scheduling import schedule
+from engine.store.models import Risk
+from engine.store.models import ScheduleItem
+from engine.store.models import Timer
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 SCENARIOS = [

@@ -1,0 +1,448 @@
+"""The case's schedule of duties, and claiming due timers for the worker.
+
+Monthly duties (モニタリング each month of a plan) are short process instances started when they come due,
+so a case can run for years while every instance stays small (ARCHITECTURE.md: the depth-1000 stall).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Hashable
+from collections.abc import Mapping
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from engine.clock import JST
+from engine.clock import to_datetime
+from engine.process_library.decisions import Decisions
+from engine.process_library.forms import PythonDecision
+from engine.scheduling import compliance
+from engine.scheduling import duties
+from engine.scheduling import rowsync
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import Risk
+from engine.store.models import ScheduleItem
+from engine.store.models import Task
+from engine.store.models import Timer
+
+MONITORING_PROCESS = "monthly_monitoring"
+RENEWAL_PROCESS = "renewal"
+RENEWAL_LEAD_DAYS = 60
+EXCLUSIVE_FLOWS = ("renewal", "level_change", "provisional_plan")
+"""While one of these runs for the case, the worker does not start a 更新 beside it."""
+RECORD_EVENTS = ("duty_recorded", "duty_record_withdrawn", "special_circumstances_recorded")
+CLAIM_SECONDS = 300
+"""A worker that dies mid-fire loses its claim after this long, and another worker fires the timer."""
+
+
+def monitoring_months(
+    case: Case, params: Mapping[str, Any], plans: list[duties.Plan], today: date
+) -> list[tuple[date, date]]:
+    """(month, plan start) for each month that needs a monitoring record (DOMAIN.md §11.1: every month).
+
+    The months of a plan replaced mid-period run until the new plan starts (engine.scheduling.duties.plans).
+    """
+    if case.status != "open" or not duties.monitored(case, params):
+        return []  # ケアマネジメントC: no monitoring (000:330-332)
+    found: dict[date, date] = {}
+    earliest = today - RECORDS_LOOKBACK
+    for plan in plans:
+        # Every month since the plan started (a month missed during downtime still gets its duty, once), back to
+        # the records' look-back: older months' timers have fired long ago and are history.
+        for month in duties.plan_months(plan, today, since=max(plan.start, earliest)):
+            found[month] = max(month, plan.start)
+    return sorted(found.items())
+
+
+def renewal_start(case: Case) -> date | None:
+    """When the worker starts the 更新 flow: 60 days before the certification ends (DOMAIN.md §6.2 [N])."""
+    if case.status != "open" or not case.certification_end or case.care_level in (None, "pending", "higaito"):
+        return None
+    return case.certification_end - timedelta(days=RENEWAL_LEAD_DAYS)
+
+
+def sync_duties(
+    session: Session,
+    case: Case,
+    params: Mapping[str, Any],
+    plans: list[duties.Plan],
+    today: date,
+    checks: set[date] | None = None,
+    visit_months: frozenset[str] = frozenset(),
+) -> None:
+    """Make the unfired duty and check timers match the case's schedule; fired ones are history and stay.
+
+    Duties start a process (a month's モニタリング, the 更新 before the certification ends); checks only
+    re-evaluate the case's schedule and risks the day after a due date, so a missed duty is noticed on time.
+    A month's モニタリング starts with what the schedule requires of it: `home_visit_required` when the month is in
+    `visit_months` (its home-visit duty, from the monitoring_requirement decision, is not done yet), which its
+    handler enforces. An unfired timer's start data follows the schedule (a visit earlier in a 3-month period
+    does the last month's duty, so that month starts without the requirement).
+    """
+    wanted: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
+    for month, first_day in monitoring_months(case, params, plans, today):
+        period = f"{month:%Y-%m}"
+        fire_at = to_datetime(first_day)
+        data = {"month": period, "home_visit_required": period in visit_months}
+        payload = {"process_key": MONITORING_PROCESS, "period": period, "data": data}
+        wanted[("duty", f"{MONITORING_PROCESS}:{period}")] = (fire_at, payload)
+    renewal = renewal_start(case)
+    if renewal is not None and case.certification_end is not None:
+        end = case.certification_end.isoformat()
+        payload = {
+            "process_key": RENEWAL_PROCESS,
+            "period": end,
+            "data": {},
+            "unless_running": list(EXCLUSIVE_FLOWS),
+            "unless_started_since": (case.certification_start or renewal).isoformat(),
+        }
+        wanted[("duty", f"{RENEWAL_PROCESS}:{end}")] = (to_datetime(renewal), payload)
+    for day in checks or set():
+        wanted[("check", f"check:{day.isoformat()}")] = (to_datetime(day), {})
+    existing = _TIMERS.read(session, case_id=case.id, keys=[key for _kind, key in wanted])
+    changes = rowsync.Changes()
+    for (kind, key), row in existing.items():
+        if row.values["fired_at"] is not None:
+            continue
+        if (kind, key) not in wanted:
+            changes.deletes.append(row.id)
+        elif row.values["payload"] != wanted[(kind, key)][1]:
+            changes.update(row.id, {"payload": wanted[(kind, key)][1]})
+    for (kind, key), (fire_at, payload) in wanted.items():
+        if (kind, key) not in existing:
+            changes.inserts.append(
+                {"case_id": case.id, "kind": kind, "key": key, "fire_at": fire_at, "payload": payload}
+            )
+    changes.write(session, Timer)
+
+
+SCHEDULE_COLUMNS = (
+    "key",
+    "duty",
+    "period",
+    "window_start",
+    "due_date",
+    "status",
+    "done_on",
+    "role",
+    "organisation_id",
+    "user_id",
+    "rule",
+    "source",
+    "detail",
+)
+RISK_COLUMNS = ("key", "code", "duty_key", "since", "severity", "organisation_id", "user_id", "rule", "source")
+
+
+_DECISIONS: dict[int, tuple[Mapping[str, Any], Mapping[str, PythonDecision], dict[Hashable, dict[str, Any]]]] = {}
+"""Results of the schedule's decisions by the parameters they were made with (kept with them, so an id is never
+reused while its entry lives): the monitoring_requirement of every computed month is asked on each refresh, and a
+completion changes the inputs of one or two months at most."""
+_DECISIONS_BOUND = 4096
+
+
+def remembered_decisions(python: Mapping[str, PythonDecision], params: Mapping[str, Any]) -> duties.Decide:
+    """The municipality's Python decisions for the schedule, each result remembered for the same inputs: they are
+    pure functions of their inputs and the parameters."""
+    entry = _DECISIONS.get(id(params))
+    if entry is None or entry[0] is not params or entry[1] is not python:
+        if len(_DECISIONS) >= 32:
+            _DECISIONS.clear()
+        entry = _DECISIONS[id(params)] = (params, python, {})
+    results = entry[2]
+    decisions = Decisions({}, python, params)
+
+    def decide(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            # The type too: True and 1 are equal keys, but not equal inputs.
+            key: Hashable = (name, *((k, type(v).__name__, v) for k, v in sorted(inputs.items())))
+            hash(key)
+        except TypeError:  # a list or a mapping among the inputs
+            key = name + json.dumps(inputs, sort_keys=True, default=str)
+        if key not in results:
+            if len(results) >= _DECISIONS_BOUND:
+                results.clear()
+            results[key] = decisions.decide(name, inputs)
+        return copy.deepcopy(results[key])
+
+    return decide
+
+
+def refresh(
+    session: Session,
+    case: Case,
+    params: Mapping[str, Any],
+    decide: duties.Decide | None,
+    now: datetime,
+) -> list[str]:
+    """Recompute the case's schedule rows, risks and timers from the case and its records (one transaction); return
+    the keys of the schedule rows computed.
+
+    Rows of duties that no longer apply (a plan or level change moved them) are removed unless they are history
+    (done, missed or excused); a risk that no longer holds is cleared, one that holds again is raised again. Only
+    what differs from the stored rows is written (engine.rowsync): a completion changes a few rows of a month.
+    """
+    today = duties.japan_date(now)
+    # The open rows are read once: they give the oldest open due date (how far back to read records) and are the
+    # rows kept in step below.
+    rows = _OPEN_ROWS.read(session, case_id=case.id)
+    oldest_open = min((row.values["due_date"] for row in rows.values()), default=None)
+    records = gather(session, case, since=min(oldest_open or today, today) - RECORDS_LOOKBACK)
+    items = duties.compute(case, params, records, decide, today, since=oldest_open)
+    orgs = {role: _organisation(case, role) for role in ("center", "office", "provider")}
+    user_id = care_manager(session, case)
+    # Rows that are history (done, missed, excused and no longer computed) are not read again; computed ones that
+    # are not open are read only when there are some.
+    others = [item.key for item in items if item.key not in rows]
+    if others:
+        rows.update(_ROWS_BY_KEY.read(session, case_id=case.id, keys=others))
+    changes = rowsync.Changes()
+    keep: dict[str, None] = {}
+    for item in items:
+        keep[item.key] = None
+        values = {
+            "key": item.key,
+            "duty": item.duty,
+            "period": item.period,
+            "window_start": item.window_start,
+            "due_date": item.due_date,
+            "status": item.status(today),
+            "done_on": item.done_on,
+            "role": item.role,
+            "organisation_id": orgs.get(item.role),
+            "user_id": user_id if item.role in ("center", "office") else None,
+            "rule": item.kind.rule,
+            "source": duties.source_of(item.duty, case.municipality),
+            "detail": {**item.detail, **({"excuse": item.excuse} if item.excuse else {})},
+        }
+        row = rows.get(item.key)
+        if row is None:
+            changes.inserts.append({"case_id": case.id, **values, "updated_at": now})
+        elif values != row.values:
+            changes.update(row.id, {**values, "updated_at": now})
+    for key, row in rows.items():
+        if key in keep or row.values["status"] != "open":
+            continue
+        if row.values["due_date"] < today:
+            changes.update(row.id, {"status": "missed", "updated_at": now})  # it passed before anyone recomputed
+        else:
+            changes.deletes.append(row.id)
+    changes.write(session, ScheduleItem)
+    _sync_risks(session, case, params, items, records, today, now, orgs, user_id, set(keep))
+    checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
+    checks |= compliance.upcoming(case, records, today)
+    # A month needs its home visit while its duty is not done (a visit earlier in the 3-month period does it).
+    visits = frozenset(item.period for item in items if item.duty == "home_visit" and item.done_on is None)
+    sync_duties(session, case, params, duties.plans(case, records, today), today, checks, visits)
+    return list(keep)
+
+
+def _by_key(row: dict[str, Any]) -> str:
+    key: str = row["key"]
+    return key
+
+
+_OPEN_ROWS = rowsync.Reader(
+    ScheduleItem, SCHEDULE_COLUMNS, _by_key, lambda t: (t.c.case_id == bindparam("case_id"), t.c.status == "open")
+)
+_ROWS_BY_KEY = rowsync.Reader(
+    ScheduleItem,
+    SCHEDULE_COLUMNS,
+    _by_key,
+    lambda t: (t.c.case_id == bindparam("case_id"), t.c.key.in_(bindparam("keys", expanding=True))),
+)
+_RISKS = rowsync.Reader(
+    Risk,
+    (*RISK_COLUMNS, "cleared_at"),
+    _by_key,
+    lambda t: (
+        t.c.case_id == bindparam("case_id"),
+        or_(t.c.cleared_at.is_(None), t.c.key.in_(bindparam("keys", expanding=True))),
+    ),
+)
+_TIMERS = rowsync.Reader(
+    Timer,
+    ("kind", "key", "payload", "fired_at"),
+    lambda row: (row["kind"], row["key"]),
+    lambda t: (
+        t.c.case_id == bindparam("case_id"),
+        t.c.kind.in_(("duty", "check")),
+        or_(t.c.fired_at.is_(None), t.c.key.in_(bindparam("keys", expanding=True))),
+    ),
+)
+"""Fired timers are history: only the unfired ones and the ones wanted again are needed (a case runs for years)."""
+
+
+def _sync_risks(
+    session: Session,
+    case: Case,
+    params: Mapping[str, Any],
+    items: list[duties.Item],
+    records: duties.Records,
+    today: date,
+    now: datetime,
+    orgs: Mapping[str, int | None],
+    user_id: int | None,
+    computed: set[str],
+) -> None:
+    """Raise what holds, clear what no longer does; a risk of a duty no longer computed (history) stays as it is."""
+    found = {risk.key: risk for risk in compliance.find(case, params, items, records, today)}
+    rows = _RISKS.read(session, case_id=case.id, keys=list(found))
+    changes = rowsync.Changes()
+    for key, row in rows.items():
+        duty_key = row.values["duty_key"]
+        if key not in found and row.values["cleared_at"] is None and (duty_key is None or duty_key in computed):
+            changes.update(row.id, {"cleared_at": now})
+    for key, risk in found.items():
+        values = {
+            "key": key,
+            "code": risk.code,
+            "duty_key": risk.duty_key,
+            "since": risk.since,
+            "severity": compliance.severity(risk.code, case),
+            "organisation_id": orgs.get(risk.role),
+            "user_id": user_id if risk.role in ("center", "office") else None,
+            "rule": risk.kind.rule,
+            "source": risk.kind.source,
+        }
+        stored = rows.get(key)
+        if stored is None:
+            changes.inserts.append({"case_id": case.id, **values, "raised_at": now, "cleared_at": None})
+        elif stored.values["cleared_at"] is not None:
+            changes.update(stored.id, {**values, "cleared_at": None, "raised_at": now})
+        elif any(stored.values[name] != value for name, value in values.items()):
+            changes.update(stored.id, values)
+    changes.write(session, Risk)
+
+
+EARLIEST = date(1900, 1, 1)
+"""Before any record (the cutoff when every document is read)."""
+RECORDS_LOOKBACK = timedelta(days=400)
+"""How far back every document is read: a plan period (≤ 12 months) and the visit periods before it. Older ones
+count only as the latest of their form (the contract, the plan in force, the last equipment consultation), so a
+ten-year case reads as much on each refresh as a one-year case does."""
+
+
+_DOCUMENTS = (
+    select(Document.form, Document.submitted_at, Document.data)
+    .where(
+        Document.case_id == bindparam("case_id"),
+        or_(
+            Document.submitted_at >= bindparam("cutoff"),
+            Document.id.in_(
+                select(func.max(Document.id))
+                .where(Document.case_id == bindparam("case_id"), Document.submitted_at < bindparam("cutoff"))
+                .group_by(Document.form)
+            ),
+        ),
+    )
+    .order_by(Document.submitted_at, Document.id)
+)
+"""All documents since the cutoff and the latest of each form before it, oldest first (built once: see rowsync)."""
+_RECORD_EVENTS = (
+    select(Event.kind, Event.at, Event.detail)
+    .where(Event.case_id == bindparam("case_id"), Event.kind.in_(RECORD_EVENTS), Event.at >= bindparam("cutoff"))
+    .order_by(Event.at, Event.id)
+)
+
+
+def gather(session: Session, case: Case, since: date | None = None) -> duties.Records:
+    """The case's documents (oldest first: all since `since`, and the latest of each form before it) and the events
+    that record duties done or excused."""
+    records = duties.Records()
+    cutoff = datetime.combine(since or EARLIEST, datetime.min.time(), tzinfo=JST)
+    for form, at, data in rowsync.run(session, _DOCUMENTS, {"case_id": case.id, "cutoff": cutoff}):
+        records.documents.append((form, duties.japan_date(at), data or {}))
+    # Duties older than `since` are history rows that are no longer recomputed: their records are not needed.
+    for kind, at, detail in rowsync.run(session, _RECORD_EVENTS, {"case_id": case.id, "cutoff": cutoff}):
+        key = (detail or {}).get("schedule_key")
+        if not key:
+            continue
+        if kind == "duty_recorded":
+            records.recorded[key] = duties.as_date(detail.get("done_on")) or duties.japan_date(at)
+        elif kind == "duty_record_withdrawn":
+            records.recorded.pop(key, None)
+        elif kind == "special_circumstances_recorded":
+            records.excused[key] = str(detail.get("reason", ""))
+    return records
+
+
+_CARE_MANAGER = (
+    select(Task.completed_by_id, Task.claimed_by_id)
+    .where(Task.case_id == bindparam("case_id"), Task.organisation_id == bindparam("org"))
+    .where((Task.completed_by_id.is_not(None)) | (Task.claimed_by_id.is_not(None)))
+    .order_by(func.coalesce(Task.completed_at, Task.claimed_at).desc())
+    .limit(1)
+)
+
+
+def care_manager(session: Session, case: Case) -> int | None:
+    """The staff member who holds the case: whoever last completed or claimed a task of the planner's organisation."""
+    org = _organisation(case, duties.planner_role(case))
+    if org is None:
+        return None
+    row = rowsync.run(session, _CARE_MANAGER, {"case_id": case.id, "org": org}).first()
+    if row is None:
+        return None
+    holder: int | None = row[0] or row[1]
+    return holder
+
+
+def _organisation(case: Case, role: str) -> int | None:
+    value: int | None = getattr(case, f"{role}_org_id", None)
+    return value
+
+
+def cancel_duties(session: Session, case: Case) -> None:
+    session.execute(delete(Timer).where(Timer.case_id == case.id, Timer.fired_at.is_(None)))
+
+
+def claim_next(session: Session, worker: str, now: datetime) -> int | None:
+    """Claim the earliest due, unclaimed timer for this worker and commit the claim; None if none is due.
+
+    Due means strictly before now, as Spiff's own timer check is.
+
+    On PostgreSQL, SKIP LOCKED lets several workers claim different timers without waiting on each other;
+    the claim itself is a conditional UPDATE, so two workers never fire the same timer.
+    """
+    query = (
+        select(Timer.id)
+        .where(
+            Timer.fired_at.is_(None),
+            Timer.fire_at < now,
+            or_(Timer.claimed_until.is_(None), Timer.claimed_until < now),
+        )
+        .order_by(Timer.fire_at, Timer.id)
+        .limit(1)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    timer_id = session.scalar(query)
+    if timer_id is None:
+        session.rollback()
+        return None
+    result = session.execute(
+        update(Timer)
+        .where(
+            Timer.id == timer_id,
+            Timer.fired_at.is_(None),
+            or_(Timer.claimed_until.is_(None), Timer.claimed_until < now),
+        )
+        .values(claimed_by=worker, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return timer_id if result.rowcount == 1 else claim_next(session, worker, now)

@@ -134,7 +134,7 @@ def _env(url: str) -> dict[str, str]:
     return {
         **os.environ,
         "KAIGOFLOW_DATABASE_URL": url,
-        "KAIGOFLOW_SECRET_KEY": "bench-secret",
+        "KAIGOFLOW_SECRET_KEY": "bench-secret-" + "x" * 32,  # at least 32 bytes (the app refuses a shorter key)
         "KAIGOFLOW_COOKIE_SECURE": "0",
         "KAIGOFLOW_CACHE_DIR": str(ROOT / "bench" / "out" / "cache"),
     }

@@ -18,7 +18,6 @@ from engine.execution.spec_cache import SpecCache
 from engine.execution.transactions import SYSTEM
 from engine.execution.transactions import Actor
 from engine.execution.transactions import _memo
-from engine.process_library.decisions import Decisions
 from engine.scheduling import duties
 from engine.scheduling import schedule
 from engine.store.models import Case
@@ -59,7 +58,9 @@ class CaseChanges(SpecCache):
         """Recompute a case's schedule, risks and duty timers now (engine.scheduling.schedule.refresh)."""
         with self._transaction(session):
             self._lock_case(session, case_id)
-            return self._refresh(session, self._case(session, case_id, SYSTEM))
+            keys = self._refresh(session, self._case(session, case_id, SYSTEM))
+            query = select(ScheduleItem).where(ScheduleItem.case_id == case_id, ScheduleItem.key.in_(keys))
+            return list(session.scalars(query))
 
     def record_duty(
         self, session: Session, item_id: int, actor: Actor, done_on: date | None = None, note: str = ""
@@ -115,11 +116,11 @@ class CaseChanges(SpecCache):
             raise NotFoundError("予定が見つかりません")
         return item
 
-    def _refresh(self, session: Session, case: Case) -> list[ScheduleItem]:
+    def _refresh(self, session: Session, case: Case) -> list[str]:
         # Two mutations of one case (a form and the worker's check) must not write its schedule rows at once:
         # the row lock orders them on PostgreSQL (SQLite has one writer anyway).
         if case.id not in _memo(session)["locked"]:
             session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
         params = self.params(session, case.municipality)
-        decide = Decisions({}, self.python_decisions, params).decide if self.python_decisions else None
+        decide = schedule.remembered_decisions(self.python_decisions, params) if self.python_decisions else None
         return schedule.refresh(session, case, params, decide, self.clock.now())

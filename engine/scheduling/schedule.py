@@ -6,12 +6,16 @@ so a case can run for years while every instance stays small (ARCHITECTURE.md: t
 
 from __future__ import annotations
 
+import copy
+import json
+from collections.abc import Hashable
 from collections.abc import Mapping
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -21,8 +25,11 @@ from sqlalchemy.orm import Session
 
 from engine.clock import JST
 from engine.clock import to_datetime
+from engine.process_library.decisions import Decisions
+from engine.process_library.forms import PythonDecision
 from engine.scheduling import compliance
 from engine.scheduling import duties
+from engine.scheduling import rowsync
 from engine.store.models import Case
 from engine.store.models import Document
 from engine.store.models import Event
@@ -105,25 +112,73 @@ def sync_duties(
         wanted[("duty", f"{RENEWAL_PROCESS}:{end}")] = (to_datetime(renewal), payload)
     for day in checks or set():
         wanted[("check", f"check:{day.isoformat()}")] = (to_datetime(day), {})
-    # Fired timers are history: only the unfired ones and the ones wanted again are needed (a case runs for years).
-    existing = session.scalars(
-        select(Timer).where(
-            Timer.case_id == case.id,
-            Timer.kind.in_(("duty", "check")),
-            or_(Timer.fired_at.is_(None), Timer.key.in_([key for _kind, key in wanted])),
-        )
-    ).all()
-    for row in existing:
-        if row.fired_at is None and (row.kind, row.key) not in wanted:
-            session.delete(row)
-    have = {(row.kind, row.key) for row in existing}
-    for row in existing:
-        if row.fired_at is None and (row.kind, row.key) in wanted and row.payload != wanted[(row.kind, row.key)][1]:
-            row.payload = wanted[(row.kind, row.key)][1]
-    for (kind, key), (fire_at, payload) in wanted.items():
-        if (kind, key) in have:
+    existing = _TIMERS.read(session, case_id=case.id, keys=[key for _kind, key in wanted])
+    changes = rowsync.Changes()
+    for (kind, key), row in existing.items():
+        if row.values["fired_at"] is not None:
             continue
-        session.add(Timer(case_id=case.id, kind=kind, key=key, fire_at=fire_at, payload=payload))
+        if (kind, key) not in wanted:
+            changes.deletes.append(row.id)
+        elif row.values["payload"] != wanted[(kind, key)][1]:
+            changes.update(row.id, {"payload": wanted[(kind, key)][1]})
+    for (kind, key), (fire_at, payload) in wanted.items():
+        if (kind, key) not in existing:
+            changes.inserts.append(
+                {"case_id": case.id, "kind": kind, "key": key, "fire_at": fire_at, "payload": payload}
+            )
+    changes.write(session, Timer)
+
+
+SCHEDULE_COLUMNS = (
+    "key",
+    "duty",
+    "period",
+    "window_start",
+    "due_date",
+    "status",
+    "done_on",
+    "role",
+    "organisation_id",
+    "user_id",
+    "rule",
+    "source",
+    "detail",
+)
+RISK_COLUMNS = ("key", "code", "duty_key", "since", "severity", "organisation_id", "user_id", "rule", "source")
+
+
+_DECISIONS: dict[int, tuple[Mapping[str, Any], Mapping[str, PythonDecision], dict[Hashable, dict[str, Any]]]] = {}
+"""Results of the schedule's decisions by the parameters they were made with (kept with them, so an id is never
+reused while its entry lives): the monitoring_requirement of every computed month is asked on each refresh, and a
+completion changes the inputs of one or two months at most."""
+_DECISIONS_BOUND = 4096
+
+
+def remembered_decisions(python: Mapping[str, PythonDecision], params: Mapping[str, Any]) -> duties.Decide:
+    """The municipality's Python decisions for the schedule, each result remembered for the same inputs: they are
+    pure functions of their inputs and the parameters."""
+    entry = _DECISIONS.get(id(params))
+    if entry is None or entry[0] is not params or entry[1] is not python:
+        if len(_DECISIONS) >= 32:
+            _DECISIONS.clear()
+        entry = _DECISIONS[id(params)] = (params, python, {})
+    results = entry[2]
+    decisions = Decisions({}, python, params)
+
+    def decide(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            # The type too: True and 1 are equal keys, but not equal inputs.
+            key: Hashable = (name, *((k, type(v).__name__, v) for k, v in sorted(inputs.items())))
+            hash(key)
+        except TypeError:  # a list or a mapping among the inputs
+            key = name + json.dumps(inputs, sort_keys=True, default=str)
+        if key not in results:
+            if len(results) >= _DECISIONS_BOUND:
+                results.clear()
+            results[key] = decisions.decide(name, inputs)
+        return copy.deepcopy(results[key])
+
+    return decide
 
 
 def refresh(
@@ -132,39 +187,34 @@ def refresh(
     params: Mapping[str, Any],
     decide: duties.Decide | None,
     now: datetime,
-) -> list[ScheduleItem]:
-    """Recompute the case's schedule rows, risks and timers from the case and its records (one transaction).
+) -> list[str]:
+    """Recompute the case's schedule rows, risks and timers from the case and its records (one transaction); return
+    the keys of the schedule rows computed.
 
     Rows of duties that no longer apply (a plan or level change moved them) are removed unless they are history
-    (done, missed or excused); a risk that no longer holds is cleared, one that holds again is raised again.
+    (done, missed or excused); a risk that no longer holds is cleared, one that holds again is raised again. Only
+    what differs from the stored rows is written (engine.rowsync): a completion changes a few rows of a month.
     """
     today = duties.japan_date(now)
     # The open rows are read once: they give the oldest open due date (how far back to read records) and are the
     # rows kept in step below.
-    open_rows = session.scalars(
-        select(ScheduleItem).where(ScheduleItem.case_id == case.id, ScheduleItem.status == "open")
-    ).all()
-    oldest_open = min((row.due_date for row in open_rows), default=None)
+    rows = _OPEN_ROWS.read(session, case_id=case.id)
+    oldest_open = min((row.values["due_date"] for row in rows.values()), default=None)
     records = gather(session, case, since=min(oldest_open or today, today) - RECORDS_LOOKBACK)
     items = duties.compute(case, params, records, decide, today, since=oldest_open)
     orgs = {role: _organisation(case, role) for role in ("center", "office", "provider")}
     user_id = care_manager(session, case)
-    # Rows that are history (done, missed, excused and no longer computed) are not loaded again; computed ones that
+    # Rows that are history (done, missed, excused and no longer computed) are not read again; computed ones that
     # are not open are read only when there are some.
-    rows = {row.key: row for row in open_rows}
     others = [item.key for item in items if item.key not in rows]
     if others:
-        query = select(ScheduleItem).where(ScheduleItem.case_id == case.id, ScheduleItem.key.in_(others))
-        rows.update({row.key: row for row in session.scalars(query)})
-    keep = set()
+        rows.update(_ROWS_BY_KEY.read(session, case_id=case.id, keys=others))
+    changes = rowsync.Changes()
+    keep: dict[str, None] = {}
     for item in items:
-        keep.add(item.key)
-        row = rows.get(item.key)
-        if row is None:
-            row = ScheduleItem(case_id=case.id, key=item.key, updated_at=now)
-            session.add(row)
-            rows[item.key] = row
+        keep[item.key] = None
         values = {
+            "key": item.key,
             "duty": item.duty,
             "period": item.period,
             "window_start": item.window_start,
@@ -178,25 +228,62 @@ def refresh(
             "source": duties.source_of(item.duty, case.municipality),
             "detail": {**item.detail, **({"excuse": item.excuse} if item.excuse else {})},
         }
-        changed = {k: v for k, v in values.items() if getattr(row, k) != v}
-        for key, value in changed.items():
-            setattr(row, key, value)
-        if changed:
-            row.updated_at = now
+        row = rows.get(item.key)
+        if row is None:
+            changes.inserts.append({"case_id": case.id, **values, "updated_at": now})
+        elif values != row.values:
+            changes.update(row.id, {**values, "updated_at": now})
     for key, row in rows.items():
-        if key in keep:
+        if key in keep or row.values["status"] != "open":
             continue
-        if row.status == "open" and row.due_date < today:
-            row.status, row.updated_at = "missed", now  # it passed before anyone recomputed: history now
-        if row.status == "open":
-            session.delete(row)
-    _sync_risks(session, case, params, items, records, today, now, orgs, user_id, keep)
+        if row.values["due_date"] < today:
+            changes.update(row.id, {"status": "missed", "updated_at": now})  # it passed before anyone recomputed
+        else:
+            changes.deletes.append(row.id)
+    changes.write(session, ScheduleItem)
+    _sync_risks(session, case, params, items, records, today, now, orgs, user_id, set(keep))
     checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
     checks |= compliance.upcoming(case, records, today)
     # A month needs its home visit while its duty is not done (a visit earlier in the 3-month period does it).
     visits = frozenset(item.period for item in items if item.duty == "home_visit" and item.done_on is None)
     sync_duties(session, case, params, duties.plans(case, records, today), today, checks, visits)
-    return [rows[k] for k in keep]
+    return list(keep)
+
+
+def _by_key(row: dict[str, Any]) -> str:
+    key: str = row["key"]
+    return key
+
+
+_OPEN_ROWS = rowsync.Reader(
+    ScheduleItem, SCHEDULE_COLUMNS, _by_key, lambda t: (t.c.case_id == bindparam("case_id"), t.c.status == "open")
+)
+_ROWS_BY_KEY = rowsync.Reader(
+    ScheduleItem,
+    SCHEDULE_COLUMNS,
+    _by_key,
+    lambda t: (t.c.case_id == bindparam("case_id"), t.c.key.in_(bindparam("keys", expanding=True))),
+)
+_RISKS = rowsync.Reader(
+    Risk,
+    (*RISK_COLUMNS, "cleared_at"),
+    _by_key,
+    lambda t: (
+        t.c.case_id == bindparam("case_id"),
+        or_(t.c.cleared_at.is_(None), t.c.key.in_(bindparam("keys", expanding=True))),
+    ),
+)
+_TIMERS = rowsync.Reader(
+    Timer,
+    ("kind", "key", "payload", "fired_at"),
+    lambda row: (row["kind"], row["key"]),
+    lambda t: (
+        t.c.case_id == bindparam("case_id"),
+        t.c.kind.in_(("duty", "check")),
+        or_(t.c.fired_at.is_(None), t.c.key.in_(bindparam("keys", expanding=True))),
+    ),
+)
+"""Fired timers are history: only the unfired ones and the ones wanted again are needed (a case runs for years)."""
 
 
 def _sync_risks(
@@ -213,56 +300,74 @@ def _sync_risks(
 ) -> None:
     """Raise what holds, clear what no longer does; a risk of a duty no longer computed (history) stays as it is."""
     found = {risk.key: risk for risk in compliance.find(case, params, items, records, today)}
-    rows = {
-        row.key: row
-        for row in session.scalars(
-            select(Risk).where(Risk.case_id == case.id, or_(Risk.cleared_at.is_(None), Risk.key.in_(list(found))))
-        )
-    }
+    rows = _RISKS.read(session, case_id=case.id, keys=list(found))
+    changes = rowsync.Changes()
     for key, row in rows.items():
-        if key not in found and row.cleared_at is None and (row.duty_key is None or row.duty_key in computed):
-            row.cleared_at = now
+        duty_key = row.values["duty_key"]
+        if key not in found and row.values["cleared_at"] is None and (duty_key is None or duty_key in computed):
+            changes.update(row.id, {"cleared_at": now})
     for key, risk in found.items():
-        row = rows.get(key)
-        if row is None:
-            row = Risk(case_id=case.id, key=key, raised_at=now)
-            session.add(row)
-        elif row.cleared_at is not None:
-            row.cleared_at, row.raised_at = None, now
-        row.code, row.duty_key, row.since = risk.code, risk.duty_key, risk.since
-        row.severity = compliance.severity(risk.code, case)
-        row.organisation_id = orgs.get(risk.role)
-        row.user_id = user_id if risk.role in ("center", "office") else None
-        row.rule, row.source = risk.kind.rule, risk.kind.source
+        values = {
+            "key": key,
+            "code": risk.code,
+            "duty_key": risk.duty_key,
+            "since": risk.since,
+            "severity": compliance.severity(risk.code, case),
+            "organisation_id": orgs.get(risk.role),
+            "user_id": user_id if risk.role in ("center", "office") else None,
+            "rule": risk.kind.rule,
+            "source": risk.kind.source,
+        }
+        stored = rows.get(key)
+        if stored is None:
+            changes.inserts.append({"case_id": case.id, **values, "raised_at": now, "cleared_at": None})
+        elif stored.values["cleared_at"] is not None:
+            changes.update(stored.id, {**values, "cleared_at": None, "raised_at": now})
+        elif any(stored.values[name] != value for name, value in values.items()):
+            changes.update(stored.id, values)
+    changes.write(session, Risk)
 
 
+EARLIEST = date(1900, 1, 1)
+"""Before any record (the cutoff when every document is read)."""
 RECORDS_LOOKBACK = timedelta(days=400)
 """How far back every document is read: a plan period (≤ 12 months) and the visit periods before it. Older ones
 count only as the latest of their form (the contract, the plan in force, the last equipment consultation), so a
 ten-year case reads as much on each refresh as a one-year case does."""
 
 
+_DOCUMENTS = (
+    select(Document.form, Document.submitted_at, Document.data)
+    .where(
+        Document.case_id == bindparam("case_id"),
+        or_(
+            Document.submitted_at >= bindparam("cutoff"),
+            Document.id.in_(
+                select(func.max(Document.id))
+                .where(Document.case_id == bindparam("case_id"), Document.submitted_at < bindparam("cutoff"))
+                .group_by(Document.form)
+            ),
+        ),
+    )
+    .order_by(Document.submitted_at, Document.id)
+)
+"""All documents since the cutoff and the latest of each form before it, oldest first (built once: see rowsync)."""
+_RECORD_EVENTS = (
+    select(Event.kind, Event.at, Event.detail)
+    .where(Event.case_id == bindparam("case_id"), Event.kind.in_(RECORD_EVENTS), Event.at >= bindparam("cutoff"))
+    .order_by(Event.at, Event.id)
+)
+
+
 def gather(session: Session, case: Case, since: date | None = None) -> duties.Records:
     """The case's documents (oldest first: all since `since`, and the latest of each form before it) and the events
     that record duties done or excused."""
     records = duties.Records()
-    columns = (Document.form, Document.submitted_at, Document.data, Document.id)
-    query = select(*columns).where(Document.case_id == case.id)
-    if since is not None:
-        cutoff = datetime.combine(since, datetime.min.time(), tzinfo=JST)
-        latest_before = (
-            select(func.max(Document.id))
-            .where(Document.case_id == case.id, Document.submitted_at < cutoff)
-            .group_by(Document.form)
-        )
-        query = query.where(or_(Document.submitted_at >= cutoff, Document.id.in_(latest_before)))
-    for form, at, data, _id in session.execute(query.order_by(Document.submitted_at, Document.id)):
+    cutoff = datetime.combine(since or EARLIEST, datetime.min.time(), tzinfo=JST)
+    for form, at, data in rowsync.run(session, _DOCUMENTS, {"case_id": case.id, "cutoff": cutoff}):
         records.documents.append((form, duties.japan_date(at), data or {}))
-    events = select(Event.kind, Event.at, Event.detail).where(Event.case_id == case.id, Event.kind.in_(RECORD_EVENTS))
-    if since is not None:
-        # Duties older than `since` are history rows that are no longer recomputed: their records are not needed.
-        events = events.where(Event.at >= datetime.combine(since, datetime.min.time(), tzinfo=JST))
-    for kind, at, detail in session.execute(events.order_by(Event.at, Event.id)):
+    # Duties older than `since` are history rows that are no longer recomputed: their records are not needed.
+    for kind, at, detail in rowsync.run(session, _RECORD_EVENTS, {"case_id": case.id, "cutoff": cutoff}):
         key = (detail or {}).get("schedule_key")
         if not key:
             continue
@@ -275,21 +380,25 @@ def gather(session: Session, case: Case, since: date | None = None) -> duties.Re
     return records
 
 
+_CARE_MANAGER = (
+    select(Task.completed_by_id, Task.claimed_by_id)
+    .where(Task.case_id == bindparam("case_id"), Task.organisation_id == bindparam("org"))
+    .where((Task.completed_by_id.is_not(None)) | (Task.claimed_by_id.is_not(None)))
+    .order_by(func.coalesce(Task.completed_at, Task.claimed_at).desc())
+    .limit(1)
+)
+
+
 def care_manager(session: Session, case: Case) -> int | None:
     """The staff member who holds the case: whoever last completed or claimed a task of the planner's organisation."""
     org = _organisation(case, duties.planner_role(case))
     if org is None:
         return None
-    row = session.execute(
-        select(Task.completed_by_id, Task.claimed_by_id)
-        .where(Task.case_id == case.id, Task.organisation_id == org)
-        .where((Task.completed_by_id.is_not(None)) | (Task.claimed_by_id.is_not(None)))
-        .order_by(func.coalesce(Task.completed_at, Task.claimed_at).desc())
-        .limit(1)
-    ).first()
+    row = rowsync.run(session, _CARE_MANAGER, {"case_id": case.id, "org": org}).first()
     if row is None:
         return None
-    return row[0] or row[1]
+    holder: int | None = row[0] or row[1]
+    return holder
 
 
 def _organisation(case: Case, role: str) -> int | None:

@@ -1,0 +1,98 @@
+"""The schedule refresh writes only what changed (engine.rowsync): after every step of real scenarios, what it leaves
+is what a recompute from nothing leaves.
+
+After each step the refresh runs once more (the case as the step left it, today by the scenario's clock), then:
+- again, with the remembered decisions forgotten: nothing changes (the diff writes no row twice, drifts nowhere);
+- from nothing: the open schedule rows and the unfired duty and check timers are deleted and computed again; every
+  schedule row, risk and timer equals the incremental one (ids and write times aside).
+Then the step's transaction is rolled back, so the scenario goes on exactly as it would have.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.commands.cli import run_scenarios
+from engine.publishing import scenario
+from engine.scheduling import schedule
+from engine.store.models import Risk
+from engine.store.models import ScheduleItem
+from engine.store.models import Timer
+
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
+SCENARIOS = [
+    "maebashi/scenarios/schedule_care_visits_and_risks.yaml",
+    "maebashi/scenarios/risk_plan_delivered_late_keeps_reduction.yaml",
+    "suzuka-kameyama/scenarios/schedule_claim_late_until_result.yaml",
+    "suzuka-kameyama/scenarios/monitoring_visit_month_special_circumstances.yaml",
+    "city-a/scenarios/schedule_progress_record_and_commission_contract.yaml",
+    "city-a/scenarios/plan_change_from_monitoring.yaml",
+]
+WRITE_TIMES = {"id", "updated_at", "raised_at", "claimed_by", "claimed_until"}
+
+pytestmark = pytest.mark.slow
+
+
+def _rows(session: Session, model: Any, case_id: int) -> dict[tuple[Any, ...], dict[str, Any]]:
+    columns = [c.name for c in model.__table__.columns if c.name not in WRITE_TIMES]
+    found = {}
+    for row in session.execute(select(*(model.__table__.c[c] for c in columns)).where(model.case_id == case_id)):
+        values = dict(zip(columns, row, strict=True))
+        found[(values.get("kind"), values["key"])] = values
+    return found
+
+
+def _state(session: Session, case_id: int) -> dict[str, Any]:
+    return {model.__name__: _rows(session, model, case_id) for model in (ScheduleItem, Risk, Timer)}
+
+
+def _with_times(session: Session, case_id: int) -> dict[str, Any]:
+    table = ScheduleItem.__table__
+    rows = session.execute(select(table.c.key, table.c.updated_at).where(table.c.case_id == case_id))
+    risks = session.execute(select(Risk.key, Risk.raised_at, Risk.cleared_at).where(Risk.case_id == case_id))
+    return {"schedule": {k: t for k, t in rows}, "risks": {k: (r, c) for k, r, c in risks}}
+
+
+def _check(state: Any) -> None:
+    session, runtime = state.session, state.runtime
+    case = state.case
+    try:
+        runtime._refresh(session, case)
+        incremental = _state(session, case.id)
+        times = _with_times(session, case.id)
+        schedule._DECISIONS.clear()
+        runtime._refresh(session, case)
+        assert _state(session, case.id) == incremental, f"手順{state.step_no}: a second refresh changed rows"
+        assert _with_times(session, case.id) == times, f"手順{state.step_no}: a second refresh rewrote rows"
+        session.execute(delete(ScheduleItem).where(ScheduleItem.case_id == case.id, ScheduleItem.status == "open"))
+        session.execute(
+            delete(Timer).where(Timer.case_id == case.id, Timer.kind.in_(("duty", "check")), Timer.fired_at.is_(None))
+        )
+        session.expire_all()
+        runtime._refresh(session, case)
+        assert _state(session, case.id) == incremental, f"手順{state.step_no}: a recompute from nothing differs"
+    finally:
+        session.rollback()
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_incremental_refresh_equals_a_recompute_after_every_step(name, services, database_url, monkeypatch):
+    run_step = scenario._run_step
+    checked = []
+
+    def step_then_check(state: Any, step: dict[str, Any]) -> None:
+        run_step(state, step)
+        if "repeat" not in step:
+            _check(state)
+            checked.append(state.step_no)
+
+    monkeypatch.setattr(scenario, "_run_step", step_then_check)
+    [result] = run_scenarios(services, [PROCESSES / name], database_url=database_url)
+    assert result.passed, result.message
+    assert len(checked) >= 5

@@ -54,9 +54,9 @@ def figure(name: str, timing: Timing, goal: str = "") -> None:
 def bench_pdfs(svc: Services, case_id: int) -> None:
     from web import create_app
     from web import export
-    from web.cases import _print_arguments
     from web.extensions import db
     from web.pdf_cache import document_pdf
+    from web.print_arguments import print_arguments
 
     app = create_app(services=svc, config={"SESSION_COOKIE_SECURE": False})
     with app.test_request_context():
@@ -66,7 +66,7 @@ def bench_pdfs(svc: Services, case_id: int) -> None:
 
         def pdf(doc: Document) -> Timing:
             with Timing() as timing:
-                arguments = _print_arguments(doc, case)
+                arguments = print_arguments(doc, case)
                 document_pdf(doc, case, arguments.pop("organisations"), **arguments)
                 db.session.commit()
             return timing

@@ -22,6 +22,7 @@ from engine import passwords
 from engine import staff as staff_module
 from engine.errors import ValidationError
 from web import auth
+from web import signed_in
 from web import wiring
 from web.extensions import db
 
@@ -49,7 +50,7 @@ def password() -> Any:
             db.session.rollback()
             errors, status = refused.details, 422
         else:
-            renewed = auth.load_staff(me.id)
+            renewed = signed_in.load_staff(me.id)
             session.clear()  # a fresh session cookie, like a sign-in
             if renewed is not None:
                 login_user(renewed)

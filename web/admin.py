@@ -34,6 +34,7 @@ from engine.library import Library
 from engine.matrix import build_matrix
 from web import access
 from web import auth
+from web import signed_in
 from web import wiring
 from web.extensions import db
 
@@ -54,7 +55,7 @@ def require_admin() -> Any:
     return None
 
 
-def _owner_comparing_own_versions(staff: auth.Staff) -> bool:
+def _owner_comparing_own_versions(staff: signed_in.Staff) -> bool:
     """A process owner may compare versions of their own municipality's flows (the history's diff), nothing else."""
     if request.endpoint not in ("admin.compare", "admin.compare_diagram") or not staff.user.is_process_owner:
         return False

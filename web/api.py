@@ -34,12 +34,15 @@ from engine.models import Task
 from engine.models import User
 from web import access
 from web import auth
-from web import cases as case_views
+from web import case_opening
 from web import errors
 from web import filters
+from web import flow_start
 from web import inbox
 from web import openapi
+from web import signed_in
 from web import wiring
+from web.case_organisations import organisations_of
 from web.extensions import csrf
 from web.extensions import db
 from web.openapi import BAD_REQUEST
@@ -84,14 +87,14 @@ def issue_token(user: User) -> str:
     return _serializer().dumps({"u": user.id, "p": _fingerprint(user)})
 
 
-def staff_for_token(token: str) -> auth.Staff | None:
+def staff_for_token(token: str) -> signed_in.Staff | None:
     try:
         payload = _serializer().loads(token, max_age=current_app.config["API_TOKEN_MAX_AGE"])
     except (BadSignature, SignatureExpired):
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
         return None
-    staff = auth.load_staff(payload["u"])
+    staff = signed_in.load_staff(payload["u"])
     if staff is None or payload.get("p") != _fingerprint(staff.user):
         return None
     return staff
@@ -543,7 +546,7 @@ def case_json(case: Case) -> dict[str, Any]:
     def day(value: Any) -> str | None:
         return value.isoformat() if value else None
 
-    organisations = case_views.organisations_of(case)
+    organisations = organisations_of(case)
     return {
         "id": case.id,
         "municipality": case.municipality,
@@ -578,8 +581,8 @@ def document_json(doc: Document, with_data: bool = False) -> dict[str, Any]:
         "submitted_at": doc.submitted_at.isoformat(),
         "links": {
             "self": url_for("api.document", document_id=doc.id),
-            "page": url_for("cases.document", document_id=doc.id),
-            "pdf": url_for("cases.document_pdf", document_id=doc.id),
+            "page": url_for("documents.document", document_id=doc.id),
+            "pdf": url_for("documents.document_pdf", document_id=doc.id),
         },
     }
     if with_data:
@@ -603,9 +606,9 @@ def document_json(doc: Document, with_data: bool = False) -> dict[str, Any]:
 )
 def open_case() -> Any:
     """Open a case for a 利用者 and start its first flow (as the page /cases/new does)."""
-    if wiring.staff().role not in case_views.STARTING_ROLES:
-        return errors.error_response(403, case_views.CANNOT_OPEN)
-    opened, problems, failure = case_views.open_case_for({"process_key": "new_case", **_json_body()})
+    if wiring.staff().role not in flow_start.STARTING_ROLES:
+        return errors.error_response(403, flow_start.CANNOT_OPEN)
+    opened, problems, failure = case_opening.open_case_for({"process_key": "new_case", **_json_body()})
     if opened is None:
         return errors.error_response(422, "入力内容を確認してください", errors=problems)
     body = case_json(opened)
@@ -637,11 +640,11 @@ def start_flow(case_id: int) -> Any:
     monitoring conditions), by staff of the case's planner or center (403 otherwise).
     """
     found = access.case_or_404(case_id)
-    if wiring.staff().role not in case_views.STARTING_ROLES:
-        return errors.error_response(403, case_views.CANNOT_OPEN)  # providers and insurers start nothing
-    if not case_views.may_start_flows(found):
-        return errors.error_response(403, case_views.CANNOT_START)
-    refused = case_views.start_flow_on(found, str(_json_body().get("process_key", "")))
+    if wiring.staff().role not in flow_start.STARTING_ROLES:
+        return errors.error_response(403, flow_start.CANNOT_OPEN)  # providers and insurers start nothing
+    if not flow_start.may_start_flows(found):
+        return errors.error_response(403, flow_start.CANNOT_START)
+    refused = flow_start.start_flow_on(found, str(_json_body().get("process_key", "")))
     if refused:
         return errors.error_response(refused.status, refused.message, errors={"process_key": refused.message})
     return case(case_id)
@@ -674,7 +677,7 @@ def case(case_id: int) -> Any:
     ready = db.session.scalars(select(Task).where(Task.case_id == found.id, Task.state == "ready")).all()
     body["ready_tasks"] = [task_json(t) for t in ready]
     startable = wiring.services().library.startable(found.municipality)
-    allowed = found.status == "open" and case_views.may_start_flows(found)
+    allowed = found.status == "open" and flow_start.may_start_flows(found)
     body["startable"] = [{"process_key": k, "flow_name": filters.flow_name(k)} for k in startable] if allowed else []
     return jsonify(body)
 

@@ -19,7 +19,6 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
-from flask_login import UserMixin
 from flask_login import current_user
 from flask_login import login_user
 from flask_login import logout_user
@@ -31,68 +30,18 @@ from werkzeug.security import generate_password_hash
 from werkzeug.wrappers import Response
 
 from engine.models import Event
-from engine.models import Organisation
 from engine.models import User
-from engine.runtime import Actor
 from web import demo
 from web import wiring
 from web.extensions import db
 from web.extensions import login_manager
+from web.signed_in import Staff
+from web.signed_in import load_staff
 
 bp = Blueprint("auth", __name__)
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
-
-
-class Staff(UserMixin):
-    """A signed-in staff member with their organisation (what pages and the API act as)."""
-
-    def __init__(self, user: User, organisation: Organisation) -> None:
-        self.user = user
-        self.organisation = organisation
-
-    def get_id(self) -> str:
-        # The epoch makes a copied or replayed session cookie worthless once its user signs out (cookies are
-        # signed, not stored: without it, an old cookie would stay valid until it expired).
-        return f"{self.user.id}:{self.user.session_epoch}"
-
-    @property
-    def id(self) -> int:
-        return self.user.id
-
-    @property
-    def organisation_id(self) -> int:
-        return self.organisation.id
-
-    @property
-    def role(self) -> str:
-        return self.organisation.role
-
-    @property
-    def municipality(self) -> str:
-        return self.organisation.municipality
-
-    @property
-    def is_admin(self) -> bool:
-        """The administrator capability: compare municipalities' flows (web/admin.py)."""
-        return bool(self.user.is_admin)
-
-    def actor(self) -> Actor:
-        return Actor(
-            user_id=self.user.id,
-            organisation_id=self.organisation.id,
-            role=self.organisation.role,
-            address=request.remote_addr,
-        )
-
-
-def load_staff(user_id: int) -> Staff | None:
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
-        return None
-    organisation = db.session.get(Organisation, user.organisation_id)
-    return Staff(user, organisation) if organisation is not None else None
 
 
 def _user_loader(session_id: str) -> Staff | None:

@@ -24,6 +24,7 @@ from engine.models import User
 from web import access
 from web import auth
 from web import filters
+from web import signed_in
 from web import wiring
 from web.extensions import db
 
@@ -81,7 +82,7 @@ def care_manager_names(page: case_search.CasePage) -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
-def care_managers(staff: auth.Staff) -> list[User]:
+def care_managers(staff: signed_in.Staff) -> list[User]:
     """The filter's choices: the colleagues of a center or office (other roles hold no cases as care manager)."""
     if staff.role not in PLANNING_ROLES:
         return []
@@ -92,7 +93,7 @@ def care_managers(staff: auth.Staff) -> list[User]:
     )
 
 
-def flow_choices(staff: auth.Staff) -> list[tuple[str, str]]:
+def flow_choices(staff: signed_in.Staff) -> list[tuple[str, str]]:
     try:
         keys = wiring.services().library.flows(staff.municipality)
     except KaigoflowError:

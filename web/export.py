@@ -29,7 +29,9 @@ from engine.models import Task
 from engine.models import User
 from web import filters
 from web import wiring
+from web.case_organisations import organisations_of
 from web.extensions import db
+from web.print_arguments import print_arguments
 
 FORMAT = "kaigoflow-case-record"
 FORMAT_VERSION = 1
@@ -61,8 +63,6 @@ def document_stem(doc: Document) -> str:
 
 def record(case: Case, exported_at: datetime) -> tuple[dict[str, Any], list[Document]]:
     """The JSON of a case's full record, and its documents (oldest first)."""
-    from web.cases import organisations_of
-
     instances = db.session.scalars(
         select(ProcessInstance).where(ProcessInstance.case_id == case.id).order_by(ProcessInstance.id)
     ).all()
@@ -152,12 +152,10 @@ def record(case: Case, exported_at: datetime) -> tuple[dict[str, Any], list[Docu
 
 
 def _pdf(doc: Document, case: Case) -> bytes | None:
-    from web.cases import _print_arguments
-
     try:
         from web.pdf_cache import document_pdf
 
-        arguments = _print_arguments(doc, case)
+        arguments = print_arguments(doc, case)
         return document_pdf(doc, case, arguments.pop("organisations"), **arguments)
     except (ImportError, OSError):
         return None  # no PDF engine here: the archive still has every document's data

@@ -32,6 +32,7 @@ from engine.projection import lane_role
 from web import access
 from web import auth
 from web import filters
+from web import signed_in
 from web import wiring
 from web.extensions import db
 
@@ -136,7 +137,7 @@ class Section:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def section_conditions(key: str, staff: auth.Staff) -> list[ColumnElement[bool]]:
+def section_conditions(key: str, staff: signed_in.Staff) -> list[ColumnElement[bool]]:
     """The rows of a section: mine (claimed by me) or my organisation's unclaimed ready tasks.
 
     Both are a prefix of ix_task_queue (organisation_id, state, claimed_by_id, due_date).
@@ -178,7 +179,7 @@ def _rows(where: list[ColumnElement[bool]], order: tuple[Any, ...], offset: int,
     return [InboxRow(*row) for row in db.session.execute(page_query(where, order, offset, limit)).all()]
 
 
-def load_section(key: str, staff: auth.Staff, chosen: Filters, page: int, per_page: int, today: date) -> Section:
+def load_section(key: str, staff: signed_in.Staff, chosen: Filters, page: int, per_page: int, today: date) -> Section:
     """One page of a section, earliest due first and tasks without a due date last, with its counts.
 
     Dated and undated tasks are read as two runs so each follows the index order (no sort of the whole list,
@@ -217,7 +218,7 @@ def page_number(name: str) -> int:
         return 1
 
 
-def filter_options(staff: auth.Staff) -> dict[str, list[tuple[str, str]]]:
+def filter_options(staff: signed_in.Staff) -> dict[str, list[tuple[str, str]]]:
     """Choices for the filters, from the process library (never from a scan of the task table): only what the user
     can have — their own municipality, and the steps their role does.
 

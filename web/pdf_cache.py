@@ -25,6 +25,7 @@ from web.extensions import db
 from web.pdf import STYLESHEET
 from web.pdf import html_to_pdf
 from web.pdf import render_document_pdf_html
+from web.print_arguments import print_arguments
 
 
 def pdf_key(html: str) -> str:
@@ -71,8 +72,6 @@ def draw_missing(limit: int = 5, skip: set[int] | None = None) -> int:
     find its PDF already drawn: drawing one takes a second of CPU, reading it milliseconds. A document that cannot
     be drawn is added to `skip` (the page shows the error when someone opens it) so the worker does not retry it.
     """
-    from web.cases import _print_arguments
-
     skip = skip if skip is not None else set()
     query = (
         select(Document)
@@ -89,7 +88,7 @@ def draw_missing(limit: int = 5, skip: set[int] | None = None) -> int:
         try:
             if case is None:
                 raise LookupError(document.case_id)
-            arguments = _print_arguments(document, case)
+            arguments = print_arguments(document, case)
             document_pdf(document, case, arguments.pop("organisations"), **arguments)
             db.session.commit()
         except (ImportError, OSError):

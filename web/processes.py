@@ -32,12 +32,12 @@ from engine.versions import MAX_FILE_BYTES
 from engine.versions import PublishRefused
 from engine.versions import changed_files
 from engine.versions import problems_for_page
-from web import CONTENT_SECURITY_POLICY
 from web import access
 from web import auth
 from web import inputsafe
 from web import wiring
 from web.extensions import db
+from web.security_headers import CONTENT_SECURITY_POLICY
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 bp.before_request(auth.require_login)

@@ -14,7 +14,7 @@ from engine.runtime import Runtime
 from engine.services import Services
 
 if TYPE_CHECKING:
-    from web.auth import Staff
+    from web.signed_in import Staff
 
 
 def services() -> Services:

@@ -69,10 +69,10 @@ def create_app(
     from web import case_list_api
     from web import case_opening
     from web import case_page
+    from web import display
     from web import documents
     from web import errors
     from web import extensions
-    from web import filters
     from web import formfields
     from web import inbox
     from web import ops
@@ -85,7 +85,7 @@ def create_app(
     from web import tasks
 
     extensions.init_app(app, services.settings.database_url)
-    filters.init_app(app)
+    display.init_app(app)
     app.jinja_env.globals.update(formfields.template_globals())
     errors.init_app(app)
     ops.init_app(app)  # before the blueprints: its clock starts before their sign-in checks

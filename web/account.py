@@ -21,9 +21,9 @@ from flask_login import login_user
 from engine import passwords
 from engine import staff as staff_module
 from engine.errors import ValidationError
+from web import app_services
 from web import auth
 from web import signed_in
-from web import wiring
 from web.extensions import db
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -32,7 +32,7 @@ bp.before_request(auth.require_login)
 
 @bp.route("/password", methods=["GET", "POST"])
 def password() -> Any:
-    me = wiring.staff()
+    me = signed_in.staff()
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
@@ -43,7 +43,7 @@ def password() -> Any:
                 request.form.get("current_password", ""),
                 request.form.get("new_password", ""),
                 request.form.get("new_password_confirm", ""),
-                wiring.clock().now(),
+                app_services.clock().now(),
                 address=request.remote_addr,
             )
         except ValidationError as refused:

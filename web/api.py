@@ -33,15 +33,15 @@ from engine.models import ProcessInstance
 from engine.models import Task
 from engine.models import User
 from web import access
+from web import app_services
 from web import auth
 from web import case_opening
+from web import display
 from web import errors
-from web import filters
 from web import flow_start
 from web import inbox
 from web import openapi
 from web import signed_in
-from web import wiring
 from web.case_organisations import organisations_of
 from web.extensions import csrf
 from web.extensions import db
@@ -235,13 +235,13 @@ TASK_DETAIL = resource(
 
 
 def task_json(row: Task) -> dict[str, Any]:
-    today = wiring.today()
+    today = app_services.today()
     return {
         "id": row.id,
         "name": row.name,
         "bpmn_id": row.bpmn_id,
         "process_key": row.process_key,
-        "flow_name": filters.flow_name(row.process_key),
+        "flow_name": display.flow_name(row.process_key),
         "municipality": row.municipality,
         "case_id": row.case_id,
         "instance_id": row.instance_id,
@@ -250,7 +250,7 @@ def task_json(row: Task) -> dict[str, Any]:
         "form": row.form,
         "state": row.state,
         "due_date": row.due_date.isoformat() if row.due_date else None,
-        "due_wareki": filters.wareki_weekday(row.due_date),
+        "due_wareki": display.wareki_weekday(row.due_date),
         "overdue": bool(row.state == "ready" and row.due_date and row.due_date < today),
         "claimed_by_id": row.claimed_by_id,
         "completed_by_id": row.completed_by_id,
@@ -327,8 +327,8 @@ INBOX_FILTERS = [
     parameters=INBOX_FILTERS,
 )
 def tasks() -> Any:
-    staff = wiring.staff()
-    today = wiring.today()
+    staff = signed_in.staff()
+    today = app_services.today()
     chosen = inbox.Filters.from_args(request.args)
     key = request.args.get("section", "unclaimed")
     if key not in inbox.SECTIONS:
@@ -360,7 +360,7 @@ def tasks() -> Any:
 )
 def task(task_id: str) -> Any:
     row = access.task_or_404(task_id)
-    view = views.task_view(wiring.runtime(), db.session(), task_id)
+    view = views.task_view(app_services.runtime(), db.session(), task_id)
     body = task_json(row)
     body["instructions"] = view.instructions
     body["form_spec"] = (
@@ -382,7 +382,7 @@ def task(task_id: str) -> Any:
 def claim(task_id: str) -> Any:
     access.task_or_404(task_id)
     try:
-        row = wiring.runtime().claim(db.session(), task_id, wiring.staff().actor())
+        row = app_services.runtime().claim(db.session(), task_id, signed_in.staff().actor())
     except ConflictError as conflict:
         return errors.error_response(409, conflict.message)
     return jsonify(task_json(row))
@@ -397,7 +397,7 @@ def claim(task_id: str) -> Any:
 def release(task_id: str) -> Any:
     access.task_or_404(task_id)
     try:
-        row = wiring.runtime().release(db.session(), task_id, wiring.staff().actor())
+        row = app_services.runtime().release(db.session(), task_id, signed_in.staff().actor())
     except ConflictError as conflict:
         return errors.error_response(409, conflict.message)
     return jsonify(task_json(row))
@@ -424,10 +424,10 @@ def complete(task_id: str) -> Any:
     # Held, so the engine finds the row in the session's (weak) identity map instead of selecting it again.
     _held = access.task_or_404(task_id)
     submission = _json_body()
-    staff = wiring.staff()
+    staff = signed_in.staff()
     try:
         # As the page does: the completer carries the case on (the next steps of their organisation are theirs).
-        row = wiring.runtime().complete_and_continue(db.session(), task_id, submission, staff.actor()).task
+        row = app_services.runtime().complete_and_continue(db.session(), task_id, submission, staff.actor()).task
     except ValidationError as refused:
         return errors.error_response(422, refused.message, errors=refused.details)
     except ConflictError as conflict:
@@ -554,7 +554,7 @@ def case_json(case: Case) -> dict[str, Any]:
         "client_name_kana": case.client_name_kana,
         "insured_number": case.insured_number,
         "care_level": case.care_level,
-        "care_level_name": filters.care_level_name(case.care_level),
+        "care_level_name": display.care_level_name(case.care_level),
         "certification_start": day(case.certification_start),
         "certification_end": day(case.certification_end),
         "plan_start": day(case.plan_start),
@@ -606,7 +606,7 @@ def document_json(doc: Document, with_data: bool = False) -> dict[str, Any]:
 )
 def open_case() -> Any:
     """Open a case for a 利用者 and start its first flow (as the page /cases/new does)."""
-    if wiring.staff().role not in flow_start.STARTING_ROLES:
+    if signed_in.staff().role not in flow_start.STARTING_ROLES:
         return errors.error_response(403, flow_start.CANNOT_OPEN)
     opened, problems, failure = case_opening.open_case_for({"process_key": "new_case", **_json_body()})
     if opened is None:
@@ -640,7 +640,7 @@ def start_flow(case_id: int) -> Any:
     monitoring conditions), by staff of the case's planner or center (403 otherwise).
     """
     found = access.case_or_404(case_id)
-    if wiring.staff().role not in flow_start.STARTING_ROLES:
+    if signed_in.staff().role not in flow_start.STARTING_ROLES:
         return errors.error_response(403, flow_start.CANNOT_OPEN)  # providers and insurers start nothing
     if not flow_start.may_start_flows(found):
         return errors.error_response(403, flow_start.CANNOT_START)
@@ -666,7 +666,7 @@ def case(case_id: int) -> Any:
         {
             "id": i.id,
             "process_key": i.process_key,
-            "flow_name": filters.flow_name(i.process_key),
+            "flow_name": display.flow_name(i.process_key),
             "status": i.status,
             "period": i.period,
             "started_at": i.started_at.isoformat(),
@@ -676,9 +676,9 @@ def case(case_id: int) -> Any:
     ]
     ready = db.session.scalars(select(Task).where(Task.case_id == found.id, Task.state == "ready")).all()
     body["ready_tasks"] = [task_json(t) for t in ready]
-    startable = wiring.services().library.startable(found.municipality)
+    startable = app_services.services().library.startable(found.municipality)
     allowed = found.status == "open" and flow_start.may_start_flows(found)
-    body["startable"] = [{"process_key": k, "flow_name": filters.flow_name(k)} for k in startable] if allowed else []
+    body["startable"] = [{"process_key": k, "flow_name": display.flow_name(k)} for k in startable] if allowed else []
     return jsonify(body)
 
 
@@ -721,7 +721,7 @@ def case_export(case_id: int) -> Any:
 
     found = access.export_or_404(case_id)
     content = export_module.archive(found)
-    export_module.log_export(found, wiring.staff().id, request.remote_addr, "api")
+    export_module.log_export(found, signed_in.staff().id, request.remote_addr, "api")
     response = Response(content, mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{export_module.filename(found)}"'
     return response

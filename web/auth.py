@@ -31,8 +31,8 @@ from werkzeug.wrappers import Response
 
 from engine.models import Event
 from engine.models import User
+from web import app_services
 from web import demo
-from web import wiring
 from web.extensions import db
 from web.extensions import login_manager
 from web.signed_in import Staff
@@ -105,7 +105,7 @@ def authenticate(login: str, password: str) -> User:
     then is the password checked: however many attempts arrive at once, at most MAX_FAILED_LOGINS passwords are
     checked before the lock. Unknown logins cost the same hash check as known ones and get the same message.
     """
-    now = wiring.clock().now()
+    now = app_services.clock().now()
     user = db.session.scalar(select(User).where(User.login == login.strip()))
     if user is None or not user.active:
         check_password_hash(_dummy_hash(), password)
@@ -151,7 +151,7 @@ def _reset_failures(user_id: int, locked_until: datetime | None) -> None:
 def _event(kind: str, user_id: int | None, detail: dict[str, Any]) -> None:
     db.session.add(
         Event(
-            at=wiring.clock().now(),
+            at=app_services.clock().now(),
             actor_id=user_id,
             kind=kind,
             detail=detail,
@@ -210,7 +210,7 @@ def login() -> Any:
                 session.permanent = True
                 flash(f"{user.display_name}さん、ようこそ", "info")
                 return redirect(safe_next(next_url))
-    library = wiring.services().library
+    library = app_services.services().library
     # Demo accounts share a published password: listed only when `kaigoflow demo` started the app, never in
     # production, whatever accounts exist.
     logins = demo.demo_logins(db.session, library) if current_app.config["SHOW_DEMO_LOGINS"] else []

@@ -22,10 +22,11 @@ from engine.errors import KaigoflowError
 from engine.models import Case
 from engine.models import User
 from web import access
+from web import app_services
 from web import auth
-from web import filters
+from web import date_input
+from web import display
 from web import signed_in
-from web import wiring
 from web.extensions import db
 
 bp = Blueprint("case_list", __name__)
@@ -47,7 +48,7 @@ def query_from(args: Any) -> case_search.CaseQuery:
     return case_search.CaseQuery(
         text=args.get("q", "")[: case_search.MAX_QUERY],
         status=status if status in case_search.STATUSES else "",
-        care_level=level if level in filters.CARE_LEVELS else "",
+        care_level=level if level in display.CARE_LEVELS else "",
         care_manager_id=_int(args.get("care_manager")),
         process_key=args.get("flow", "").strip()[:64],
         sort=sort if sort in case_search.SORTS else "kana",
@@ -70,7 +71,7 @@ def query_args(query: case_search.CaseQuery) -> dict[str, Any]:
 
 
 def run(query: case_search.CaseQuery) -> case_search.CasePage:
-    staff = wiring.staff()
+    staff = signed_in.staff()
     return case_search.search(db.session(), query, access.case_clause(staff.organisation_id))
 
 
@@ -95,15 +96,15 @@ def care_managers(staff: signed_in.Staff) -> list[User]:
 
 def flow_choices(staff: signed_in.Staff) -> list[tuple[str, str]]:
     try:
-        keys = wiring.services().library.flows(staff.municipality)
+        keys = app_services.services().library.flows(staff.municipality)
     except KaigoflowError:
         keys = []
-    return [(key, filters.flow_name(key)) for key in keys]
+    return [(key, display.flow_name(key)) for key in keys]
 
 
 @bp.get("/cases")
 def index() -> str:
-    staff = wiring.staff()
+    staff = signed_in.staff()
     query = query_from(request.args)
     page = run(query)
     args = query_args(query)
@@ -122,9 +123,9 @@ def index() -> str:
         flows=flow_choices(staff),
         statuses=STATUS_CHOICES,
         sorts=case_search.SORTS,
-        care_levels=filters.CARE_LEVELS,
+        care_levels=display.CARE_LEVELS,
         can_open=staff.role in PLANNING_ROLES,
-        today=wiring.today(),
+        today=app_services.today(),
     )
 
 
@@ -133,9 +134,9 @@ def index() -> str:
 
 def duplicates_of(municipality: str, raw_number: str) -> list[tuple[Case, bool]]:
     """The municipality's cases with this 被保険者番号 and whether the user may open each one."""
-    number = re.sub(r"[\s-]", "", filters.normalise_ascii(raw_number or ""))
+    number = re.sub(r"[\s-]", "", date_input.normalise_ascii(raw_number or ""))
     if not re.fullmatch(r"\d{10}", number):
         return []
-    organisation_id = wiring.staff().organisation_id
+    organisation_id = signed_in.staff().organisation_id
     found = case_search.duplicates(db.session(), municipality, number)
     return [(case, access.can_see_case(case, organisation_id)) for case in found]

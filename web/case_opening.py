@@ -16,11 +16,12 @@ from engine import caseopening
 from engine.errors import ValidationError
 from engine.models import Case
 from engine.models import Organisation
+from web import app_services
 from web import auth
 from web import case_list
+from web import display
 from web import errors
-from web import filters
-from web import wiring
+from web import signed_in
 from web.extensions import db
 from web.flow_start import CANNOT_OPEN
 from web.flow_start import STARTING_ROLES
@@ -42,10 +43,10 @@ def _choices(municipality: str, role: str) -> list[Organisation]:
 
 @bp.route("/cases/new", methods=["GET", "POST"])
 def new() -> Any:
-    staff = wiring.staff()
+    staff = signed_in.staff()
     if staff.role not in STARTING_ROLES:
         return errors.error_response(403, CANNOT_OPEN)
-    library = wiring.services().library
+    library = app_services.services().library
     municipality = library.municipality(staff.municipality)
     flows = library.flows(municipality.key)
     values: dict[str, str] = {
@@ -64,7 +65,7 @@ def new() -> Any:
             if failure:
                 flash(f"ケースは登録しましたが、{failure}", "error")
             else:
-                flash(f"ケースを登録し、「{filters.flow_name(values['process_key'])}」を開始しました", "info")
+                flash(f"ケースを登録し、「{display.flow_name(values['process_key'])}」を開始しました", "info")
             return redirect(url_for("cases.show", case_id=case.id))
     page = render_template(
         "cases/new.html",
@@ -75,7 +76,7 @@ def new() -> Any:
         problems=problems,
         duplicates=duplicates,
         staff=staff,
-        care_levels=filters.CARE_LEVELS,
+        care_levels=display.CARE_LEVELS,
         planners=PLANNER_NAMES,
     )
     return page, 422 if problems else (409 if duplicates else 200)
@@ -101,8 +102,8 @@ def open_case_for(values: dict[str, Any]) -> tuple[Case | None, dict[str, str], 
     problems per field, failure to start). Nothing is written when a field is refused; a case whose flow could not
     start is kept (the user sees it and can start the flow from its page).
     """
-    staff = wiring.staff()
-    library = wiring.services().library
+    staff = signed_in.staff()
+    library = app_services.services().library
     municipality = library.municipality(staff.municipality)
     values = dict(values)
     process_key = str(values.pop("process_key", "") or "")
@@ -112,7 +113,7 @@ def open_case_for(values: dict[str, Any]) -> tuple[Case | None, dict[str, str], 
         problems["process_key"] = "選択肢の中から選んでください"
     if problems:
         return None, problems, None
-    runtime = wiring.runtime()
+    runtime = app_services.runtime()
     insurer = _choices(municipality.key, "insurer")
     try:
         case = runtime.open_case(

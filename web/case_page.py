@@ -27,11 +27,12 @@ from engine.models import ProcessInstance
 from engine.models import Task
 from engine.models import User
 from web import access
+from web import app_services
 from web import auth
+from web import display
 from web import errors
 from web import export as export_module
-from web import filters
-from web import wiring
+from web import signed_in
 from web.case_organisations import organisations_of
 from web.extensions import db
 from web.flow_start import CANNOT_OPEN
@@ -58,7 +59,7 @@ class Diagram:
 def diagrams(instance: ProcessInstance, resolved: ResolvedSpec) -> list[Diagram]:
     """The instance's own diagram first, then each called subprocess's, with progress markers."""
     try:
-        marks = views.progress(wiring.runtime(), db.session(), instance.id)
+        marks = views.progress(app_services.runtime(), db.session(), instance.id)
     except KaigoflowError:
         marks = {}
     if not marks:
@@ -76,7 +77,7 @@ def diagrams(instance: ProcessInstance, resolved: ResolvedSpec) -> list[Diagram]
         found.append(
             Diagram(
                 process_id=process_id,
-                title=filters.flow_name(process_id),
+                title=display.flow_name(process_id),
                 url=url_for(
                     "cases.diagram_xml", case_id=instance.case_id, instance_id=instance.id, process_id=process_id
                 ),
@@ -90,8 +91,8 @@ def diagrams(instance: ProcessInstance, resolved: ResolvedSpec) -> list[Diagram]
 @bp.get("/cases/<int:case_id>")
 def show(case_id: int) -> str:
     case = access.case_or_404(case_id)
-    staff = wiring.staff()
-    runtime = wiring.runtime()
+    staff = signed_in.staff()
+    runtime = app_services.runtime()
     instances = db.session.scalars(
         select(ProcessInstance).where(ProcessInstance.case_id == case.id).order_by(ProcessInstance.id)
     ).all()
@@ -127,7 +128,7 @@ def show(case_id: int) -> str:
     ).all()
     shown_documents = {d.id for d in access.readable(case, [d for d, _ in documents])}
     documents = [row for row in documents if row[0].id in shown_documents]
-    library = wiring.services().library
+    library = app_services.services().library
     try:
         flows = library.startable(case.municipality) if may_start_flows(case) else []
         municipality_name = library.municipality(case.municipality).name
@@ -147,7 +148,7 @@ def show(case_id: int) -> str:
         flows=flows,
         may_export=readers.may_export(case, staff.organisation_id),
         staff=staff,
-        today=wiring.today(),
+        today=app_services.today(),
     )
 
 
@@ -156,7 +157,7 @@ def export(case_id: int) -> Response:
     """The case's full record (運営指導 用の記録一式) as a ZIP: case.json, each document's data and PDF."""
     case = access.export_or_404(case_id)
     content = export_module.archive(case)
-    staff = wiring.staff()
+    staff = signed_in.staff()
     export_module.log_export(case, staff.id, request.remote_addr, "page")
     response = Response(content, mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{export_module.filename(case)}"'
@@ -168,7 +169,7 @@ def diagram_xml(case_id: int, instance_id: int, process_id: str) -> Response:
     instance, case = access.instance_or_404(instance_id)
     if case.id != case_id:
         abort(404)
-    resolved = views.instance_spec(wiring.runtime(), db.session(), instance)
+    resolved = views.instance_spec(app_services.runtime(), db.session(), instance)
     xml = resolved.bpmn.get(process_id)
     if xml is None:
         abort(404)
@@ -178,7 +179,7 @@ def diagram_xml(case_id: int, instance_id: int, process_id: str) -> Response:
 @bp.post("/cases/<int:case_id>/start")
 def start_flow(case_id: int) -> Any:
     case = access.case_or_404(case_id)
-    if wiring.staff().role not in STARTING_ROLES:
+    if signed_in.staff().role not in STARTING_ROLES:
         return errors.error_response(403, CANNOT_OPEN)  # providers and insurers start nothing
     if not may_start_flows(case):
         return errors.error_response(403, CANNOT_START)
@@ -187,7 +188,7 @@ def start_flow(case_id: int) -> Any:
     if failure:
         flash(failure.message, "error")
     else:
-        flash(f"「{filters.flow_name(key)}」を開始しました", "info")
+        flash(f"「{display.flow_name(key)}」を開始しました", "info")
     return redirect(url_for("cases.show", case_id=case.id))
 
 

@@ -14,11 +14,11 @@ from engine.errors import KaigoflowError
 from engine.models import ProcessInstance
 from engine.models import User
 from web import access
+from web import app_services
 from web import auth
 from web import derived
 from web import errors
 from web import formfields
-from web import wiring
 from web.extensions import db
 from web.print_arguments import print_arguments
 
@@ -33,7 +33,7 @@ def document(document_id: int) -> str:
     instance = db.session.get(ProcessInstance, doc.instance_id)
     if instance is not None:
         try:
-            form = views.instance_spec(wiring.runtime(), db.session(), instance).forms.get(doc.form)
+            form = views.instance_spec(app_services.runtime(), db.session(), instance).forms.get(doc.form)
             uischema = form.uischema if form else {}
         except KaigoflowError:
             uischema = {}
@@ -82,7 +82,7 @@ def document_pdf(document_id: int) -> Any:
 def document_print(document_id: int) -> Any:
     doc, case = access.document_or_404(document_id)
     try:
-        from web.pdf import render_document_html
+        from web.document_print import render_document_html
     except ImportError:
         return errors.error_response(503, "印刷用表示は現在利用できません(準備中です)。")
     arguments = print_arguments(doc, case)

@@ -27,8 +27,8 @@ from engine.models import Organisation
 from engine.models import ProcessInstance
 from engine.models import Task
 from engine.models import User
-from web import filters
-from web import wiring
+from web import app_services
+from web import display
 from web.case_organisations import organisations_of
 from web.extensions import db
 from web.print_arguments import print_arguments
@@ -92,7 +92,7 @@ def record(case: Case, exported_at: datetime) -> tuple[dict[str, Any], list[Docu
             {
                 "id": i.id,
                 "process_key": i.process_key,
-                "flow_name": filters.flow_name(i.process_key),
+                "flow_name": display.flow_name(i.process_key),
                 "spec_hash": i.spec_hash,
                 "status": i.status,
                 "period": i.period,
@@ -124,7 +124,7 @@ def record(case: Case, exported_at: datetime) -> tuple[dict[str, Any], list[Docu
                 "id": e.id,
                 "at": _iso(e.at),
                 "kind": e.kind,
-                "description": filters.event_name(e.kind),
+                "description": display.event_name(e.kind),
                 "actor": _who(users, e.actor_id),
                 "instance_id": e.instance_id,
                 "task_id": e.task_id,
@@ -163,7 +163,7 @@ def _pdf(doc: Document, case: Case) -> bytes | None:
 
 def archive(case: Case, with_pdfs: bool = True) -> bytes:
     """The ZIP of one case's full record."""
-    body, documents = record(case, wiring.clock().now())
+    body, documents = record(case, app_services.clock().now())
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for entry, doc in zip(body["documents"], documents, strict=True):
@@ -178,13 +178,13 @@ def archive(case: Case, with_pdfs: bool = True) -> bytes:
 
 
 def filename(case: Case) -> str:
-    return f"case-{case.id}-record-{wiring.today():%Y%m%d}.zip"
+    return f"case-{case.id}-record-{app_services.today():%Y%m%d}.zip"
 
 
 def log_export(case: Case, actor_id: int | None, address: str | None, via: str) -> None:
     db.session.add(
         Event(
-            at=wiring.clock().now(),
+            at=app_services.clock().now(),
             case_id=case.id,
             actor_id=actor_id,
             kind="case_exported",

@@ -30,10 +30,10 @@ from engine.models import Case
 from engine.models import Task
 from engine.projection import lane_role
 from web import access
+from web import app_services
 from web import auth
-from web import filters
+from web import display
 from web import signed_in
-from web import wiring
 from web.extensions import db
 
 bp = Blueprint("inbox", __name__)
@@ -83,7 +83,7 @@ class Filters:
         elif self.due == "today":
             found.append(Task.due_date <= today)
         elif self.due == "week":
-            found.append(Task.due_date <= filters.week_end(today))
+            found.append(Task.due_date <= display.week_end(today))
         return found
 
 
@@ -102,17 +102,17 @@ class InboxRow:
     claimed_by_id: int | None
 
     def to_json(self, today: date) -> dict[str, Any]:
-        badge = filters.due_badge(self.due_date, today)
+        badge = display.due_badge(self.due_date, today)
         return {
             "id": self.id,
             "name": self.name,
             "bpmn_id": self.bpmn_id,
             "process_key": self.process_key,
-            "flow_name": filters.flow_name(self.process_key),
+            "flow_name": display.flow_name(self.process_key),
             "municipality": self.municipality,
             "role": self.role,
             "due_date": self.due_date.isoformat() if self.due_date else None,
-            "due_wareki": filters.wareki_weekday(self.due_date),
+            "due_wareki": display.wareki_weekday(self.due_date),
             "due_label": badge["text"],
             "overdue": bool(self.due_date and self.due_date < today),
             "due_today": self.due_date == today,
@@ -241,7 +241,7 @@ def roles_of_lanes(role: str) -> set[str]:
 
 
 def _filter_options(municipality: str, role: str) -> dict[str, list[tuple[str, str]]]:
-    library = wiring.services().library
+    library = app_services.services().library
     flows = []
     steps: dict[str, set[str]] = {}
     wanted = roles_of_lanes(role)
@@ -251,7 +251,7 @@ def _filter_options(municipality: str, role: str) -> dict[str, list[tuple[str, s
     except KaigoflowError:
         keys, name = [], municipality
     for key in keys:
-        flows.append((key, filters.flow_name(key)))
+        flows.append((key, display.flow_name(key)))
         try:
             resolved = library.resolve(municipality, key)
         except KaigoflowError:
@@ -270,8 +270,8 @@ def _filter_options(municipality: str, role: str) -> dict[str, list[tuple[str, s
 
 @bp.get("/")
 def index() -> str:
-    staff = wiring.staff()
-    today = wiring.today()
+    staff = signed_in.staff()
+    today = app_services.today()
     chosen = Filters.from_args(request.args)
     per_page = int(current_app.config["INBOX_PER_PAGE"])
     mine = load_section("mine", staff, chosen, page_number("mine_page"), per_page, today)

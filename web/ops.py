@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from engine import health
 from engine import heartbeat
 from engine import oplog
-from web import wiring
+from web import app_services
 from web.extensions import db
 
 bp = Blueprint("ops", __name__)
@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
 @bp.get("/healthz")
 def healthz() -> Any:
     stale = int(os.environ.get("KAIGOFLOW_WORKER_STALE_SECONDS", heartbeat.STALE_SECONDS))
-    report = health.check(db.session(), wiring.clock().now(), stale)
+    report = health.check(db.session(), app_services.clock().now(), stale)
     response = jsonify(report.to_dict())
     response.status_code = 200 if report.ok else 503
     return response

@@ -20,11 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from engine.models import Case
 from engine.models import Document
 from engine.models import RenderedPdf
-from web import wiring
+from web import app_services
+from web.document_print import STYLESHEET
+from web.document_print import html_to_pdf
+from web.document_print import render_document_pdf_html
 from web.extensions import db
-from web.pdf import STYLESHEET
-from web.pdf import html_to_pdf
-from web.pdf import render_document_pdf_html
 from web.print_arguments import print_arguments
 
 
@@ -52,7 +52,7 @@ def document_pdf(
     if stored is not None and stored.key == key:
         return stored.pdf
     pdf = html_to_pdf(html)
-    now = wiring.clock().now()
+    now = app_services.clock().now()
     try:
         with db.session.begin_nested():  # flushed here, committed by the caller's transaction
             if stored is None:

@@ -11,7 +11,7 @@ from engine.errors import KaigoflowError
 from engine.models import Case
 from engine.models import Document
 from engine.models import User
-from web import wiring
+from web import app_services
 from web.case_organisations import organisations_of
 from web.extensions import db
 
@@ -20,7 +20,7 @@ def print_arguments(doc: Document, case: Case) -> dict[str, Any]:
     organisations = {role: org.name for role, org in organisations_of(case).items()}
     submitted_by = db.session.get(User, doc.submitted_by_id) if doc.submitted_by_id else None
     try:
-        municipality_name = wiring.services().library.municipality(case.municipality).name
+        municipality_name = app_services.services().library.municipality(case.municipality).name
     except KaigoflowError:
         municipality_name = case.municipality
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask import request
 from flask_login import UserMixin
 
@@ -59,3 +60,8 @@ def load_staff(user_id: int) -> Staff | None:
         return None
     organisation = db.session.get(Organisation, user.organisation_id)
     return Staff(user, organisation) if organisation is not None else None
+
+
+def staff() -> Staff:
+    """The signed-in staff member of this request (set by the blueprints' login checks)."""
+    return g.staff

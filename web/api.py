@@ -36,6 +36,7 @@ from web import access
 from web import app_services
 from web import auth
 from web import case_opening
+from web import case_page
 from web import display
 from web import errors
 from web import flow_start
@@ -546,7 +547,7 @@ def case_json(case: Case) -> dict[str, Any]:
     def day(value: Any) -> str | None:
         return value.isoformat() if value else None
 
-    organisations = organisations_of(case)
+    organisations = organisations_of(db.session(), case)
     return {
         "id": case.id,
         "municipality": case.municipality,
@@ -715,16 +716,7 @@ def case_documents(case_id: int) -> Any:
 )
 def case_export(case_id: int) -> Any:
     """The case's full record as a ZIP (the case page's 記録一式 button)."""
-    from flask import Response
-
-    from web import export as export_module
-
-    found = access.export_or_404(case_id)
-    content = export_module.archive(found)
-    export_module.log_export(found, signed_in.staff().id, request.remote_addr, "api")
-    response = Response(content, mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="{export_module.filename(found)}"'
-    return response
+    return case_page.download(access.export_or_404(case_id), "api")
 
 
 @bp.get("/documents/<int:document_id>")

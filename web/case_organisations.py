@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.models import Case
 from engine.models import Organisation
 from web import access
-from web.extensions import db
 
 
-def organisations_of(case: Case) -> dict[str, Organisation]:
+def organisations_of(session: Session, case: Case) -> dict[str, Organisation]:
     ids = {role: getattr(case, f"{role}_org_id") for role in access.CASE_ROLES}
-    rows = db.session.scalars(select(Organisation).where(Organisation.id.in_([i for i in ids.values() if i]))).all()
+    rows = session.scalars(select(Organisation).where(Organisation.id.in_([i for i in ids.values() if i]))).all()
     by_id = {org.id: org for org in rows}
     return {role: by_id[org_id] for role, org_id in ids.items() if org_id in by_id}

@@ -20,6 +20,7 @@ from engine import readers
 from engine import views
 from engine.errors import KaigoflowError
 from engine.library import ResolvedSpec
+from engine.models import Case
 from engine.models import Document
 from engine.models import Event
 from engine.models import Organisation
@@ -138,7 +139,7 @@ def show(case_id: int) -> str:
         "cases/show.html",
         case=case,
         municipality_name=municipality_name,
-        organisations=organisations_of(case),
+        organisations=organisations_of(db.session(), case),
         instances=instances,
         drawn=drawn,
         tasks=tasks,
@@ -155,12 +156,16 @@ def show(case_id: int) -> str:
 @bp.get("/cases/<int:case_id>/export.zip")
 def export(case_id: int) -> Response:
     """The case's full record (運営指導 用の記録一式) as a ZIP: case.json, each document's data and PDF."""
-    case = access.export_or_404(case_id)
-    content = export_module.archive(case)
-    staff = signed_in.staff()
-    export_module.log_export(case, staff.id, request.remote_addr, "page")
+    return download(access.export_or_404(case_id), "page")
+
+
+def download(case: Case, via: str) -> Response:
+    """The ZIP of a case's record for the signed-in staff member, recorded as exported (`via`: page or api)."""
+    session, clock = db.session(), app_services.clock()
+    content = export_module.archive(session, app_services.services().library, clock, case)
+    export_module.log_export(session, clock, case, signed_in.staff().id, request.remote_addr, via)
     response = Response(content, mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="{export_module.filename(case)}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_module.filename(case, clock)}"'
     return response
 
 

@@ -64,9 +64,9 @@ def document_pdf(document_id: int) -> Any:
         from web.pdf_cache import document_pdf as cached_pdf
     except ImportError:
         return errors.error_response(503, PDF_UNAVAILABLE)
-    arguments = print_arguments(doc, case)
+    arguments = print_arguments(db.session(), app_services.services().library, doc, case)
     try:
-        pdf = cached_pdf(doc, case, arguments.pop("organisations"), **arguments)
+        pdf = cached_pdf(db.session(), app_services.clock(), doc, case, arguments.pop("organisations"), **arguments)
     except (ImportError, OSError):
         return errors.error_response(503, PDF_UNAVAILABLE)
     db.session.commit()  # keep the PDF drawn (web/pdf_cache.py)
@@ -85,5 +85,5 @@ def document_print(document_id: int) -> Any:
         from web.document_print import render_document_html
     except ImportError:
         return errors.error_response(503, "印刷用表示は現在利用できません(準備中です)。")
-    arguments = print_arguments(doc, case)
+    arguments = print_arguments(db.session(), app_services.services().library, doc, case)
     return render_document_html(doc, case, arguments.pop("organisations"), **arguments)

@@ -1,26 +1,28 @@
 """What a 帳票 prints besides the document itself: the case's organisations, the municipality's name, who recorded it.
 
-Shared by the print view, the PDF (drawn on demand or ahead by the worker) and the case export.
+Shared by the print view, the PDF (drawn on demand or ahead by the worker) and the case export; it needs a database
+session and the library, not a Flask app, so `kaigoflow export-case` and the worker draw 帳票 without one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from engine.errors import KaigoflowError
+from engine.library import Library
 from engine.models import Case
 from engine.models import Document
 from engine.models import User
-from web import app_services
 from web.case_organisations import organisations_of
-from web.extensions import db
 
 
-def print_arguments(doc: Document, case: Case) -> dict[str, Any]:
-    organisations = {role: org.name for role, org in organisations_of(case).items()}
-    submitted_by = db.session.get(User, doc.submitted_by_id) if doc.submitted_by_id else None
+def print_arguments(session: Session, library: Library, doc: Document, case: Case) -> dict[str, Any]:
+    organisations = {role: org.name for role, org in organisations_of(session, case).items()}
+    submitted_by = session.get(User, doc.submitted_by_id) if doc.submitted_by_id else None
     try:
-        municipality_name = app_services.services().library.municipality(case.municipality).name
+        municipality_name = library.municipality(case.municipality).name
     except KaigoflowError:
         municipality_name = case.municipality
     return {

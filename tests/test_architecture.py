@@ -86,3 +86,16 @@ def test_the_circle_finder_finds_a_circle(tmp_path, monkeypatch):
     (package / "c.py").write_text("import loop.a\nx = 1\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert import_circles("loop") == [["loop.a", "loop.b", "loop.c"]]
+
+
+def test_the_app_factory_reaches_no_command_line_code():
+    # create_app is what every gunicorn worker runs: the console commands stay outside it (web/composition.py builds
+    # the services for both).
+    paths = {_module_name(p): p for p in sorted((ROOT / "web").rglob("*.py"))}
+    reached, todo = set(), ["web"]
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo.extend(_imported_modules(paths[name], set(paths)))
+    assert "web.cli" not in reached

@@ -9,6 +9,7 @@ answers (404 across organisations, 409 on conflict, 422 with per-field messages)
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from typing import Any
 
 from flask import Blueprint
@@ -235,7 +236,8 @@ TASK_DETAIL = resource(
 )
 
 
-def task_json(row: Task) -> dict[str, Any]:
+def task_json(row: Task | inbox.InboxRow) -> dict[str, Any]:
+    """The one JSON of a task: the API's task answers, the case's ready tasks and the inbox's items."""
     today = app_services.today()
     return {
         "id": row.id,
@@ -265,25 +267,25 @@ INBOX_ITEM = resource(
     "InboxItem",
     closed(
         {
-            "id": {"type": "string"},
-            "name": {"type": "string"},
-            "bpmn_id": {"type": "string"},
-            "process_key": {"type": "string"},
-            "flow_name": {"type": "string"},
-            "municipality": {"type": "string"},
-            "role": {"type": "string"},
-            "due_date": nullable("string", format="date"),
-            "due_wareki": {"type": "string"},
-            "due_label": {"type": "string"},
-            "overdue": {"type": "boolean"},
+            **TASK_PROPERTIES,
+            "due_label": {"type": "string", "description": "期限の目安(あと3日、期限切れ(2日超過) など)"},
             "due_today": {"type": "boolean"},
-            "ready_at": DATE_TIME,
-            "case_id": {"type": "integer"},
             "client_name": nullable("string"),
-            "claimed_by_id": nullable("integer"),
         }
     ),
 )
+
+
+def inbox_item_json(row: inbox.InboxRow, today: date) -> dict[str, Any]:
+    """A task of the inbox: the task as everywhere (task_json), with how the inbox marks it and whose it is."""
+    return {
+        **task_json(row),
+        "due_label": display.due_badge(row.due_date, today)["text"],
+        "due_today": row.due_date == today,
+        "client_name": row.client_name,
+    }
+
+
 TASK_PAGE = resource(
     "TaskPage",
     closed(
@@ -348,7 +350,7 @@ def tasks() -> Any:
             "total": section.total,
             "overdue": section.overdue,
             "counts": {key: section.total, other: other_total},
-            "items": [row.to_json(today) for row in section.rows],
+            "items": [inbox_item_json(row, today) for row in section.rows],
         }
     )
 
@@ -459,6 +461,7 @@ CASE_PROPERTIES: dict[str, Any] = {
     "plan_end": nullable("string", format="date"),
     "planner": {"type": "string", "enum": ["center", "office"], "description": "計画作成担当"},
     "delegated": {"type": "boolean", "description": "包括が居宅へ介護予防支援を委託している"},
+    "care_management_type": nullable("string", description="介護予防ケアマネジメントの類型(A・B・C)"),
     "status": {"type": "string"},
     "organisations": {
         "type": "object",
@@ -562,6 +565,7 @@ def case_json(case: Case) -> dict[str, Any]:
         "plan_end": day(case.plan_end),
         "planner": case.planner,
         "delegated": case.delegated,
+        "care_management_type": case.care_management_type,
         "status": case.status,
         "organisations": {role: {"id": org.id, "name": org.name} for role, org in organisations.items()},
         "created_at": case.created_at.isoformat(),

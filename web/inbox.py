@@ -89,6 +89,8 @@ class Filters:
 
 @dataclass
 class InboxRow:
+    """One task of a section, with its 利用者's name: every column api.task_json reads, and no JSON column."""
+
     id: str
     name: str
     bpmn_id: str
@@ -100,27 +102,12 @@ class InboxRow:
     case_id: int
     client_name: str | None
     claimed_by_id: int | None
-
-    def to_json(self, today: date) -> dict[str, Any]:
-        badge = display.due_badge(self.due_date, today)
-        return {
-            "id": self.id,
-            "name": self.name,
-            "bpmn_id": self.bpmn_id,
-            "process_key": self.process_key,
-            "flow_name": display.flow_name(self.process_key),
-            "municipality": self.municipality,
-            "role": self.role,
-            "due_date": self.due_date.isoformat() if self.due_date else None,
-            "due_wareki": display.wareki_weekday(self.due_date),
-            "due_label": badge["text"],
-            "overdue": bool(self.due_date and self.due_date < today),
-            "due_today": self.due_date == today,
-            "ready_at": self.ready_at.isoformat(),
-            "case_id": self.case_id,
-            "client_name": self.client_name,
-            "claimed_by_id": self.claimed_by_id,
-        }
+    instance_id: int
+    organisation_id: int | None
+    form: str | None
+    state: str
+    completed_by_id: int | None
+    completed_at: datetime | None
 
 
 @dataclass
@@ -166,6 +153,12 @@ def page_query(where: list[ColumnElement[bool]], order: tuple[Any, ...], offset:
             Task.case_id,
             Case.client_name,
             Task.claimed_by_id,
+            Task.instance_id,
+            Task.organisation_id,
+            Task.form,
+            Task.state,
+            Task.completed_by_id,
+            Task.completed_at,
         )
         .join(Case, Case.id == Task.case_id)
         .where(*where)

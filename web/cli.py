@@ -164,14 +164,17 @@ def export_case(services: Services, case_id: int, output: str | None, no_pdf: bo
 
     # One case needs a database session and the library, not the web app (no secret key, no blueprints).
     clock = SystemClock()
-    with services.sessions() as session:
-        case = session.get(Case, case_id)
-        if case is None:
-            click.echo(f"エラー: ケース {case_id} は見つかりません", err=True)
-            raise SystemExit(4)
-        content = export.archive(session, services.library, clock, case, with_pdfs=not no_pdf)
-        target = output or export.filename(case, clock)
-        with open(target, "wb") as handle:
-            handle.write(content)
-        export.log_export(session, clock, case, None, None, "cli")
+    try:
+        with services.sessions() as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                click.echo(f"エラー: ケース {case_id} は見つかりません", err=True)
+                raise SystemExit(4)
+            content = export.archive(session, services.library, clock, case, with_pdfs=not no_pdf)
+            target = output or export.filename(case, clock)
+            with open(target, "wb") as handle:
+                handle.write(content)
+            export.log_export(session, clock, case, None, None, "cli")
+    finally:
+        services.engine.dispose()
     click.echo(f"ケース {case_id} の記録一式を {target} に出力しました")

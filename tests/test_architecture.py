@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_engine_and_handlers_import_without_flask():
     code = (
-        "import sys, engine.runtime, engine.cli, engine.scenario, engine.lint, handlers;"
+        "import sys, engine.execution.runtime, engine.commands.cli, engine.publishing.scenario, engine.process_library.lint, handlers;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_sqlalchemy', 'web')];"
         "assert not bad, bad"
     )
@@ -32,7 +32,7 @@ def test_only_the_adapter_imports_spiffworkflow_at_module_level():
                 names = [alias.name for alias in node.names]
             if any(name.split(".")[0] == "SpiffWorkflow" for name in names):
                 importers.append(path.relative_to(ROOT).as_posix())
-    assert sorted(set(importers)) == ["engine/spiff.py"]
+    assert sorted(set(importers)) == ["engine/process_library/spiff.py"]
 
 
 def _module_name(path: Path) -> str:
@@ -64,7 +64,7 @@ def _imported_modules(path: Path, modules: set[str]) -> set[str]:
 
 def import_circles(*packages: str) -> list[list[str]]:
     """The groups of modules of `packages` that import each other, directly or around a circle."""
-    from engine.lint import _cycles  # the strongly-connected components lint finds endless loops with
+    from engine.process_library.lint import _cycles  # the strongly-connected components lint finds endless loops with
 
     paths = {_module_name(p): p for package in packages for p in sorted((ROOT / package).rglob("*.py"))}
     graph = {name: sorted(_imported_modules(path, set(paths)) - {name}) for name, path in paths.items()}

@@ -10,9 +10,9 @@ from typing import Any
 from flask import Flask
 
 from engine import config as config_module
-from engine import secret_key
 from engine.clock import Clock
 from engine.clock import SystemClock
+from engine.operations import secret_key
 from engine.services import Services
 
 

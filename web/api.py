@@ -25,14 +25,14 @@ from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from engine import views
 from engine.errors import ConflictError
 from engine.errors import ValidationError
-from engine.models import Case
-from engine.models import Document
-from engine.models import ProcessInstance
-from engine.models import Task
-from engine.models import User
+from engine.execution import display as views
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
+from engine.store.models import User
 from web import access
 from web import app_services
 from web import auth

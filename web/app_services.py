@@ -8,7 +8,7 @@ from flask import current_app
 
 from engine import clock as clock_module
 from engine.clock import Clock
-from engine.runtime import Runtime
+from engine.execution.runtime import Runtime
 from engine.services import Services
 
 

@@ -29,8 +29,8 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 from werkzeug.wrappers import Response
 
-from engine.models import Event
-from engine.models import User
+from engine.store.models import Event
+from engine.store.models import User
 from web import app_services
 from web import demo
 from web.extensions import db

@@ -12,10 +12,10 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
-from engine import caseopening
+from engine.cases import opening as caseopening
 from engine.errors import ValidationError
-from engine.models import Case
-from engine.models import Organisation
+from engine.store.models import Case
+from engine.store.models import Organisation
 from web import app_services
 from web import auth
 from web import case_list
@@ -98,7 +98,7 @@ def open_case_for(values: dict[str, Any]) -> tuple[Case | None, dict[str, str], 
     """Open a case in the user's municipality, with the user's own organisation in it, and start its first flow.
 
     `values` are the page's fields or the API's JSON, with `process_key`. The rules of a case opening live in the
-    engine (engine.caseopening, casedata.validate_opening); unknown fields are refused by name. Returns (case,
+    engine (engine.cases.opening, casedata.validate_opening); unknown fields are refused by name. Returns (case,
     problems per field, failure to start). Nothing is written when a field is refused; a case whose flow could not
     start is kept (the user sees it and can start the flow from its page).
     """

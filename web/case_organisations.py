@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import Case
-from engine.models import Organisation
+from engine.store.models import Case
+from engine.store.models import Organisation
 from web import access
 
 

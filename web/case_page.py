@@ -16,17 +16,17 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
-from engine import readers
-from engine import views
+from engine.cases import readers
 from engine.errors import KaigoflowError
-from engine.library import ResolvedSpec
-from engine.models import Case
-from engine.models import Document
-from engine.models import Event
-from engine.models import Organisation
-from engine.models import ProcessInstance
-from engine.models import Task
-from engine.models import User
+from engine.execution import display as views
+from engine.process_library.loader import ResolvedSpec
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import Organisation
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
+from engine.store.models import User
 from web import access
 from web import app_services
 from web import auth

@@ -9,10 +9,10 @@ from flask import Blueprint
 from flask import Response
 from flask import render_template
 
-from engine import views
 from engine.errors import KaigoflowError
-from engine.models import ProcessInstance
-from engine.models import User
+from engine.execution import display
+from engine.store.models import ProcessInstance
+from engine.store.models import User
 from web import access
 from web import app_services
 from web import auth
@@ -33,7 +33,7 @@ def document(document_id: int) -> str:
     instance = db.session.get(ProcessInstance, doc.instance_id)
     if instance is not None:
         try:
-            form = views.instance_spec(app_services.runtime(), db.session(), instance).forms.get(doc.form)
+            form = display.instance_spec(app_services.runtime(), db.session(), instance).forms.get(doc.form)
             uischema = form.uischema if form else {}
         except KaigoflowError:
             uischema = {}

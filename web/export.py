@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session
 
 from engine import clock as clock_module
 from engine.clock import Clock
-from engine.library import Library
-from engine.models import Case
-from engine.models import Document
-from engine.models import Event
-from engine.models import Organisation
-from engine.models import ProcessInstance
-from engine.models import Task
-from engine.models import User
+from engine.process_library.loader import Library
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import Organisation
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
+from engine.store.models import User
 from web import display
 from web.case_organisations import organisations_of
 from web.print_arguments import print_arguments

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine import directory
-from engine import duties
+from engine.accounts import demo_staff
 from engine.errors import ConflictError
 from engine.errors import KaigoflowError
-from engine.models import Case
+from engine.scheduling import duties
+from engine.store.models import Case
 from web import app_services
 from web import display
 from web import signed_in
 from web.extensions import db
 
-STARTING_ROLES = directory.PLANNER_ROLES
-CANNOT_OPEN = directory.CANNOT_START
+STARTING_ROLES = demo_staff.PLANNER_ROLES
+CANNOT_OPEN = demo_staff.CANNOT_START
 CANNOT_START = "このケースの手続きは、計画を作成する事業所または地域包括支援センターの職員が開始します。"
 
 

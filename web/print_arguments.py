@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.errors import KaigoflowError
-from engine.library import Library
-from engine.models import Case
-from engine.models import Document
-from engine.models import User
+from engine.process_library.loader import Library
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import User
 from web.case_organisations import organisations_of
 
 

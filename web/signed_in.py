@@ -6,9 +6,9 @@ from flask import g
 from flask import request
 from flask_login import UserMixin
 
-from engine.models import Organisation
-from engine.models import User
-from engine.runtime import Actor
+from engine.execution.runtime import Actor
+from engine.store.models import Organisation
+from engine.store.models import User
 from web.extensions import db
 
 

@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from engine.models import Document
-from engine.models import ScheduleItem
+from engine.store.models import Document
+from engine.store.models import ScheduleItem
 from tests.web import openapi_check
 from tests.web.conftest import INTAKE
 from tests.web.conftest import PASSWORD
@@ -112,11 +112,11 @@ def test_every_api_route_declares_its_operation(app):
 
 
 def test_the_case_opening_body_is_the_fields_the_engine_reads(app):
-    # The request body of POST /api/cases names what engine/caseopening.py accepts, plus the flow to start.
-    from engine import caseopening
+    # The request body of POST /api/cases names what engine/cases/opening.py accepts, plus the flow to start.
+    from engine.cases import opening
 
     properties = openapi.document(app)["components"]["schemas"]["NewCase"]["properties"]
-    assert set(properties) == {*caseopening.FIELDS, "process_key"}
+    assert set(properties) == {*opening.FIELDS, "process_key"}
 
 
 def test_an_inbox_item_is_a_task_with_the_inbox_marks(app):

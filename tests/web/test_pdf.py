@@ -19,8 +19,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from pypdf import PdfReader
 
-from engine.models import Case
-from engine.models import Document
+from engine.store.models import Case
+from engine.store.models import Document
 from web.document_print import render_document_html
 from web.document_print import render_document_pdf
 from web.document_print import templates_dir

@@ -12,7 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login.utils import _create_identifier
 
 from engine.config import Settings
-from engine.secret_key import SecretKeyError
+from engine.operations.secret_key import SecretKeyError
 from engine.services import Services
 from tests.web.conftest import WEBLIB
 from tests.web.conftest import made_app
@@ -88,6 +88,8 @@ def test_a_key_shorter_than_32_bytes_is_refused_at_startup(database_url, clock, 
     # `kaigoflow serve` builds the app before anything is served: the reason is said in Japanese, nothing starts.
     # (export-case signs nothing and builds no app, so it needs no key.)
     monkeypatch.setattr(Flask, "run", lambda app, **_: pytest.fail("served with a short key"))
-    monkeypatch.setattr("engine.oplog.configure", lambda: None)  # no log handler left behind for later CLI tests
+    monkeypatch.setattr(
+        "engine.operations.oplog.configure", lambda: None
+    )  # no log handler left behind for later CLI tests
     result = CliRunner().invoke(main, ["serve", "--dev"])
     assert result.exit_code != 0 and "KAIGOFLOW_SECRET_KEY は32バイト以上" in result.output

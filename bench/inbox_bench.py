@@ -415,8 +415,8 @@ def _plans(app, who: dict[str, int]) -> None:
     from flask import g
 
     from web import inbox
-    from web.auth import load_staff
     from web.extensions import db
+    from web.signed_in import load_staff
 
     with app.test_request_context("/"):
         user_id = db.session.scalar(select(User.id).where(User.organisation_id == who["large center"]).limit(1))

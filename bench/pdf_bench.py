@@ -52,23 +52,21 @@ def figure(name: str, timing: Timing, goal: str = "") -> None:
 
 
 def bench_pdfs(svc: Services, case_id: int) -> None:
-    from web import create_app
     from web import export
-    from web.cases import _print_arguments
-    from web.extensions import db
     from web.pdf_cache import document_pdf
+    from web.print_arguments import print_arguments
 
-    app = create_app(services=svc, config={"SESSION_COOKIE_SECURE": False})
-    with app.test_request_context():
-        case = db.session.get(Case, case_id)
-        docs = db.session.scalars(select(Document).where(Document.case_id == case_id).order_by(Document.id)).all()
+    clock, library = SystemClock(), svc.library
+    with svc.sessions() as session:  # no web app: the 帳票 and the export need a session and the library
+        case = session.get(Case, case_id)
+        docs = session.scalars(select(Document).where(Document.case_id == case_id).order_by(Document.id)).all()
         log(f"case with {len(docs)} documents ({', '.join(sorted({d.form for d in docs}))})")
 
         def pdf(doc: Document) -> Timing:
             with Timing() as timing:
-                arguments = _print_arguments(doc, case)
-                document_pdf(doc, case, arguments.pop("organisations"), **arguments)
-                db.session.commit()
+                arguments = print_arguments(session, library, doc, case)
+                document_pdf(session, clock, doc, case, arguments.pop("organisations"), **arguments)
+                session.commit()
             return timing
 
         figure("first PDF of the process (fonts loaded)", pdf(docs[0]))
@@ -79,17 +77,16 @@ def bench_pdfs(svc: Services, case_id: int) -> None:
         figure("the same PDF again, stored (median of 3)", best, "<= 300 ms")
         log(f"    drawn / stored: {sorted(drawn, key=lambda t: t.wall)[1].wall / best.wall:.0f}x")
 
-        db.session.execute(delete(RenderedPdf))
-        db.session.commit()
+        session.execute(delete(RenderedPdf))
+        session.commit()
         with Timing() as cold:
-            size = len(export.archive(case))
-            db.session.commit()
+            size = len(export.archive(session, library, clock, case))
+            session.commit()
         figure(f"case export of {len(docs)} documents, every PDF drawn ({size // 1024} KiB)", cold)
         with Timing() as warm:
-            export.archive(case)
-            db.session.commit()
+            export.archive(session, library, clock, case)
+            session.commit()
         figure(f"case export of {len(docs)} documents, PDFs stored", warm, "<= 2 s")
-        db.session.remove()
 
 
 def bench_publish(svc: Services) -> None:

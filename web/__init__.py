@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask import request
-from werkzeug.wrappers import Response
 
 from engine import Clock
 from engine import Services
@@ -17,18 +15,6 @@ from engine import SystemClock
 from engine import checked_base_url
 from engine import checked_secret_key
 from engine import installation_key
-
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
 
 
 def create_app(
@@ -82,10 +68,12 @@ def create_app(
     from web import calendar_feed
     from web import case_list
     from web import case_list_api
-    from web import cases
+    from web import case_opening
+    from web import case_page
+    from web import display
+    from web import documents
     from web import errors
     from web import extensions
-    from web import filters
     from web import formfields
     from web import inbox
     from web import ops
@@ -93,18 +81,21 @@ def create_app(
     from web import reports
     from web import schedules
     from web import schedules_api
+    from web import security_headers
     from web import staff_admin
     from web import tasks
 
     extensions.init_app(app, services.settings.database_url)
-    filters.init_app(app)
+    display.init_app(app)
     app.jinja_env.globals.update(formfields.template_globals())
     errors.init_app(app)
     ops.init_app(app)  # before the blueprints: its clock starts before their sign-in checks
     auth.init_app(app)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(tasks.bp)
-    app.register_blueprint(cases.bp)
+    app.register_blueprint(case_page.bp)
+    app.register_blueprint(case_opening.bp)
+    app.register_blueprint(documents.bp)
     app.register_blueprint(case_list.bp)
     case_list_api.init_app(app)
     app.register_blueprint(admin.bp)
@@ -116,23 +107,8 @@ def create_app(
     schedules_api.init_app(app)
     reports.init_app(app)
     calendar_feed.init_app(app)
-    app.after_request(_security_headers)
+    app.after_request(security_headers.add_security_headers)
     from web import setup_check
 
     setup_check.init_app(app)
     return app
-
-
-def _security_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if request.endpoint != "static":
-        # Pages carry personal data of 利用者: never keep them in shared or back-button caches.
-        headers.setdefault("Cache-Control", "no-store")
-    return response

@@ -29,7 +29,8 @@ from engine import may_export
 from engine import may_read
 from engine import task_clause as task_clause  # web/ uses access.task_clause
 from engine import task_is_for
-from web import wiring
+from web import app_services
+from web import signed_in
 from web.extensions import db
 
 
@@ -37,7 +38,7 @@ def case_or_404(case_id: int) -> Case:
     case = db.session.get(Case, case_id)
     if case is None:
         abort(404)
-    if not can_see_case(case, wiring.staff().organisation_id):
+    if not can_see_case(case, signed_in.staff().organisation_id):
         deny("case", case_id, case_id=case.id)
     return case
 
@@ -46,7 +47,7 @@ def task_or_404(task_id: str) -> Task:
     row = db.session.get(Task, task_id)
     if row is None:
         abort(404)
-    if not task_is_for(row, wiring.staff().organisation_id):
+    if not task_is_for(row, signed_in.staff().organisation_id):
         deny("task", task_id, case_id=row.case_id, task_id=row.id)
     return row
 
@@ -56,7 +57,7 @@ def instance_or_404(instance_id: int) -> tuple[ProcessInstance, Case]:
     if instance is None:
         abort(404)
     case = db.session.get(Case, instance.case_id)
-    if case is None or not can_see_case(case, wiring.staff().organisation_id):
+    if case is None or not can_see_case(case, signed_in.staff().organisation_id):
         deny("instance", instance_id, case_id=instance.case_id)
     return instance, case
 
@@ -73,7 +74,7 @@ def document_or_404(document_id: int) -> tuple[Document, Case]:
 
 def readable(case: Case, documents: Sequence[Document]) -> list[Document]:
     """The documents of `case` the signed-in organisation may read (engine/cases/readers.py), in the given order."""
-    organisation_id = wiring.staff().organisation_id
+    organisation_id = signed_in.staff().organisation_id
     task_ids = [d.task_id for d in documents]
     rows = db.session.execute(select(Task.id, Task.organisation_id).where(Task.id.in_(task_ids))) if task_ids else []
     submitters = {task_id: organisation_id for task_id, organisation_id in rows}
@@ -83,7 +84,7 @@ def readable(case: Case, documents: Sequence[Document]) -> list[Document]:
 def export_or_404(case_id: int) -> Case:
     """A case whose whole record the signed-in organisation may export (its planners only)."""
     case = case_or_404(case_id)
-    if not may_export(case, wiring.staff().organisation_id):
+    if not may_export(case, signed_in.staff().organisation_id):
         deny("export", case_id, case_id=case.id)
     return case
 
@@ -91,10 +92,10 @@ def export_or_404(case_id: int) -> Case:
 def deny(kind: str, ident: Any, case_id: int | None = None, task_id: str | None = None) -> None:
     """Record the attempt, then answer 404 as for a missing id."""
     db.session.rollback()
-    staff = wiring.staff()
+    staff = signed_in.staff()
     db.session.add(
         Event(
-            at=wiring.clock().now(),
+            at=app_services.clock().now(),
             case_id=case_id,
             task_id=task_id,
             actor_id=staff.id,

@@ -21,8 +21,9 @@ from flask_login import login_user
 from engine import PASSWORD_MIN_LENGTH
 from engine import ValidationError
 from engine import staff as staff_module
+from web import app_services
 from web import auth
-from web import wiring
+from web import signed_in
 from web.extensions import db
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -31,7 +32,7 @@ bp.before_request(auth.require_login)
 
 @bp.route("/password", methods=["GET", "POST"])
 def password() -> Any:
-    me = wiring.staff()
+    me = signed_in.staff()
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
@@ -42,14 +43,14 @@ def password() -> Any:
                 request.form.get("current_password", ""),
                 request.form.get("new_password", ""),
                 request.form.get("new_password_confirm", ""),
-                wiring.clock().now(),
+                app_services.clock().now(),
                 address=request.remote_addr,
             )
         except ValidationError as refused:
             db.session.rollback()
             errors, status = refused.details, 422
         else:
-            renewed = auth.load_staff(me.id)
+            renewed = signed_in.load_staff(me.id)
             session.clear()  # a fresh session cookie, like a sign-in
             if renewed is not None:
                 login_user(renewed)

@@ -33,8 +33,9 @@ from engine import flow_name
 from engine import load_flow
 from engine import shown_value as shown
 from web import access
+from web import app_services
 from web import auth
-from web import wiring
+from web import signed_in
 from web.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -47,14 +48,14 @@ def require_admin() -> Any:
     refused = auth.require_login()
     if refused is not None:
         return refused
-    staff = wiring.staff()
+    staff = signed_in.staff()
     if staff.is_admin or _owner_comparing_own_versions(staff):
         return None
     access.deny("admin", request.path)
     return None
 
 
-def _owner_comparing_own_versions(staff: auth.Staff) -> bool:
+def _owner_comparing_own_versions(staff: signed_in.Staff) -> bool:
     """A process owner may compare versions of their own municipality's flows (the history's diff), nothing else."""
     if request.endpoint not in ("admin.compare", "admin.compare_diagram") or not staff.user.is_process_owner:
         return False
@@ -75,7 +76,7 @@ def resolve_side(library: Library, text: str) -> Side:
         if not number_text.isdigit() or int(number_text) < 1:
             raise NotFoundError(f"「{text}」: 版は「{key}@2」のように番号で指定してください")
         number = int(number_text)
-    versions = wiring.services().versions
+    versions = app_services.services().versions
     side_library = versions.library_for_version(db.session(), key, number)
     name = library.municipality(key).name
     label = f"{name} 第{number}版" if number else name
@@ -105,12 +106,12 @@ def _check_flow(side: Side, flow: str) -> None:
 
 @bp.get("/")
 def index() -> Any:
-    return render_template("admin/index.html", choices=_choices(wiring.services().library))
+    return render_template("admin/index.html", choices=_choices(app_services.services().library))
 
 
 @bp.get("/compare")
 def compare() -> Any:
-    library = wiring.services().library
+    library = app_services.services().library
     flow = request.args.get("flow", "").strip()
     left_text = request.args.get("left", "").strip()
     right_text = request.args.get("right", "").strip()
@@ -170,7 +171,7 @@ def _diagram_url(flow: str, side: str, process: str) -> str:
 @bp.get("/compare/diagram.bpmn")
 def compare_diagram() -> Response:
     """One process's BPMN as the side resolves it (for the viewer on the comparison page)."""
-    library = wiring.services().library
+    library = app_services.services().library
     flow = request.args.get("flow", "")
     try:
         side = resolve_side(library, request.args.get("side", ""))
@@ -186,7 +187,7 @@ def compare_diagram() -> Response:
 
 @bp.get("/matrix")
 def matrix() -> Any:
-    library = wiring.services().library
+    library = app_services.services().library
     flow = request.args.get("flow", "").strip()
     context: dict[str, Any] = {"choices": _choices(library), "flow": flow, "table": None, "error": None}
     if not flow:
@@ -201,7 +202,7 @@ def matrix() -> Any:
 
 @bp.get("/matrix.csv")
 def matrix_csv() -> Response:
-    library = wiring.services().library
+    library = app_services.services().library
     flow = request.args.get("flow", "").strip()
     keys = _municipalities_with(library, flow)
     if not keys:

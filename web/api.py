@@ -9,6 +9,7 @@ answers (404 across organisations, 409 on conflict, 422 with per-field messages)
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from typing import Any
 
 from flask import Blueprint
@@ -33,13 +34,17 @@ from engine import User
 from engine import ValidationError
 from engine import task_view
 from web import access
+from web import app_services
 from web import auth
-from web import cases as case_views
+from web import case_opening
+from web import case_page
+from web import display
 from web import errors
-from web import filters
+from web import flow_start
 from web import inbox
 from web import openapi
-from web import wiring
+from web import signed_in
+from web.case_organisations import organisations_of
 from web.extensions import csrf
 from web.extensions import db
 from web.openapi import BAD_REQUEST
@@ -84,14 +89,14 @@ def issue_token(user: User) -> str:
     return _serializer().dumps({"u": user.id, "p": _fingerprint(user)})
 
 
-def staff_for_token(token: str) -> auth.Staff | None:
+def staff_for_token(token: str) -> signed_in.Staff | None:
     try:
         payload = _serializer().loads(token, max_age=current_app.config["API_TOKEN_MAX_AGE"])
     except (BadSignature, SignatureExpired):
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
         return None
-    staff = auth.load_staff(payload["u"])
+    staff = signed_in.load_staff(payload["u"])
     if staff is None or payload.get("p") != _fingerprint(staff.user):
         return None
     return staff
@@ -231,14 +236,15 @@ TASK_DETAIL = resource(
 )
 
 
-def task_json(row: Task) -> dict[str, Any]:
-    today = wiring.today()
+def task_json(row: Task | inbox.InboxRow) -> dict[str, Any]:
+    """The one JSON of a task: the API's task answers, the case's ready tasks and the inbox's items."""
+    today = app_services.today()
     return {
         "id": row.id,
         "name": row.name,
         "bpmn_id": row.bpmn_id,
         "process_key": row.process_key,
-        "flow_name": filters.flow_name(row.process_key),
+        "flow_name": display.flow_name(row.process_key),
         "municipality": row.municipality,
         "case_id": row.case_id,
         "instance_id": row.instance_id,
@@ -247,7 +253,7 @@ def task_json(row: Task) -> dict[str, Any]:
         "form": row.form,
         "state": row.state,
         "due_date": row.due_date.isoformat() if row.due_date else None,
-        "due_wareki": filters.wareki_weekday(row.due_date),
+        "due_wareki": display.wareki_weekday(row.due_date),
         "overdue": bool(row.state == "ready" and row.due_date and row.due_date < today),
         "claimed_by_id": row.claimed_by_id,
         "completed_by_id": row.completed_by_id,
@@ -261,25 +267,25 @@ INBOX_ITEM = resource(
     "InboxItem",
     closed(
         {
-            "id": {"type": "string"},
-            "name": {"type": "string"},
-            "bpmn_id": {"type": "string"},
-            "process_key": {"type": "string"},
-            "flow_name": {"type": "string"},
-            "municipality": {"type": "string"},
-            "role": {"type": "string"},
-            "due_date": nullable("string", format="date"),
-            "due_wareki": {"type": "string"},
-            "due_label": {"type": "string"},
-            "overdue": {"type": "boolean"},
+            **TASK_PROPERTIES,
+            "due_label": {"type": "string", "description": "期限の目安(あと3日、期限切れ(2日超過) など)"},
             "due_today": {"type": "boolean"},
-            "ready_at": DATE_TIME,
-            "case_id": {"type": "integer"},
             "client_name": nullable("string"),
-            "claimed_by_id": nullable("integer"),
         }
     ),
 )
+
+
+def inbox_item_json(row: inbox.InboxRow, today: date) -> dict[str, Any]:
+    """A task of the inbox: the task as everywhere (task_json), with how the inbox marks it and whose it is."""
+    return {
+        **task_json(row),
+        "due_label": display.due_badge(row.due_date, today)["text"],
+        "due_today": row.due_date == today,
+        "client_name": row.client_name,
+    }
+
+
 TASK_PAGE = resource(
     "TaskPage",
     closed(
@@ -324,8 +330,8 @@ INBOX_FILTERS = [
     parameters=INBOX_FILTERS,
 )
 def tasks() -> Any:
-    staff = wiring.staff()
-    today = wiring.today()
+    staff = signed_in.staff()
+    today = app_services.today()
     chosen = inbox.Filters.from_args(request.args)
     key = request.args.get("section", "unclaimed")
     if key not in inbox.SECTIONS:
@@ -344,7 +350,7 @@ def tasks() -> Any:
             "total": section.total,
             "overdue": section.overdue,
             "counts": {key: section.total, other: other_total},
-            "items": [row.to_json(today) for row in section.rows],
+            "items": [inbox_item_json(row, today) for row in section.rows],
         }
     )
 
@@ -357,7 +363,7 @@ def tasks() -> Any:
 )
 def task(task_id: str) -> Any:
     row = access.task_or_404(task_id)
-    view = task_view(wiring.runtime(), db.session(), task_id)
+    view = task_view(app_services.runtime(), db.session(), task_id)
     body = task_json(row)
     body["instructions"] = view.instructions
     body["form_spec"] = (
@@ -379,7 +385,7 @@ def task(task_id: str) -> Any:
 def claim(task_id: str) -> Any:
     access.task_or_404(task_id)
     try:
-        row = wiring.runtime().claim(db.session(), task_id, wiring.staff().actor())
+        row = app_services.runtime().claim(db.session(), task_id, signed_in.staff().actor())
     except ConflictError as conflict:
         return errors.error_response(409, conflict.message)
     return jsonify(task_json(row))
@@ -394,7 +400,7 @@ def claim(task_id: str) -> Any:
 def release(task_id: str) -> Any:
     access.task_or_404(task_id)
     try:
-        row = wiring.runtime().release(db.session(), task_id, wiring.staff().actor())
+        row = app_services.runtime().release(db.session(), task_id, signed_in.staff().actor())
     except ConflictError as conflict:
         return errors.error_response(409, conflict.message)
     return jsonify(task_json(row))
@@ -421,10 +427,10 @@ def complete(task_id: str) -> Any:
     # Held, so the engine finds the row in the session's (weak) identity map instead of selecting it again.
     _held = access.task_or_404(task_id)
     submission = _json_body()
-    staff = wiring.staff()
+    staff = signed_in.staff()
     try:
         # As the page does: the completer carries the case on (the next steps of their organisation are theirs).
-        row = wiring.runtime().complete_and_continue(db.session(), task_id, submission, staff.actor()).task
+        row = app_services.runtime().complete_and_continue(db.session(), task_id, submission, staff.actor()).task
     except ValidationError as refused:
         return errors.error_response(422, refused.message, errors=refused.details)
     except ConflictError as conflict:
@@ -455,6 +461,7 @@ CASE_PROPERTIES: dict[str, Any] = {
     "plan_end": nullable("string", format="date"),
     "planner": {"type": "string", "enum": ["center", "office"], "description": "計画作成担当"},
     "delegated": {"type": "boolean", "description": "包括が居宅へ介護予防支援を委託している"},
+    "care_management_type": nullable("string", description="介護予防ケアマネジメントの類型(A・B・C)"),
     "status": {"type": "string"},
     "organisations": {
         "type": "object",
@@ -543,7 +550,7 @@ def case_json(case: Case) -> dict[str, Any]:
     def day(value: Any) -> str | None:
         return value.isoformat() if value else None
 
-    organisations = case_views.organisations_of(case)
+    organisations = organisations_of(db.session(), case)
     return {
         "id": case.id,
         "municipality": case.municipality,
@@ -551,13 +558,14 @@ def case_json(case: Case) -> dict[str, Any]:
         "client_name_kana": case.client_name_kana,
         "insured_number": case.insured_number,
         "care_level": case.care_level,
-        "care_level_name": filters.care_level_name(case.care_level),
+        "care_level_name": display.care_level_name(case.care_level),
         "certification_start": day(case.certification_start),
         "certification_end": day(case.certification_end),
         "plan_start": day(case.plan_start),
         "plan_end": day(case.plan_end),
         "planner": case.planner,
         "delegated": case.delegated,
+        "care_management_type": case.care_management_type,
         "status": case.status,
         "organisations": {role: {"id": org.id, "name": org.name} for role, org in organisations.items()},
         "created_at": case.created_at.isoformat(),
@@ -578,8 +586,8 @@ def document_json(doc: Document, with_data: bool = False) -> dict[str, Any]:
         "submitted_at": doc.submitted_at.isoformat(),
         "links": {
             "self": url_for("api.document", document_id=doc.id),
-            "page": url_for("cases.document", document_id=doc.id),
-            "pdf": url_for("cases.document_pdf", document_id=doc.id),
+            "page": url_for("documents.document", document_id=doc.id),
+            "pdf": url_for("documents.document_pdf", document_id=doc.id),
         },
     }
     if with_data:
@@ -603,9 +611,9 @@ def document_json(doc: Document, with_data: bool = False) -> dict[str, Any]:
 )
 def open_case() -> Any:
     """Open a case for a 利用者 and start its first flow (as the page /cases/new does)."""
-    if wiring.staff().role not in case_views.STARTING_ROLES:
-        return errors.error_response(403, case_views.CANNOT_OPEN)
-    opened, problems, failure = case_views.open_case_for({"process_key": "new_case", **_json_body()})
+    if signed_in.staff().role not in flow_start.STARTING_ROLES:
+        return errors.error_response(403, flow_start.CANNOT_OPEN)
+    opened, problems, failure = case_opening.open_case_for({"process_key": "new_case", **_json_body()})
     if opened is None:
         return errors.error_response(422, "入力内容を確認してください", errors=problems)
     body = case_json(opened)
@@ -637,11 +645,11 @@ def start_flow(case_id: int) -> Any:
     monitoring conditions), by staff of the case's planner or center (403 otherwise).
     """
     found = access.case_or_404(case_id)
-    if wiring.staff().role not in case_views.STARTING_ROLES:
-        return errors.error_response(403, case_views.CANNOT_OPEN)  # providers and insurers start nothing
-    if not case_views.may_start_flows(found):
-        return errors.error_response(403, case_views.CANNOT_START)
-    refused = case_views.start_flow_on(found, str(_json_body().get("process_key", "")))
+    if signed_in.staff().role not in flow_start.STARTING_ROLES:
+        return errors.error_response(403, flow_start.CANNOT_OPEN)  # providers and insurers start nothing
+    if not flow_start.may_start_flows(found):
+        return errors.error_response(403, flow_start.CANNOT_START)
+    refused = flow_start.start_flow_on(found, str(_json_body().get("process_key", "")))
     if refused:
         return errors.error_response(refused.status, refused.message, errors={"process_key": refused.message})
     return case(case_id)
@@ -663,7 +671,7 @@ def case(case_id: int) -> Any:
         {
             "id": i.id,
             "process_key": i.process_key,
-            "flow_name": filters.flow_name(i.process_key),
+            "flow_name": display.flow_name(i.process_key),
             "status": i.status,
             "period": i.period,
             "started_at": i.started_at.isoformat(),
@@ -673,9 +681,9 @@ def case(case_id: int) -> Any:
     ]
     ready = db.session.scalars(select(Task).where(Task.case_id == found.id, Task.state == "ready")).all()
     body["ready_tasks"] = [task_json(t) for t in ready]
-    startable = wiring.services().library.startable(found.municipality)
-    allowed = found.status == "open" and case_views.may_start_flows(found)
-    body["startable"] = [{"process_key": k, "flow_name": filters.flow_name(k)} for k in startable] if allowed else []
+    startable = app_services.services().library.startable(found.municipality)
+    allowed = found.status == "open" and flow_start.may_start_flows(found)
+    body["startable"] = [{"process_key": k, "flow_name": display.flow_name(k)} for k in startable] if allowed else []
     return jsonify(body)
 
 
@@ -712,16 +720,7 @@ def case_documents(case_id: int) -> Any:
 )
 def case_export(case_id: int) -> Any:
     """The case's full record as a ZIP (the case page's 記録一式 button)."""
-    from flask import Response
-
-    from web import export as export_module
-
-    found = access.export_or_404(case_id)
-    content = export_module.archive(found)
-    export_module.log_export(found, wiring.staff().id, request.remote_addr, "api")
-    response = Response(content, mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="{export_module.filename(found)}"'
-    return response
+    return case_page.download(access.export_or_404(case_id), "api")
 
 
 @bp.get("/documents/<int:document_id>")

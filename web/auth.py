@@ -19,7 +19,6 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
-from flask_login import UserMixin
 from flask_login import current_user
 from flask_login import login_user
 from flask_login import logout_user
@@ -30,69 +29,19 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 from werkzeug.wrappers import Response
 
-from engine import Actor
 from engine import Event
-from engine import Organisation
 from engine import User
+from web import app_services
 from web import demo
-from web import wiring
 from web.extensions import db
 from web.extensions import login_manager
+from web.signed_in import Staff
+from web.signed_in import load_staff
 
 bp = Blueprint("auth", __name__)
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
-
-
-class Staff(UserMixin):
-    """A signed-in staff member with their organisation (what pages and the API act as)."""
-
-    def __init__(self, user: User, organisation: Organisation) -> None:
-        self.user = user
-        self.organisation = organisation
-
-    def get_id(self) -> str:
-        # The epoch makes a copied or replayed session cookie worthless once its user signs out (cookies are
-        # signed, not stored: without it, an old cookie would stay valid until it expired).
-        return f"{self.user.id}:{self.user.session_epoch}"
-
-    @property
-    def id(self) -> int:
-        return self.user.id
-
-    @property
-    def organisation_id(self) -> int:
-        return self.organisation.id
-
-    @property
-    def role(self) -> str:
-        return self.organisation.role
-
-    @property
-    def municipality(self) -> str:
-        return self.organisation.municipality
-
-    @property
-    def is_admin(self) -> bool:
-        """The administrator capability: compare municipalities' flows (web/admin.py)."""
-        return bool(self.user.is_admin)
-
-    def actor(self) -> Actor:
-        return Actor(
-            user_id=self.user.id,
-            organisation_id=self.organisation.id,
-            role=self.organisation.role,
-            address=request.remote_addr,
-        )
-
-
-def load_staff(user_id: int) -> Staff | None:
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
-        return None
-    organisation = db.session.get(Organisation, user.organisation_id)
-    return Staff(user, organisation) if organisation is not None else None
 
 
 def _user_loader(session_id: str) -> Staff | None:
@@ -156,7 +105,7 @@ def authenticate(login: str, password: str) -> User:
     then is the password checked: however many attempts arrive at once, at most MAX_FAILED_LOGINS passwords are
     checked before the lock. Unknown logins cost the same hash check as known ones and get the same message.
     """
-    now = wiring.clock().now()
+    now = app_services.clock().now()
     user = db.session.scalar(select(User).where(User.login == login.strip()))
     if user is None or not user.active:
         check_password_hash(_dummy_hash(), password)
@@ -202,7 +151,7 @@ def _reset_failures(user_id: int, locked_until: datetime | None) -> None:
 def _event(kind: str, user_id: int | None, detail: dict[str, Any]) -> None:
     db.session.add(
         Event(
-            at=wiring.clock().now(),
+            at=app_services.clock().now(),
             actor_id=user_id,
             kind=kind,
             detail=detail,
@@ -261,7 +210,7 @@ def login() -> Any:
                 session.permanent = True
                 flash(f"{user.display_name}さん、ようこそ", "info")
                 return redirect(safe_next(next_url))
-    library = wiring.services().library
+    library = app_services.services().library
     # Demo accounts share a published password: listed only when `kaigoflow demo` started the app, never in
     # production, whatever accounts exist.
     logins = demo.demo_logins(db.session, library) if current_app.config["SHOW_DEMO_LOGINS"] else []

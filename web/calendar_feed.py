@@ -31,8 +31,9 @@ from engine import Case
 from engine import ScheduleItem
 from engine import User
 from web import access
+from web import app_services
 from web import auth
-from web import wiring
+from web import signed_in
 from web.extensions import db
 from web.schedules import duty_name
 
@@ -66,15 +67,15 @@ def active_token(user_id: int) -> CalendarToken | None:
 
 @bp.get("/calendar")
 def settings() -> str:
-    staff = wiring.staff()
+    staff = signed_in.staff()
     return render_template("calendar/settings.html", token=active_token(staff.id), feed_url=None)
 
 
 @bp.post("/calendar/token")
 def issue() -> str:
     """Make a new secret URL (the old one stops working) and show it once."""
-    staff = wiring.staff()
-    now = wiring.clock().now()
+    staff = signed_in.staff()
+    now = app_services.clock().now()
     for old in db.session.scalars(
         select(CalendarToken).where(CalendarToken.user_id == staff.id, CalendarToken.revoked_at.is_(None))
     ):
@@ -91,10 +92,10 @@ def issue() -> str:
 
 @bp.post("/calendar/token/revoke")
 def revoke() -> Any:
-    staff = wiring.staff()
+    staff = signed_in.staff()
     row = active_token(staff.id)
     if row is not None:
-        row.revoked_at = wiring.clock().now()
+        row.revoked_at = app_services.clock().now()
         db.session.commit()
     flash("カレンダー連携の URL を無効にしました", "info")
     return redirect(url_for("calendar.settings"))
@@ -119,7 +120,7 @@ def feed(token: str) -> Response:
 
 def feed_items(user: User) -> list[tuple[ScheduleItem, Case]]:
     """The user's open duties on their organisation's cases, from a while back to a year ahead."""
-    today = wiring.today()
+    today = app_services.today()
     rows = db.session.execute(
         select(ScheduleItem, Case)
         .join(Case, Case.id == ScheduleItem.case_id)
@@ -145,7 +146,7 @@ def render_feed(user: User) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "kaigoflow 訪問と期限")
     calendar.add("x-wr-timezone", "Asia/Tokyo")
-    now = wiring.clock().now()
+    now = app_services.clock().now()
     base_url = current_app.config.get("BASE_URL")
     domain = urlsplit(base_url).netloc if base_url else "kaigoflow"
     for item, case in feed_items(user):
@@ -157,7 +158,7 @@ def render_feed(user: User) -> bytes:
         event.add("dtstart", start)
         event.add("dtend", item.due_date + timedelta(days=1))  # all-day events end the day after
         prefix = "訪問" if visit else "期限"
-        overdue = "【期限超過】" if item.status == "missed" or item.due_date < wiring.today() else ""
+        overdue = "【期限超過】" if item.status == "missed" or item.due_date < app_services.today() else ""
         event.add("summary", f"{overdue}{prefix}: {duty_name(item.duty, case.municipality)} ケース{case.id}")
         event.add("description", f"{item.period or ''} {item.rule}(出典: {item.source})")
         if base_url:  # never from the request's Host header, which whoever fetches the feed chooses

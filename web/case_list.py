@@ -28,9 +28,11 @@ from engine import User
 from engine import duplicate_cases
 from engine import search_cases
 from web import access
+from web import app_services
 from web import auth
-from web import filters
-from web import wiring
+from web import date_input
+from web import display
+from web import signed_in
 from web.extensions import db
 
 bp = Blueprint("case_list", __name__)
@@ -52,7 +54,7 @@ def query_from(args: Any) -> CaseQuery:
     return CaseQuery(
         text=args.get("q", "")[:MAX_CASE_QUERY],
         status=status if status in CASE_STATUSES else "",
-        care_level=level if level in filters.CARE_LEVELS else "",
+        care_level=level if level in display.CARE_LEVELS else "",
         care_manager_id=_int(args.get("care_manager")),
         process_key=args.get("flow", "").strip()[:64],
         sort=sort if sort in CASE_SORTS else "kana",
@@ -75,7 +77,7 @@ def query_args(query: CaseQuery) -> dict[str, Any]:
 
 
 def run(query: CaseQuery) -> CasePage:
-    staff = wiring.staff()
+    staff = signed_in.staff()
     return search_cases(db.session(), query, access.case_clause(staff.organisation_id))
 
 
@@ -87,7 +89,7 @@ def care_manager_names(page: CasePage) -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
-def care_managers(staff: auth.Staff) -> list[User]:
+def care_managers(staff: signed_in.Staff) -> list[User]:
     """The filter's choices: the colleagues of a center or office (other roles hold no cases as care manager)."""
     if staff.role not in PLANNING_ROLES:
         return []
@@ -98,17 +100,17 @@ def care_managers(staff: auth.Staff) -> list[User]:
     )
 
 
-def flow_choices(staff: auth.Staff) -> list[tuple[str, str]]:
+def flow_choices(staff: signed_in.Staff) -> list[tuple[str, str]]:
     try:
-        keys = wiring.services().library.flows(staff.municipality)
+        keys = app_services.services().library.flows(staff.municipality)
     except KaigoflowError:
         keys = []
-    return [(key, filters.flow_name(key)) for key in keys]
+    return [(key, display.flow_name(key)) for key in keys]
 
 
 @bp.get("/cases")
 def index() -> str:
-    staff = wiring.staff()
+    staff = signed_in.staff()
     query = query_from(request.args)
     page = run(query)
     args = query_args(query)
@@ -127,9 +129,9 @@ def index() -> str:
         flows=flow_choices(staff),
         statuses=STATUS_CHOICES,
         sorts=CASE_SORTS,
-        care_levels=filters.CARE_LEVELS,
+        care_levels=display.CARE_LEVELS,
         can_open=staff.role in PLANNING_ROLES,
-        today=wiring.today(),
+        today=app_services.today(),
     )
 
 
@@ -138,9 +140,9 @@ def index() -> str:
 
 def duplicates_of(municipality: str, raw_number: str) -> list[tuple[Case, bool]]:
     """The municipality's cases with this 被保険者番号 and whether the user may open each one."""
-    number = re.sub(r"[\s-]", "", filters.normalise_ascii(raw_number or ""))
+    number = re.sub(r"[\s-]", "", date_input.normalise_ascii(raw_number or ""))
     if not re.fullmatch(r"\d{10}", number):
         return []
-    organisation_id = wiring.staff().organisation_id
+    organisation_id = signed_in.staff().organisation_id
     found = duplicate_cases(db.session(), municipality, number)
     return [(case, access.can_see_case(case, organisation_id)) for case in found]

@@ -17,7 +17,7 @@ from flask import url_for
 from engine import CaseRow
 from web import api
 from web import case_list
-from web import filters
+from web import display
 from web.extensions import csrf
 from web.openapi import DATE_TIME
 from web.openapi import UNAUTHORIZED
@@ -40,9 +40,9 @@ def row_json(row: CaseRow, names: dict[int, str]) -> dict[str, Any]:
     body = asdict(row)
     body["created_at"] = row.created_at.isoformat()
     body["next_due"] = row.next_due.isoformat() if row.next_due else None
-    body["next_due_wareki"] = filters.wareki_weekday(row.next_due) if row.next_due else None
-    body["care_level_name"] = filters.care_level_name(row.care_level)
-    body["running_names"] = [filters.flow_name(key) for key in row.running]
+    body["next_due_wareki"] = display.wareki_weekday(row.next_due) if row.next_due else None
+    body["care_level_name"] = display.care_level_name(row.care_level)
+    body["running_names"] = [display.flow_name(key) for key in row.running]
     body["care_manager_name"] = names.get(row.care_manager_id or 0)
     body["links"] = {"self": url_for("api.case", case_id=row.id), "page": url_for("cases.show", case_id=row.id)}
     return body

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING
-from typing import Any
 
 import click
 
@@ -15,8 +14,10 @@ from engine import ENGINE_COMMANDS
 from engine import OPS_COMMANDS
 from engine import STAFF_COMMANDS
 from engine import VERSION_COMMANDS
+from engine import Clock
 from engine import KaigoflowError
 from engine import Services
+from engine import SystemClock
 from web.composition import build_services as build_product_services
 
 if TYPE_CHECKING:
@@ -37,27 +38,21 @@ class PdfDrawer:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.app: Any = None
+        self.clock: Clock = SystemClock()
         self.available = True
         self.failed: set[int] = set()
 
     def __call__(self) -> int:
         if not self.available:
             return 0
-        from web import create_app
         from web import pdf_cache
-        from web.extensions import db
 
-        if self.app is None:
-            self.app = create_app(services=self.services, config={"SESSION_COOKIE_SECURE": False})
-        with self.app.app_context():
+        with self.services.sessions() as session:
             try:
-                return pdf_cache.draw_missing(skip=self.failed)
+                return pdf_cache.draw_missing(session, self.services.library, self.clock, skip=self.failed)
             except (ImportError, OSError):
                 self.available = False  # no PDF engine on this host: the pages draw nothing either
                 return 0
-            finally:
-                db.session.remove()
 
 
 @click.group(help="kaigoflow — 介護予防支援・居宅介護支援の業務フロー")
@@ -166,21 +161,20 @@ def export_case(services: Services, case_id: int, output: str | None, no_pdf: bo
     """ケース1件の記録一式(運営指導用: ケース・履歴・全帳票の JSON と PDF)を ZIP に出力する。"""
     from engine import Case
     from web import export
-    from web.extensions import db
 
-    app = started_app(services, {"SESSION_COOKIE_SECURE": False})
-    with app.app_context():
-        try:
-            case = db.session.get(Case, case_id)
+    # One case needs a database session and the library, not the web app (no secret key, no blueprints).
+    clock = SystemClock()
+    try:
+        with services.sessions() as session:
+            case = session.get(Case, case_id)
             if case is None:
                 click.echo(f"エラー: ケース {case_id} は見つかりません", err=True)
                 raise SystemExit(4)
-            content = export.archive(case, with_pdfs=not no_pdf)
-            target = output or export.filename(case)
+            content = export.archive(session, services.library, clock, case, with_pdfs=not no_pdf)
+            target = output or export.filename(case, clock)
             with open(target, "wb") as handle:
                 handle.write(content)
-            export.log_export(case, None, None, "cli")
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+            export.log_export(session, clock, case, None, None, "cli")
+    finally:
+        services.engine.dispose()
     click.echo(f"ケース {case_id} の記録一式を {target} に出力しました")

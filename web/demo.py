@@ -152,14 +152,21 @@ def demo_logins(session: Session, library: Library) -> list[DemoLogin]:
     )
     if admin is not None:
         logins.append(DemoLogin("全市町村", admin, "admin", ADMIN_LOGIN))
+    # Only the owners the demo creates (demo_process_owner): an owner someone named "…-owner" has their own password.
+    names = {m.key: m.name for m in library.municipalities().values()}
     owners = session.execute(
         select(User.login, Organisation.name, Organisation.municipality)
         .join(Organisation, Organisation.id == User.organisation_id)
-        .where(User.login.like("%-owner"), User.is_process_owner.is_(True), User.active.is_(True))
+        .where(
+            User.login.in_([f"{key}-owner" for key in names]),
+            User.is_process_owner.is_(True),
+            User.active.is_(True),
+        )
         .order_by(User.login)
     ).all()
-    names = {m.key: m.name for m in library.municipalities().values()}
-    logins.extend(DemoLogin(names.get(m, m), org, PROCESS_OWNER, login) for login, org, m in owners if m in names)
+    for login, organisation, municipality in owners:
+        if login == f"{municipality}-owner":  # the demo's owner of that very municipality
+            logins.append(DemoLogin(names[municipality], organisation, PROCESS_OWNER, login))
     return logins
 
 

@@ -5,8 +5,9 @@ documents) and, per document, its submitted data with the schema it was checked 
 printed (`.pdf`, when PDF output is available). Each export is itself recorded as a `case_exported` event: it hands
 personal data out of the system.
 
-Used by the case page's button, the API and `kaigoflow export-case`; all three need an app context (the PDFs are
-drawn as the document pages draw them).
+Used by the case page's button, the API and `kaigoflow export-case`. It needs a database session, the library and a
+clock, not a Flask app: the command exports one case without building the web app (the PDFs are drawn as the
+document pages draw them, web/print_arguments.py and web/document_print.py).
 """
 
 from __future__ import annotations
@@ -19,17 +20,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import Case
+from engine import Clock
 from engine import Document
 from engine import Event
+from engine import Library
 from engine import Organisation
 from engine import ProcessInstance
 from engine import Task
 from engine import User
-from web import filters
-from web import wiring
-from web.extensions import db
+from engine import today
+from web import display
+from web.case_organisations import organisations_of
+from web.print_arguments import print_arguments
 
 FORMAT = "kaigoflow-case-record"
 FORMAT_VERSION = 1
@@ -39,11 +44,11 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
-def _users(ids: set[int | None]) -> dict[int, dict[str, Any]]:
+def _users(session: Session, ids: set[int | None]) -> dict[int, dict[str, Any]]:
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
-    rows = db.session.execute(
+    rows = session.execute(
         select(User.id, User.login, User.display_name, Organisation.name)
         .join(Organisation, Organisation.id == User.organisation_id)
         .where(User.id.in_(wanted))
@@ -59,25 +64,24 @@ def document_stem(doc: Document) -> str:
     return f"documents/{doc.id:06d}_{doc.form}_v{doc.version}"
 
 
-def record(case: Case, exported_at: datetime) -> tuple[dict[str, Any], list[Document]]:
+def record(session: Session, case: Case, exported_at: datetime) -> tuple[dict[str, Any], list[Document]]:
     """The JSON of a case's full record, and its documents (oldest first)."""
-    from web.cases import organisations_of
-
-    instances = db.session.scalars(
+    instances = session.scalars(
         select(ProcessInstance).where(ProcessInstance.case_id == case.id).order_by(ProcessInstance.id)
     ).all()
-    tasks = db.session.scalars(select(Task).where(Task.case_id == case.id).order_by(Task.ready_at, Task.id)).all()
-    events = db.session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)).all()
+    tasks = session.scalars(select(Task).where(Task.case_id == case.id).order_by(Task.ready_at, Task.id)).all()
+    events = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)).all()
     documents = list(
-        db.session.scalars(
+        session.scalars(
             select(Document).where(Document.case_id == case.id).order_by(Document.submitted_at, Document.id)
         ).all()
     )
     users = _users(
+        session,
         {t.claimed_by_id for t in tasks}
         | {t.completed_by_id for t in tasks}
         | {e.actor_id for e in events}
-        | {d.submitted_by_id for d in documents}
+        | {d.submitted_by_id for d in documents},
     )
     columns = [c.key for c in Case.__table__.columns]
     body = {
@@ -86,13 +90,14 @@ def record(case: Case, exported_at: datetime) -> tuple[dict[str, Any], list[Docu
         "exported_at": exported_at.isoformat(),
         "case": {key: _iso(getattr(case, key)) for key in columns},
         "organisations": {
-            role: {"id": org.id, "name": org.name, "role": org.role} for role, org in organisations_of(case).items()
+            role: {"id": org.id, "name": org.name, "role": org.role}
+            for role, org in organisations_of(session, case).items()
         },
         "instances": [
             {
                 "id": i.id,
                 "process_key": i.process_key,
-                "flow_name": filters.flow_name(i.process_key),
+                "flow_name": display.flow_name(i.process_key),
                 "spec_hash": i.spec_hash,
                 "status": i.status,
                 "period": i.period,
@@ -124,7 +129,7 @@ def record(case: Case, exported_at: datetime) -> tuple[dict[str, Any], list[Docu
                 "id": e.id,
                 "at": _iso(e.at),
                 "kind": e.kind,
-                "description": filters.event_name(e.kind),
+                "description": display.event_name(e.kind),
                 "actor": _who(users, e.actor_id),
                 "instance_id": e.instance_id,
                 "task_id": e.task_id,
@@ -151,27 +156,25 @@ def record(case: Case, exported_at: datetime) -> tuple[dict[str, Any], list[Docu
     return body, documents
 
 
-def _pdf(doc: Document, case: Case) -> bytes | None:
-    from web.cases import _print_arguments
-
+def _pdf(session: Session, library: Library, clock: Clock, doc: Document, case: Case) -> bytes | None:
     try:
         from web.pdf_cache import document_pdf
 
-        arguments = _print_arguments(doc, case)
-        return document_pdf(doc, case, arguments.pop("organisations"), **arguments)
+        arguments = print_arguments(session, library, doc, case)
+        return document_pdf(session, clock, doc, case, arguments.pop("organisations"), **arguments)
     except (ImportError, OSError):
         return None  # no PDF engine here: the archive still has every document's data
 
 
-def archive(case: Case, with_pdfs: bool = True) -> bytes:
+def archive(session: Session, library: Library, clock: Clock, case: Case, with_pdfs: bool = True) -> bytes:
     """The ZIP of one case's full record."""
-    body, documents = record(case, wiring.clock().now())
+    body, documents = record(session, case, clock.now())
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for entry, doc in zip(body["documents"], documents, strict=True):
             snapshot = {"document": entry, "data": doc.data, "schema": doc.schema, "spec_hash": doc.spec_hash}
             zf.writestr(entry["json"], json.dumps(snapshot, ensure_ascii=False, indent=1, default=str))
-            pdf = _pdf(doc, case) if with_pdfs else None
+            pdf = _pdf(session, library, clock, doc, case) if with_pdfs else None
             if pdf is not None:
                 entry["pdf"] = f"{document_stem(doc)}.pdf"
                 zf.writestr(entry["pdf"], pdf)
@@ -179,14 +182,14 @@ def archive(case: Case, with_pdfs: bool = True) -> bytes:
     return buffer.getvalue()
 
 
-def filename(case: Case) -> str:
-    return f"case-{case.id}-record-{wiring.today():%Y%m%d}.zip"
+def filename(case: Case, clock: Clock) -> str:
+    return f"case-{case.id}-record-{today(clock):%Y%m%d}.zip"
 
 
-def log_export(case: Case, actor_id: int | None, address: str | None, via: str) -> None:
-    db.session.add(
+def log_export(session: Session, clock: Clock, case: Case, actor_id: int | None, address: str | None, via: str) -> None:
+    session.add(
         Event(
-            at=wiring.clock().now(),
+            at=clock.now(),
             case_id=case.id,
             actor_id=actor_id,
             kind="case_exported",
@@ -194,4 +197,4 @@ def log_export(case: Case, actor_id: int | None, address: str | None, via: str) 
             address=address,
         )
     )
-    db.session.commit()
+    session.commit()

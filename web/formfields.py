@@ -22,9 +22,9 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from engine import KANA_PATTERN
-from web.filters import DateInputError
-from web.filters import normalise_ascii
-from web.filters import parse_date_input
+from web.date_input import DateInputError
+from web.date_input import normalise_ascii
+from web.date_input import parse_date_input
 from web.stafftext import staff_text
 from web.wareki import to_wareki_month
 
@@ -576,7 +576,7 @@ def dom_id(path: str) -> str:
 
 def display(f: Field, flat: Flat, path: str) -> str:
     """The text a read-only view shows for one field: option labels, はい/いいえ, 和暦 dates."""
-    from web.filters import to_wareki
+    from web.display import to_wareki
 
     value = flat.get(path)
     if f.kind == "checkbox":
@@ -601,7 +601,7 @@ def display(f: Field, flat: Flat, path: str) -> str:
 
 def readable(value: Any, schema: Mapping[str, Any]) -> str:
     """Nested data in words (a read-only view never shows JSON): 「項目: 値」 joined by 、, one line per list item."""
-    from web.printing import display_scalar
+    from web.print_values import display_scalar
 
     if isinstance(value, list):
         item = schema.get("items") if isinstance(schema.get("items"), Mapping) else {}

@@ -30,9 +30,10 @@ from engine import KaigoflowError
 from engine import Task
 from engine import lane_role
 from web import access
+from web import app_services
 from web import auth
-from web import filters
-from web import wiring
+from web import display
+from web import signed_in
 from web.extensions import db
 
 bp = Blueprint("inbox", __name__)
@@ -82,12 +83,14 @@ class Filters:
         elif self.due == "today":
             found.append(Task.due_date <= today)
         elif self.due == "week":
-            found.append(Task.due_date <= filters.week_end(today))
+            found.append(Task.due_date <= display.week_end(today))
         return found
 
 
 @dataclass
 class InboxRow:
+    """One task of a section, with its 利用者's name: every column api.task_json reads, and no JSON column."""
+
     id: str
     name: str
     bpmn_id: str
@@ -99,27 +102,12 @@ class InboxRow:
     case_id: int
     client_name: str | None
     claimed_by_id: int | None
-
-    def to_json(self, today: date) -> dict[str, Any]:
-        badge = filters.due_badge(self.due_date, today)
-        return {
-            "id": self.id,
-            "name": self.name,
-            "bpmn_id": self.bpmn_id,
-            "process_key": self.process_key,
-            "flow_name": filters.flow_name(self.process_key),
-            "municipality": self.municipality,
-            "role": self.role,
-            "due_date": self.due_date.isoformat() if self.due_date else None,
-            "due_wareki": filters.wareki_weekday(self.due_date),
-            "due_label": badge["text"],
-            "overdue": bool(self.due_date and self.due_date < today),
-            "due_today": self.due_date == today,
-            "ready_at": self.ready_at.isoformat(),
-            "case_id": self.case_id,
-            "client_name": self.client_name,
-            "claimed_by_id": self.claimed_by_id,
-        }
+    instance_id: int
+    organisation_id: int | None
+    form: str | None
+    state: str
+    completed_by_id: int | None
+    completed_at: datetime | None
 
 
 @dataclass
@@ -136,7 +124,7 @@ class Section:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def section_conditions(key: str, staff: auth.Staff) -> list[ColumnElement[bool]]:
+def section_conditions(key: str, staff: signed_in.Staff) -> list[ColumnElement[bool]]:
     """The rows of a section: mine (claimed by me) or my organisation's unclaimed ready tasks.
 
     Both are a prefix of ix_task_queue (organisation_id, state, claimed_by_id, due_date).
@@ -165,6 +153,12 @@ def page_query(where: list[ColumnElement[bool]], order: tuple[Any, ...], offset:
             Task.case_id,
             Case.client_name,
             Task.claimed_by_id,
+            Task.instance_id,
+            Task.organisation_id,
+            Task.form,
+            Task.state,
+            Task.completed_by_id,
+            Task.completed_at,
         )
         .join(Case, Case.id == Task.case_id)
         .where(*where)
@@ -178,7 +172,7 @@ def _rows(where: list[ColumnElement[bool]], order: tuple[Any, ...], offset: int,
     return [InboxRow(*row) for row in db.session.execute(page_query(where, order, offset, limit)).all()]
 
 
-def load_section(key: str, staff: auth.Staff, chosen: Filters, page: int, per_page: int, today: date) -> Section:
+def load_section(key: str, staff: signed_in.Staff, chosen: Filters, page: int, per_page: int, today: date) -> Section:
     """One page of a section, earliest due first and tasks without a due date last, with its counts.
 
     Dated and undated tasks are read as two runs so each follows the index order (no sort of the whole list,
@@ -217,7 +211,7 @@ def page_number(name: str) -> int:
         return 1
 
 
-def filter_options(staff: auth.Staff) -> dict[str, list[tuple[str, str]]]:
+def filter_options(staff: signed_in.Staff) -> dict[str, list[tuple[str, str]]]:
     """Choices for the filters, from the process library (never from a scan of the task table): only what the user
     can have — their own municipality, and the steps their role does.
 
@@ -240,7 +234,7 @@ def roles_of_lanes(role: str) -> set[str]:
 
 
 def _filter_options(municipality: str, role: str) -> dict[str, list[tuple[str, str]]]:
-    library = wiring.services().library
+    library = app_services.services().library
     flows = []
     steps: dict[str, set[str]] = {}
     wanted = roles_of_lanes(role)
@@ -250,7 +244,7 @@ def _filter_options(municipality: str, role: str) -> dict[str, list[tuple[str, s
     except KaigoflowError:
         keys, name = [], municipality
     for key in keys:
-        flows.append((key, filters.flow_name(key)))
+        flows.append((key, display.flow_name(key)))
         try:
             resolved = library.resolve(municipality, key)
         except KaigoflowError:
@@ -269,8 +263,8 @@ def _filter_options(municipality: str, role: str) -> dict[str, list[tuple[str, s
 
 @bp.get("/")
 def index() -> str:
-    staff = wiring.staff()
-    today = wiring.today()
+    staff = signed_in.staff()
+    today = app_services.today()
     chosen = Filters.from_args(request.args)
     per_page = int(current_app.config["INBOX_PER_PAGE"])
     mine = load_section("mine", staff, chosen, page_number("mine_page"), per_page, today)

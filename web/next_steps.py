@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine import Organisation
 from engine import Task
-from web import auth
+from web import signed_in
 from web.extensions import db
 
 
@@ -26,7 +26,7 @@ class NextStep:
     """For the signed-in user's organisation (they may open it)."""
 
 
-def following(case_id: int, staff: auth.Staff, exclude: str | None = None) -> list[NextStep]:
+def following(case_id: int, staff: signed_in.Staff, exclude: str | None = None) -> list[NextStep]:
     """The case's ready steps: the user's organisation's first (theirs claimed first), then the others'."""
     rows = db.session.execute(
         select(Task, Organisation.name)

@@ -21,7 +21,7 @@ from engine import HEARTBEAT_STALE_SECONDS
 from engine import check_health
 from engine import configure_logging
 from engine import log_request
-from web import wiring
+from web import app_services
 from web.extensions import db
 
 bp = Blueprint("ops", __name__)
@@ -37,7 +37,7 @@ def init_app(app: Flask) -> None:
 @bp.get("/healthz")
 def healthz() -> Any:
     stale = int(os.environ.get("KAIGOFLOW_WORKER_STALE_SECONDS", HEARTBEAT_STALE_SECONDS))
-    report = check_health(db.session(), wiring.clock().now(), stale)
+    report = check_health(db.session(), app_services.clock().now(), stale)
     response = jsonify(report.to_dict())
     response.status_code = 200 if report.ok else 503
     return response

@@ -16,15 +16,17 @@ from importlib.metadata import version
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from engine import Case
+from engine import Clock
 from engine import Document
+from engine import Library
 from engine import RenderedPdf
-from web import wiring
-from web.extensions import db
-from web.pdf import STYLESHEET
-from web.pdf import html_to_pdf
-from web.pdf import render_document_pdf_html
+from web.document_print import STYLESHEET
+from web.document_print import html_to_pdf
+from web.document_print import render_document_pdf_html
+from web.print_arguments import print_arguments
 
 
 def pdf_key(html: str) -> str:
@@ -35,6 +37,8 @@ def pdf_key(html: str) -> str:
 
 
 def document_pdf(
+    session: Session,
+    clock: Clock,
     document: Document,
     case: Case,
     organisations: dict[str, str],
@@ -47,16 +51,16 @@ def document_pdf(
         document, case, organisations, municipality_name=municipality_name, recorded_by=recorded_by
     )
     key = pdf_key(html)
-    stored = db.session.get(RenderedPdf, document.id)
+    stored = session.get(RenderedPdf, document.id)
     if stored is not None and stored.key == key:
         return stored.pdf
     pdf = html_to_pdf(html)
-    now = wiring.clock().now()
+    now = clock.now()
     try:
-        with db.session.begin_nested():  # flushed here, committed by the caller's transaction
+        with session.begin_nested():  # flushed here, committed by the caller's transaction
             if stored is None:
                 row = RenderedPdf(document_id=document.id, case_id=document.case_id, key=key, pdf=pdf, rendered_at=now)
-                db.session.add(row)
+                session.add(row)
             else:
                 stored.key, stored.pdf, stored.rendered_at = key, pdf, now
     except IntegrityError:
@@ -64,15 +68,13 @@ def document_pdf(
     return pdf
 
 
-def draw_missing(limit: int = 5, skip: set[int] | None = None) -> int:
-    """Draw and store the PDFs of the newest documents that have none yet; return how many (needs an app context).
+def draw_missing(session: Session, library: Library, clock: Clock, limit: int = 5, skip: set[int] | None = None) -> int:
+    """Draw and store the PDFs of the newest documents that have none yet; return how many.
 
     Run by `kaigoflow worker` when nothing else is due (web/cli.py), so that staff opening a 帳票 or exporting a case
     find its PDF already drawn: drawing one takes a second of CPU, reading it milliseconds. A document that cannot
     be drawn is added to `skip` (the page shows the error when someone opens it) so the worker does not retry it.
     """
-    from web.cases import _print_arguments
-
     skip = skip if skip is not None else set()
     query = (
         select(Document)
@@ -84,18 +86,18 @@ def draw_missing(limit: int = 5, skip: set[int] | None = None) -> int:
     if skip:
         query = query.where(Document.id.not_in(sorted(skip)))
     drawn = 0
-    for document in db.session.scalars(query).all():
-        case = db.session.get(Case, document.case_id)
+    for document in session.scalars(query).all():
+        case = session.get(Case, document.case_id)
         try:
             if case is None:
                 raise LookupError(document.case_id)
-            arguments = _print_arguments(document, case)
-            document_pdf(document, case, arguments.pop("organisations"), **arguments)
-            db.session.commit()
+            arguments = print_arguments(session, library, document, case)
+            document_pdf(session, clock, document, case, arguments.pop("organisations"), **arguments)
+            session.commit()
         except (ImportError, OSError):
             raise  # no PDF engine here at all: the caller stops asking
         except Exception:
-            db.session.rollback()
+            session.rollback()
             skip.add(document.id)
             continue
         drawn += 1

@@ -35,12 +35,13 @@ from engine import create_municipality
 from engine import migrate_instances
 from engine import plan_migration
 from engine import problems_for_page
-from web import CONTENT_SECURITY_POLICY
 from web import access
+from web import app_services
 from web import auth
 from web import inputsafe
-from web import wiring
+from web import signed_in
 from web.extensions import db
+from web.security_headers import CONTENT_SECURITY_POLICY
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 bp.before_request(auth.require_login)
@@ -56,21 +57,21 @@ KINDS = {
 
 def owner_of(municipality: str) -> None:
     """404 (logged) unless the signed-in user is a process owner in this municipality."""
-    staff = wiring.staff()
+    staff = signed_in.staff()
     if not staff.user.is_process_owner or staff.municipality != municipality:
         access.deny("municipality", municipality)
     try:
-        wiring.services().library.municipality(municipality)
+        app_services.services().library.municipality(municipality)
     except NotFoundError:
         abort(404)
 
 
 def _by() -> str:
-    return wiring.staff().user.login
+    return signed_in.staff().user.login
 
 
 def _versions() -> Any:
-    return wiring.services().versions
+    return app_services.services().versions
 
 
 def _current_files(municipality: str) -> tuple[dict[str, str], Any]:
@@ -91,7 +92,7 @@ def _kind(path: str) -> str:
 
 @bp.get("/")
 def index() -> Response:
-    staff = wiring.staff()
+    staff = signed_in.staff()
     if not staff.user.is_process_owner:
         access.deny("municipality", staff.municipality)
     return redirect(url_for("processes.municipality", municipality=staff.municipality))
@@ -101,7 +102,7 @@ def index() -> Response:
 def new_municipality() -> Any:
     """An administrator adds a municipality from the common flows (engine/publishing/municipality_new.py); its process
     owner then edits the draft this leaves and publishes it."""
-    staff = wiring.staff()
+    staff = signed_in.staff()
     if not staff.is_admin:
         access.deny("municipality", "new")
     values = {
@@ -118,7 +119,7 @@ def new_municipality() -> Any:
                 values["key"],
                 values["name"],
                 _by(),
-                wiring.clock(),
+                app_services.clock(),
                 insurer=values["insurer"],
                 actor_id=staff.id,
             )
@@ -184,7 +185,7 @@ def edit(municipality: str, path: str) -> Response:
     if content is None:
         # Not overridden yet: start from common's file (a variant is forked from common, never redrawn);
         # a new form or decision table starts empty.
-        common = wiring.services().library.find(municipality, path)
+        common = app_services.services().library.find(municipality, path)
         if common is None and path.endswith(".bpmn"):
             abort(404)
         content = common.read_text(encoding="utf-8") if common else ""
@@ -194,7 +195,7 @@ def edit(municipality: str, path: str) -> Response:
 def _editor(municipality: str, path: str, content: str, draft: Any, problems: list[dict[str, Any]]) -> Response:
     files, _ = _current_files(municipality)
     forms = sorted(p.removeprefix("forms/").removesuffix(".schema.json") for p in files if p.endswith(".schema.json"))
-    library = wiring.services().library
+    library = app_services.services().library
     common_forms = sorted(
         p.name.removesuffix(".schema.json") for p in library.folder("common").glob("forms/*.schema.json")
     )
@@ -241,14 +242,14 @@ def save(municipality: str) -> Any:
             content = upload.read(MAX_FILE_BYTES + 1)  # enough to tell "too large" without reading it all
         finally:
             upload.close()
-    staff = wiring.staff()
+    staff = signed_in.staff()
     try:
         draft = _versions().save_files(
             db.session,
             municipality,
             {path: content},
             _by(),
-            wiring.clock(),
+            app_services.clock(),
             expected_version=expected_version,
             actor_id=staff.id,
         )
@@ -294,7 +295,7 @@ def check(municipality: str) -> Any:
         return redirect(url_for("processes.municipality", municipality=municipality))
     return render_template(
         "processes/check.html",
-        muni=wiring.services().library.municipality(municipality),
+        muni=app_services.services().library.municipality(municipality),
         problems=report.problems,
         results=results,
     )
@@ -303,7 +304,7 @@ def check(municipality: str) -> Any:
 @bp.post("/<municipality>/draft/discard")
 def discard(municipality: str) -> Response:
     owner_of(municipality)
-    _versions().discard_draft(db.session, municipality, _by(), wiring.clock(), wiring.staff().id)
+    _versions().discard_draft(db.session, municipality, _by(), app_services.clock(), signed_in.staff().id)
     flash("下書きを破棄しました", "info")
     return redirect(url_for("processes.municipality", municipality=municipality))
 
@@ -315,13 +316,13 @@ def publish(municipality: str) -> Any:
     reason = request.form.get("reason", "")
     try:
         job = _versions().queue_publish(
-            db.session, municipality, reason, _by(), wiring.clock(), actor_id=wiring.staff().id
+            db.session, municipality, reason, _by(), app_services.clock(), actor_id=signed_in.staff().id
         )
     except PublishRefused as exc:
         db.session.rollback()
         return render_template(
             "processes/check.html",
-            muni=wiring.services().library.municipality(municipality),
+            muni=app_services.services().library.municipality(municipality),
             problems=exc.problems,
             results=[],
             failures=exc.failures,
@@ -342,7 +343,7 @@ def publishing(municipality: str, job_id: int) -> str:
     except NotFoundError:
         abort(404)
     return render_template(
-        "processes/publishing.html", muni=wiring.services().library.municipality(municipality), job=job
+        "processes/publishing.html", muni=app_services.services().library.municipality(municipality), job=job
     )
 
 
@@ -375,9 +376,9 @@ def history(municipality: str) -> str:
     versions = _versions().list_versions(db.session, municipality)
     return render_template(
         "processes/versions.html",
-        muni=wiring.services().library.municipality(municipality),
+        muni=app_services.services().library.municipality(municipality),
         versions=list(reversed(versions)),
-        flows=wiring.services().library.process_keys(municipality),
+        flows=app_services.services().library.process_keys(municipality),
     )
 
 
@@ -403,7 +404,7 @@ def draft_file(municipality: str, path: str) -> Response:
     content = files.get(path)
     if content is None:
         # Not overridden by the municipality: common's file, which saving forks into the draft.
-        common = wiring.services().library.find(municipality, path)
+        common = app_services.services().library.find(municipality, path)
         content = common.read_text(encoding="utf-8") if common else None
     if content is None:
         abort(404)
@@ -424,10 +425,10 @@ def migrate(municipality: str) -> str:
     if request.method == "POST":
         try:
             to_number = int(to_text)
-            runtime = wiring.runtime()
+            runtime = app_services.runtime()
             if request.form.get("confirm") == "yes":
                 plans = migrate_instances(
-                    db.session, runtime, _versions(), municipality, flow, to_number, wiring.staff().actor(), by=_by()
+                    db.session, runtime, _versions(), municipality, flow, to_number, signed_in.staff().actor(), by=_by()
                 )
                 done = True
             else:

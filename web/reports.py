@@ -33,13 +33,14 @@ from engine import month_end
 from engine import to_csv
 from engine import to_datetime
 from web import access
+from web import app_services
 from web import auth
+from web import display
 from web import errors
-from web import filters
-from web import wiring
+from web import signed_in
+from web.date_input import DateInputError
+from web.date_input import parse_date_input
 from web.extensions import db
-from web.filters import DateInputError
-from web.filters import parse_date_input
 from web.schedules import SEVERITY_NAMES
 from web.schedules import STATUS_NAMES
 from web.schedules import duty_name
@@ -132,7 +133,7 @@ def build(organisation_id: int, organisation_name: str, first: date) -> Report:
         organisation_name,
         first,
         last,
-        wiring.clock().now(),
+        app_services.clock().now(),
         [(i, c) for i, c in items],
         [(r, c) for r, c in risks],
         users,
@@ -140,8 +141,8 @@ def build(organisation_id: int, organisation_name: str, first: date) -> Report:
 
 
 def _report_or_error() -> Report | Any:
-    staff = wiring.staff()
-    first = chosen_month(wiring.today())
+    staff = signed_in.staff()
+    first = chosen_month(app_services.today())
     if first is None:
         return errors.error_response(
             400, "対象月は 令和8年12月 のように年と月で指定してください(2026-12 の形も使えます)。"
@@ -221,7 +222,7 @@ def compliance_csv() -> Any:
                 risk.duty_key or "",
                 _day(risk.since),
                 "解消" if risk.cleared_at else "未解消",
-                filters.wareki_datetime(risk.cleared_at) if risk.cleared_at else "",
+                display.wareki_datetime(risk.cleared_at) if risk.cleared_at else "",
                 report.users.get(risk.user_id or 0, ""),
                 risk.rule,
                 risk.source,
@@ -231,7 +232,7 @@ def compliance_csv() -> Any:
 
 
 def _day(value: date | None) -> str:
-    return filters.wareki_weekday(value) if value else ""
+    return display.wareki_weekday(value) if value else ""
 
 
 def _names() -> dict[str, Any]:

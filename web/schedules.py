@@ -37,10 +37,12 @@ from engine import build_digest
 from engine import duty_name as name_of
 from engine import month_end
 from web import access
+from web import app_services
 from web import auth
-from web import filters
+from web import date_input
+from web import display
 from web import inputsafe
-from web import wiring
+from web import signed_in
 from web.extensions import db
 from web.wareki import to_wareki_month
 
@@ -82,7 +84,7 @@ def item_or_404(item_id: int, acting: bool = False) -> tuple[ScheduleItem, Case]
     if item is None:
         abort(404)
     case = db.session.get(Case, item.case_id)
-    staff = wiring.staff()
+    staff = signed_in.staff()
     if case is None or not access.can_see_case(case, staff.organisation_id):
         access.deny("schedule_item", item_id, case_id=item.case_id)
     if acting and item.organisation_id != staff.organisation_id:
@@ -105,7 +107,7 @@ class CaseSchedule:
 
 def case_schedule(case: Case, months_ahead: int = 3) -> CaseSchedule:
     """What the case page shows: due and overdue duties, the last done ones, open and recently cleared risks."""
-    today = wiring.today()
+    today = app_services.today()
     horizon = add_months(today, months_ahead)
     rows = db.session.scalars(
         select(ScheduleItem).where(ScheduleItem.case_id == case.id).order_by(ScheduleItem.due_date, ScheduleItem.key)
@@ -153,17 +155,17 @@ def board_rows(organisation_id: int, today: date, user_id: int | None = None) ->
     week = and_(
         ScheduleItem.status == "open",
         ScheduleItem.due_date >= today,
-        ScheduleItem.due_date <= filters.week_end(today),
+        ScheduleItem.due_date <= display.week_end(today),
     )
     current = and_(
         ScheduleItem.status == "open",
-        ScheduleItem.due_date > filters.week_end(today),
+        ScheduleItem.due_date > display.week_end(today),
         ScheduleItem.due_date <= month_end(today),
     )
     month = and_(
         ScheduleItem.status == "open",
         ScheduleItem.due_date >= following,
-        ScheduleItem.due_date > filters.week_end(today),
+        ScheduleItem.due_date > display.week_end(today),
         ScheduleItem.due_date <= month_end(following),
     )
 
@@ -184,7 +186,7 @@ def _colleagues(organisation_id: int) -> list[User]:
 def _chosen_user(organisation_id: int) -> User | None:
     """`?user=ID` (a colleague) or `?user=me`; anyone else's id is ignored rather than shown."""
     raw = request.args.get("user", "")
-    staff = wiring.staff()
+    staff = signed_in.staff()
     if raw == "me":
         return staff.user
     if raw.isdigit():
@@ -199,8 +201,8 @@ def _chosen_user(organisation_id: int) -> User | None:
 
 @bp.get("/deadlines")
 def board() -> str:
-    staff = wiring.staff()
-    today = wiring.today()
+    staff = signed_in.staff()
+    today = app_services.today()
     chosen = _chosen_user(staff.organisation_id)
     digests = build_digest(db.session(), today, [staff.organisation_id])
     if chosen is not None:
@@ -212,7 +214,7 @@ def board() -> str:
         month_end=month_end(today),
         today=today,
         next_month=add_months(date(today.year, today.month, 1), 1),
-        week_end=filters.week_end(today),
+        week_end=display.week_end(today),
         colleagues=_colleagues(staff.organisation_id),
         chosen=chosen,
         manual=MANUAL,
@@ -239,7 +241,7 @@ def open_risks(organisation_id: int, user_id: int | None = None) -> list[tuple[R
 
 @bp.get("/risks")
 def risks() -> str:
-    staff = wiring.staff()
+    staff = signed_in.staff()
     chosen = _chosen_user(staff.organisation_id)
     rows = open_risks(staff.organisation_id, chosen.id if chosen else None)
     return render_template(
@@ -248,7 +250,7 @@ def risks() -> str:
         colleagues=_colleagues(staff.organisation_id),
         chosen=chosen,
         users={u.id: u.display_name for u in _colleagues(staff.organisation_id)},
-        today=wiring.today(),
+        today=app_services.today(),
         staff=staff,
     )
 
@@ -268,12 +270,12 @@ def record_done(item_id: int) -> Any:
     raw = request.form.get("done_on", "").strip()
     if raw:
         try:
-            done_on = filters.parse_date_input(raw)
+            done_on = date_input.parse_date_input(raw)
         except ValueError:
             flash("実施日は 2026-07-10 または 令和8年7月10日 の形で入力してください", "error")
             return redirect(_back(case))
     try:
-        wiring.runtime().record_duty(db.session(), item.id, wiring.staff().actor(), done_on)
+        app_services.runtime().record_duty(db.session(), item.id, signed_in.staff().actor(), done_on)
     except ValidationError as failure:
         flash(f"{failure.message}: {'、'.join(failure.details.values())}", "error")
     except KaigoflowError as failure:
@@ -292,7 +294,9 @@ def special_circumstances(item_id: int) -> Any:
     problem = ""
     if request.method == "POST":
         try:
-            wiring.runtime().record_special_circumstances(db.session(), item.id, reason, wiring.staff().actor())
+            app_services.runtime().record_special_circumstances(
+                db.session(), item.id, reason, signed_in.staff().actor()
+            )
         except ValidationError as failure:
             problem = failure.details.get("reason") or failure.message
         else:

@@ -21,10 +21,11 @@ from engine import ScheduleItem
 from engine import ValidationError
 from web import access
 from web import api
+from web import app_services
+from web import display
 from web import errors
-from web import filters
 from web import openapi
-from web import wiring
+from web import signed_in
 from web.extensions import csrf
 from web.extensions import db
 from web.openapi import DATE
@@ -106,7 +107,7 @@ def item_json(item: ScheduleItem, municipality: str | None = None) -> dict[str, 
         "period": item.period,
         "window_start": item.window_start.isoformat() if item.window_start else None,
         "due_date": item.due_date.isoformat(),
-        "due_date_wareki": filters.wareki_weekday(item.due_date),
+        "due_date_wareki": display.wareki_weekday(item.due_date),
         "status": item.status,
         "done_on": item.done_on.isoformat() if item.done_on else None,
         "role": item.role,
@@ -164,8 +165,8 @@ def special_circumstances(item_id: int) -> Any:
     item, case = item_or_404(item_id, acting=True)
     body = api._json_body()
     try:
-        wiring.runtime().record_special_circumstances(
-            db.session(), item.id, str(body.get("reason") or ""), wiring.staff().actor()
+        app_services.runtime().record_special_circumstances(
+            db.session(), item.id, str(body.get("reason") or ""), signed_in.staff().actor()
         )
     except ValidationError as refused:
         return errors.error_response(422, refused.message, errors=refused.details)
@@ -192,7 +193,7 @@ def done(item_id: int) -> Any:
                 422, "実施日が正しくありません", errors={"done_on": "YYYY-MM-DD で指定してください"}
             )
     try:
-        wiring.runtime().record_duty(db.session(), item.id, wiring.staff().actor(), done_on)
+        app_services.runtime().record_duty(db.session(), item.id, signed_in.staff().actor(), done_on)
     except ValidationError as refused:
         return errors.error_response(422, refused.message, errors=refused.details)
     except KaigoflowError as failure:
@@ -250,15 +251,15 @@ def digest() -> Any:
     from engine import DIGEST_WHEN
     from engine import build_digest
 
-    staff = wiring.staff()
-    today = wiring.today()
+    staff = signed_in.staff()
+    today = app_services.today()
     found = build_digest(db.session(), today, [staff.organisation_id])
     if request.args.get("user") == "me":
         found = [d for d in found if d.user_id == staff.id]
     return jsonify(
         {
             "date": today.isoformat(),
-            "date_wareki": filters.wareki_weekday(today),
+            "date_wareki": display.wareki_weekday(today),
             "people": [
                 {
                     "user_id": d.user_id,
@@ -272,7 +273,7 @@ def digest() -> Any:
                             "case_id": line.case_id,
                             "client_name": line.client_name,
                             "due_date": line.due.isoformat() if line.due else None,
-                            "due_wareki": filters.wareki_weekday(line.due) if line.due else None,
+                            "due_wareki": display.wareki_weekday(line.due) if line.due else None,
                             "when": line.when(today),
                             "claimed": line.claimed,
                         }

@@ -29,8 +29,9 @@ from engine import ValidationError
 from engine import staff
 from engine import staff_import
 from web import access
+from web import app_services
 from web import auth
-from web import wiring
+from web import signed_in
 from web.extensions import db
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff")
@@ -43,7 +44,7 @@ def require_administrator() -> Any:
     refused = auth.require_login()
     if refused is not None:
         return refused
-    me = wiring.staff()
+    me = signed_in.staff()
     try:
         g.operator = staff.operator_for(me.user, me.organisation, request.remote_addr)
     except PermissionDenied:
@@ -56,7 +57,7 @@ def _op() -> staff.Operator:
 
 
 def _now() -> Any:
-    return wiring.clock().now()
+    return app_services.clock().now()
 
 
 def _organisation_or_404(org_id: int) -> Organisation:
@@ -84,7 +85,7 @@ def _user_or_404(user_id: int) -> User:
 
 def _municipalities() -> list[tuple[str, str]]:
     """(key, name) of the municipalities the operator manages."""
-    library = wiring.services().library
+    library = app_services.services().library
     everything = sorted(library.municipalities().values(), key=lambda m: m.key)
     return [(m.key, m.name) for m in everything if _op().is_global or m.key == _op().municipality]
 
@@ -137,7 +138,7 @@ def new_organisation() -> Any:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            added = staff.add_organisation(db.session, wiring.services().library, _op(), values, _now())
+            added = staff.add_organisation(db.session, app_services.services().library, _op(), values, _now())
         except ValidationError as refused:
             db.session.rollback()
             errors = refused.details
@@ -172,7 +173,14 @@ def organisation(org_id: int) -> Any:
         values = _organisation_form(org)
         try:
             staff.change_organisation(
-                db.session, wiring.services().library, _op(), org.id, values.name, values.code, values.address, _now()
+                db.session,
+                app_services.services().library,
+                _op(),
+                org.id,
+                values.name,
+                values.code,
+                values.address,
+                _now(),
             )
         except ValidationError as refused:
             db.session.rollback()
@@ -344,7 +352,7 @@ def import_csv() -> Any:
             error = "CSV ファイルを選んでください"
         elif kind == "organisations":
             report = staff_import.import_organisations(
-                db.session, wiring.services().library, _op(), data, _now(), dry_run=dry_run
+                db.session, app_services.services().library, _op(), data, _now(), dry_run=dry_run
             )
         else:
             report = staff_import.import_users(db.session, _op(), data, _now(), dry_run=dry_run)

@@ -39,10 +39,11 @@ from engine import task_view
 from engine import today as clock_today
 from engine import validate_submission
 from web import access
+from web import app_services
 from web import auth
 from web import formfields
 from web import next_steps
-from web import wiring
+from web import signed_in
 from web.extensions import db
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -67,7 +68,7 @@ def _page(
     completed_by = db.session.get(User, row.completed_by_id) if row.completed_by_id else None
     document = db.session.scalar(select(Document).where(Document.task_id == row.id))
     organisation = db.session.get(Organisation, row.organisation_id) if row.organisation_id else None
-    following = next_steps.following(row.case_id, wiring.staff(), exclude=row.id) if row.state != "ready" else []
+    following = next_steps.following(row.case_id, signed_in.staff(), exclude=row.id) if row.state != "ready" else []
     page = render_template(
         "tasks/show.html",
         task=row,
@@ -84,7 +85,7 @@ def _page(
         document=document,
         organisation=organisation,
         following=following,
-        today=wiring.today(),
+        today=app_services.today(),
     )
     return page, status
 
@@ -134,9 +135,9 @@ def _organisation_choices(fields: list[formfields.Field], municipality: str) -> 
 @bp.get("/<task_id>")
 def show(task_id: str) -> Any:
     row = access.task_or_404(task_id)
-    view = task_view(wiring.runtime(), db.session(), task_id)
+    view = task_view(app_services.runtime(), db.session(), task_id)
     fields = _fields(view)
-    draft = db.session.get(TaskDraft, (task_id, wiring.staff().id)) if row.state == "ready" else None
+    draft = db.session.get(TaskDraft, (task_id, signed_in.staff().id)) if row.state == "ready" else None
     if draft is not None:
         values = dict(draft.data.get("values") or {})
     else:
@@ -148,10 +149,10 @@ def show(task_id: str) -> Any:
 def submit(task_id: str) -> Any:
     if request.form.get("action", "complete") == "complete":
         # The case is locked first, so the form is read and completed on one restored instance (runtime.lock_task).
-        wiring.runtime().lock_task(db.session(), task_id)
+        app_services.runtime().lock_task(db.session(), task_id)
     row = access.task_or_404(task_id)
-    staff = wiring.staff()
-    view = task_view(wiring.runtime(), db.session(), task_id, with_prefill=False)
+    staff = signed_in.staff()
+    view = task_view(app_services.runtime(), db.session(), task_id, with_prefill=False)
     fields = _fields(view)
     values = formfields.from_form(fields, request.form)
     action = request.form.get("action", "complete")
@@ -185,7 +186,7 @@ def submit(task_id: str) -> Any:
         errors = {**_check(row, view, submission), **local_errors}
         return _page(row, view, fields, values, errors=errors, message=_refused(view), status=422)
     try:
-        done = wiring.runtime().complete_and_continue(db.session(), task_id, submission, staff.actor())
+        done = app_services.runtime().complete_and_continue(db.session(), task_id, submission, staff.actor())
     except ValidationError as refused:
         return _page(row, view, fields, values, errors=refused.details, message=refused.message, status=422)
     except ConflictError as conflict:
@@ -213,7 +214,7 @@ def _check(row: Task, view: TaskView, submission: dict[str, Any]) -> dict[str, s
     """The engine's own check of a submission, without submitting it (to list every problem at once)."""
     if view.form is None:
         return {}
-    runtime = wiring.runtime()
+    runtime = app_services.runtime()
     params = runtime.library.municipality(row.municipality).params
     schema = view.form.schema
     directory = form_directory(db.session(), row.municipality) if has_directory_fields(schema) else None
@@ -223,7 +224,7 @@ def _check(row: Task, view: TaskView, submission: dict[str, Any]) -> dict[str, s
 
 def _save_draft(task_id: str, user_id: int, values: formfields.Flat) -> None:
     draft = db.session.get(TaskDraft, (task_id, user_id))
-    now = wiring.clock().now()
+    now = app_services.clock().now()
     if draft is None:
         db.session.add(TaskDraft(task_id=task_id, user_id=user_id, data={"values": values}, saved_at=now))
     else:
@@ -235,7 +236,7 @@ def _save_draft(task_id: str, user_id: int, values: formfields.Flat) -> None:
 def claim(task_id: str) -> Response:
     access.task_or_404(task_id)
     try:
-        row = wiring.runtime().claim(db.session(), task_id, wiring.staff().actor())
+        row = app_services.runtime().claim(db.session(), task_id, signed_in.staff().actor())
     except ConflictError as conflict:
         flash(conflict.message, "error")
     else:
@@ -247,7 +248,7 @@ def claim(task_id: str) -> Response:
 def release(task_id: str) -> Response:
     access.task_or_404(task_id)
     try:
-        row = wiring.runtime().release(db.session(), task_id, wiring.staff().actor())
+        row = app_services.runtime().release(db.session(), task_id, signed_in.staff().actor())
     except ConflictError as conflict:
         flash(conflict.message, "error")
     else:

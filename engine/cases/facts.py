@@ -52,8 +52,8 @@ FACTS: dict[str, str] = {
 """Fact name -> kind. Every fact is a column of care_case except those in DATA_FACTS (kept in case.data)."""
 PROFILE_FACTS = ("birth_date", "sex", "address", "phone")
 """The person's 生年月日・性別・住所・電話, taken at 相談受付: every later form with a field of the same name
-starts from them (`inject`, engine.execution.display.prefill) and every 帳票 prints them (web/printing.py): typed only
-once."""
+starts from them (`inject`, engine.execution.display.prefill) and every 帳票 prints them (web/print_values.py):
+typed only once."""
 DATA_FACTS = frozenset({"current_benefit", "video_conditions_met", *PROFILE_FACTS})
 CASE_COLUMNS = tuple(name for name in FACTS if name not in DATA_FACTS)
 ORGANISATION_COLUMNS = frozenset(name for name, kind in FACTS.items() if kind == "org")

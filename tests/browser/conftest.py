@@ -95,14 +95,14 @@ def _test_routes() -> Blueprint:
 
     @bp.get("/print/<form>")
     def print_view(form: str) -> Any:
-        """The browser print view (web.pdf.render_document_html) of a sample in tests/fixtures/print/."""
+        """The browser print view (web.document_print.render_document_html) of a sample in tests/fixtures/print/."""
         from datetime import UTC
         from datetime import date
         from datetime import datetime
 
         from engine.store.models import Case
         from engine.store.models import Document
-        from web.pdf import render_document_html
+        from web.document_print import render_document_html
 
         path = PRINT_SAMPLES / f"{form}.schema.json"
         if not form.replace("_", "").isalnum() or not path.is_file():

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from engine.clock import SystemClock
-from web import wiring
+from web import app_services
 
 MUNICIPALITY = "oshu"
 FLOW = "level_change"
@@ -19,7 +19,7 @@ NEW_NAME = "区分変更の申請(モデラーで変更)"
 
 def run_publish_jobs(app: Flask) -> None:
     with app.app_context():
-        services = wiring.services()
+        services = app_services.services()
         with services.sessions() as session:
             while services.versions.run_next_publish_job(session, "test-worker", SystemClock()) is not None:
                 pass

@@ -1,4 +1,4 @@
-"""The browser print view of a 帳票 (web.pdf.render_document_html) under the app's Content-Security-Policy."""
+"""The browser print view of a 帳票 (web/document_print.py) under the app's Content-Security-Policy."""
 
 from __future__ import annotations
 

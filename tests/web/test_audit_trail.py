@@ -8,6 +8,7 @@ import json
 import zipfile
 from datetime import timedelta
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -147,6 +148,7 @@ def test_export_case_command_writes_the_zip(web_services, db_session, runtime, c
     monkeypatch.setenv("KAIGOFLOW_PROCESSES", str(web_services.settings.processes_dir))
     monkeypatch.setenv("KAIGOFLOW_SECRET_KEY", "test-secret-key-of-at-least-32-bytes")
     target = tmp_path / "record.zip"
+    monkeypatch.setattr("web.create_app", lambda *_, **__: pytest.fail("export-case built the whole web app"))
     result = CliRunner().invoke(main, ["export-case", str(case.id), "--output", str(target)])
     assert result.exit_code == 0, result.output
     assert "記録一式" in result.output

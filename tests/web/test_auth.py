@@ -6,11 +6,14 @@ import re
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
 from engine.store.models import Event
+from engine.store.models import Organisation
 from engine.store.models import Task
+from engine.store.models import User
 from tests.web.conftest import CSRF
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import made_app
@@ -49,6 +52,24 @@ def test_a_server_not_started_as_the_demo_never_lists_accounts_or_the_demo_passw
     page = app.test_client().get("/login").get_data(as_text=True)
     assert "デモ用のログイン" not in page and demo.DEMO_PASSWORD not in page
     assert "alpha-center-1-1" not in page
+
+
+def test_the_login_page_looks_for_no_demo_account_unless_started_as_the_demo(app, monkeypatch):
+    monkeypatch.setattr(demo, "demo_logins", lambda *_: pytest.fail("demo accounts looked up outside the demo"))
+    assert app.config["SHOW_DEMO_LOGINS"] is False
+    assert app.test_client().get("/login").status_code == 200
+
+
+def test_the_demo_lists_only_the_process_owners_it_created(app, web_services, db_session):
+    demo.seed(db_session, web_services.library)
+    insurer = db_session.scalar(select(Organisation).where(Organisation.code == "alpha-insurer-1"))
+    # A real process owner whose login happens to end in -owner has a password of their own: never listed.
+    db_session.add(User(login="kikaku-owner", display_name="企画課", organisation_id=insurer.id, is_process_owner=True))
+    db_session.commit()
+    app.config["SHOW_DEMO_LOGINS"] = True
+    page = app.test_client().get("/login").get_data(as_text=True)
+    assert "alpha-owner" in page
+    assert "kikaku-owner" not in page
 
 
 def test_sign_in_then_out(app, world):

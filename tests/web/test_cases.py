@@ -129,7 +129,7 @@ def test_pdf_is_503_in_japanese_when_the_print_module_is_missing(
 ):
     complete_intake(db_session, runtime, case, world)
     document = db_session.scalars(select(Document)).one()
-    monkeypatch.setitem(sys.modules, "web.pdf", None)  # import fails
+    monkeypatch.setitem(sys.modules, "web.document_print", None)  # import fails
     monkeypatch.setitem(sys.modules, "web.pdf_cache", None)
     response = login_as("alpha.center").get(f"/documents/{document.id}.pdf")
     assert response.status_code == 503

@@ -232,7 +232,7 @@ def test_inbox_queries_walk_the_queue_index_in_due_order(app, case, db_session, 
     """Counts and pages come from ix_task_queue: no scan of the task table, no sort of a whole list."""
     from flask import g
 
-    from web.auth import load_staff
+    from web.signed_in import load_staff
 
     _realistic_history(db_session, case, world)
     with app.test_request_context("/"):

@@ -109,3 +109,17 @@ def test_every_api_route_declares_its_operation(app):
         for method, operation in operations.items():
             if method != "parameters":
                 assert operation["summary"] and "default" in operation["responses"], (method, path)
+
+
+def test_the_case_opening_body_is_the_fields_the_engine_reads(app):
+    # The request body of POST /api/cases names what engine/cases/opening.py accepts, plus the flow to start.
+    from engine.cases import opening
+
+    properties = openapi.document(app)["components"]["schemas"]["NewCase"]["properties"]
+    assert set(properties) == {*opening.FIELDS, "process_key"}
+
+
+def test_an_inbox_item_is_a_task_with_the_inbox_marks(app):
+    schemas = openapi.document(app)["components"]["schemas"]
+    task, item = schemas["Task"]["properties"], schemas["InboxItem"]["properties"]
+    assert set(item) - set(task) == {"due_label", "due_today", "client_name"} and set(task) <= set(item)

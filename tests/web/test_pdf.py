@@ -1,4 +1,4 @@
-"""web/pdf.py: every print template renders to an A4 PDF with the Japanese text and its fonts embedded.
+"""web/document_print.py: every print template renders to an A4 PDF with the Japanese text and its fonts embedded.
 
 Each template is rendered from its form's schema example: the library's (processes/common/forms/<form>.schema.json)
 and the samples in tests/fixtures/print/. Every layout has its form in the library and its template.
@@ -21,9 +21,9 @@ from pypdf import PdfReader
 
 from engine.store.models import Case
 from engine.store.models import Document
-from web.pdf import render_document_html
-from web.pdf import render_document_pdf
-from web.pdf import templates_dir
+from web.document_print import render_document_html
+from web.document_print import render_document_pdf
+from web.document_print import templates_dir
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 LIBRARY_FORMS = ROOT / "processes" / "common" / "forms"
@@ -243,7 +243,7 @@ def test_generic_template_prints_titles_and_values_as_on_paper():
 
 
 def test_a_municipality_template_overrides_the_common_one(tmp_path, monkeypatch):
-    from web import pdf
+    from web import document_print
 
     folder = tmp_path / "print"
     (folder / "suzuka-kameyama").mkdir(parents=True)
@@ -252,11 +252,11 @@ def test_a_municipality_template_overrides_the_common_one(tmp_path, monkeypatch)
     (folder / "suzuka-kameyama" / "service_meeting.html").write_text(
         '{% extends "_base.html" %}{% block body %}鈴鹿亀山の様式{% endblock %}', encoding="utf-8"
     )
-    monkeypatch.setattr(pdf, "templates_dir", lambda: folder)
-    pdf.environment.cache_clear()
+    monkeypatch.setattr(document_print, "templates_dir", lambda: folder)
+    document_print.environment.cache_clear()
     try:
         document = make_document("service_meeting", GENERIC_SCHEMA)
         assert "鈴鹿亀山の様式" in render_document_html(document, make_case(), {})
         assert "鈴鹿亀山の様式" not in render_document_html(document, make_case(municipality="toyokawa"), {})
     finally:
-        pdf.environment.cache_clear()
+        document_print.environment.cache_clear()

@@ -79,18 +79,18 @@ def test_another_organisations_reader_gets_no_pdf_and_nothing_is_drawn(login_as,
 
 
 def test_the_worker_draws_new_documents_ahead_and_the_page_then_draws_nothing(
-    app, login_as, document, db_session, drawn
+    login_as, document, db_session, drawn, web_services, clock
 ):
-    with app.app_context():
-        assert pdf_cache.draw_missing() == 1
-        assert pdf_cache.draw_missing() == 0  # nothing left: the worker goes back to sleep
+    # No app context: the worker draws with a plain session, as `kaigoflow worker` does.
+    assert pdf_cache.draw_missing(db_session, web_services.library, clock) == 1
+    assert pdf_cache.draw_missing(db_session, web_services.library, clock) == 0  # nothing left: back to sleep
     assert len(drawn) == 1
     response = login_as("alpha.center").get(f"/documents/{document.id}.pdf")
     assert response.data == b"%PDF-1.7 1"
     assert len(drawn) == 1
 
 
-def test_a_document_that_cannot_be_drawn_is_skipped_not_retried(app, document, monkeypatch):
+def test_a_document_that_cannot_be_drawn_is_skipped_not_retried(document, monkeypatch, db_session, web_services, clock):
     attempts = []
 
     def broken(html: str) -> bytes:
@@ -99,7 +99,15 @@ def test_a_document_that_cannot_be_drawn_is_skipped_not_retried(app, document, m
 
     monkeypatch.setattr(pdf_cache, "html_to_pdf", broken)
     skip: set[int] = set()
-    with app.app_context():
-        assert pdf_cache.draw_missing(skip=skip) == 0
-        assert pdf_cache.draw_missing(skip=skip) == 0
+    assert pdf_cache.draw_missing(db_session, web_services.library, clock, skip=skip) == 0
+    assert pdf_cache.draw_missing(db_session, web_services.library, clock, skip=skip) == 0
     assert skip == {document.id} and len(attempts) == 1
+
+
+def test_the_worker_draws_without_building_the_web_app(document, db_session, drawn, web_services, monkeypatch):
+    from web.cli import PdfDrawer
+
+    monkeypatch.setattr("web.create_app", lambda *_, **__: pytest.fail("the worker built the whole web app"))
+    assert PdfDrawer(web_services)() == 1
+    db_session.expire_all()
+    assert db_session.get(RenderedPdf, document.id).pdf == b"%PDF-1.7 1"

@@ -10,7 +10,7 @@ from tests.web.test_pdf import load
 from tests.web.test_pdf import make_case
 from tests.web.test_pdf import make_document
 from tests.web.test_pdf import pdf_text
-from web.pdf import render_document_pdf
+from web.document_print import render_document_pdf
 
 PROFILE = {"birth_date": "1944-06-12", "sex": "female", "address": "豊川市諏訪1丁目1番地", "phone": "0533-89-2111"}
 

@@ -1,7 +1,6 @@
-"""Jinja filters and the text helpers behind them: 和暦 dates, weekdays, Japanese names of codes, due badges.
+"""How codes and dates are shown to staff: Japanese names of codes, 和暦 dates, weekdays, due badges.
 
-Also the input side of dates: staff type 令和8年5月1日, R8.5.1, 2026-05-01 or 2026/5/1 (full-width digits too);
-`parse_date_input` turns each into a date so forms store ISO dates only.
+The pages use them as Jinja filters (`init_app`), the code by name; reading what staff type is web/date_input.py.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from engine import JST
 from engine import ROLE_NAMES as CANONICAL_ROLE_NAMES
 from engine import SEX_NAMES
 from handlers.validators import normalise_ascii as normalise_ascii  # re-exported: the web's input helpers live here
-from handlers.validators import parse_wareki
 from web import wareki
 from web.stafftext import staff_text
 
@@ -186,24 +184,6 @@ def due_badge(due: date | None, today: date) -> dict[str, str]:
 def week_end(today: date) -> date:
     """The Sunday that ends the week (Monday to Sunday) `today` is in."""
     return today + timedelta(days=6 - today.weekday())
-
-
-# -- input ---------------------------------------------------------------------------------------------
-
-
-class DateInputError(ValueError):
-    """The text is not a date staff could have meant; the message is Japanese."""
-
-
-def parse_date_input(text: str) -> date:
-    """Read a date typed in 和暦 (令和8年5月1日, R8.5.1, 令8/5/1, 元年) or 西暦 (2026-05-01, 2026/5/1, 20260501).
-
-    Raises DateInputError with a Japanese message when the text is not a real date of that era.
-    """
-    try:
-        return parse_wareki(text)
-    except ValueError as exc:
-        raise DateInputError(str(exc)) from None
 
 
 def init_app(app: Flask) -> None:

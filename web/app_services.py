@@ -1,20 +1,15 @@
-"""What create_app wired, for the views: services, one runtime, the clock, and who is signed in."""
+"""The services, runtime and clock create_app wired, for the views (the signed-in staff: web/signed_in.py)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from flask import current_app
-from flask import g
 
 from engine import Clock
 from engine import Runtime
 from engine import Services
 from engine import today as clock_today
-
-if TYPE_CHECKING:
-    from web.auth import Staff
 
 
 def services() -> Services:
@@ -32,8 +27,3 @@ def clock() -> Clock:
 def today() -> date:
     """Today in Japan, by the app's clock (tests fix it)."""
     return clock_today(clock())
-
-
-def staff() -> Staff:
-    """The signed-in staff member of this request (set by the blueprints' login checks)."""
-    return g.staff

@@ -8,7 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from web import filters
+from web import date_input
+from web import display
 
 
 @pytest.mark.parametrize(
@@ -30,7 +31,7 @@ from web import filters
     ],
 )
 def test_dates_staff_type_are_read(text):
-    assert filters.parse_date_input(text) == date(2026, 5, 1)
+    assert date_input.parse_date_input(text) == date(2026, 5, 1)
 
 
 @pytest.mark.parametrize(
@@ -45,7 +46,7 @@ def test_dates_staff_type_are_read(text):
     ],
 )
 def test_era_boundaries(text, expected):
-    assert filters.parse_date_input(text) == expected
+    assert date_input.parse_date_input(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -60,21 +61,21 @@ def test_era_boundaries(text, expected):
     ],
 )
 def test_impossible_dates_are_refused_in_japanese(text, message):
-    with pytest.raises(filters.DateInputError, match=message):
-        filters.parse_date_input(text)
+    with pytest.raises(date_input.DateInputError, match=message):
+        date_input.parse_date_input(text)
 
 
 def test_wareki_output():
-    assert filters.wareki_weekday(date(2026, 5, 15)) == "令和8年5月15日(金)"
-    assert filters.to_wareki("2019-05-01") == "令和元年5月1日"
-    assert filters.to_wareki(None) == "" and filters.to_wareki("なし") == "なし"
-    assert filters.weekday(date(2026, 5, 3)) == "日"
+    assert display.wareki_weekday(date(2026, 5, 15)) == "令和8年5月15日(金)"
+    assert display.to_wareki("2019-05-01") == "令和元年5月1日"
+    assert display.to_wareki(None) == "" and display.to_wareki("なし") == "なし"
+    assert display.weekday(date(2026, 5, 3)) == "日"
     # 2026-04-30 16:00 UTC is already 5月1日 in Japan.
-    assert filters.wareki_datetime(datetime(2026, 4, 30, 16, 5, tzinfo=UTC)) == "令和8年5月1日(金) 01:05"
+    assert display.wareki_datetime(datetime(2026, 4, 30, 16, 5, tzinfo=UTC)) == "令和8年5月1日(金) 01:05"
 
 
 def test_names_of_codes():
-    assert [filters.care_level_name(c) for c in ("jigyo", "shien1", "kaigo5", "higaito", "pending", None)] == [
+    assert [display.care_level_name(c) for c in ("jigyo", "shien1", "kaigo5", "higaito", "pending", None)] == [
         "事業対象者",
         "要支援1",
         "要介護5",
@@ -82,10 +83,10 @@ def test_names_of_codes():
         "申請中",
         "未登録",
     ]
-    assert filters.flow_name("equipment_exception") == "福祉用具例外給付"
-    assert filters.flow_name("monthly_monitoring") == "月次モニタリング"
-    assert filters.flow_name("toyokawa_local") == "toyokawa_local"
-    assert filters.role_name("office") == "居宅介護支援事業所"
+    assert display.flow_name("equipment_exception") == "福祉用具例外給付"
+    assert display.flow_name("monthly_monitoring") == "月次モニタリング"
+    assert display.flow_name("toyokawa_local") == "toyokawa_local"
+    assert display.role_name("office") == "居宅介護支援事業所"
 
 
 @pytest.mark.parametrize(
@@ -100,15 +101,15 @@ def test_names_of_codes():
     ],
 )
 def test_due_badges(due, css, text):
-    assert filters.due_badge(due, date(2026, 5, 1)) == {"class": css, "text": text}
+    assert display.due_badge(due, date(2026, 5, 1)) == {"class": css, "text": text}
 
 
 def test_week_ends_on_sunday():
-    assert filters.week_end(date(2026, 5, 1)) == date(2026, 5, 3)
-    assert filters.week_end(date(2026, 5, 3)) == date(2026, 5, 3)
-    assert filters.week_end(date(2026, 5, 4)) == date(2026, 5, 10)
+    assert display.week_end(date(2026, 5, 1)) == date(2026, 5, 3)
+    assert display.week_end(date(2026, 5, 3)) == date(2026, 5, 3)
+    assert display.week_end(date(2026, 5, 4)) == date(2026, 5, 10)
 
 
 def test_width_normalisation_is_for_codes_not_names():
-    assert filters.normalise_ascii("０１２３－４５６　ＡＢＣ") == "0123-456 ABC"
-    assert filters.normalise_ascii("山田　花子") == "山田 花子"  # callers never pass names; this shows why
+    assert date_input.normalise_ascii("０１２３－４５６　ＡＢＣ") == "0123-456 ABC"
+    assert date_input.normalise_ascii("山田　花子") == "山田 花子"  # callers never pass names; this shows why

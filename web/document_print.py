@@ -22,10 +22,10 @@ from jinja2 import select_autoescape
 
 from engine import FACTS
 from engine import known_facts
-from web.filters import CARE_LEVELS
-from web.printing import Record
-from web.printing import age_on
-from web.printing import display_scalar
+from web.display import CARE_LEVELS
+from web.print_values import Record
+from web.print_values import age_on
+from web.print_values import display_scalar
 from web.stafftext import staff_text
 from web.wareki import to_wareki
 from web.wareki import to_wareki_datetime

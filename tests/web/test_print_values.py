@@ -1,9 +1,9 @@
-"""web/printing.py: how print templates find and format a form's fields."""
+"""web/print_values.py: how print templates find and format a form's fields."""
 
 from __future__ import annotations
 
-from web.printing import Record
-from web.printing import age_on
+from web.print_values import Record
+from web.print_values import age_on
 
 SCHEMA = {
     "type": "object",

@@ -15,12 +15,12 @@ from datetime import date
 from datetime import timedelta
 from typing import Any
 
-from engine.deadlines import as_date
 from engine.duties import Item
 from engine.duties import Records
 from engine.duties import has_text
 from engine.duties import is_care
 from engine.duties import planner_role
+from engine.japanese_dates import as_date
 from engine.models import Case
 
 REDUCTION_CODES = frozenset(

@@ -22,15 +22,15 @@ from typing import Any
 
 from engine.clock import JST
 from engine.deadlines import add_months
-from engine.deadlines import as_date
 from engine.deadlines import month_end
 from engine.deadlines import shift
 from engine.errors import KaigoflowError
+from engine.japanese_dates import as_date
 from engine.models import Case
+from engine.vocabulary import KAIGO_LEVELS
 
 Decide = Callable[[str, Mapping[str, Any]], dict[str, Any]]
 
-CARE_LEVELS = frozenset({"kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5"})
 EXCUSABLE = frozenset({"monitoring_contact", "home_visit"})
 """Duties a 特段の事情 (the client's reasons) can excuse; the monitoring record itself is always owed."""
 MANUAL = frozenset(
@@ -304,7 +304,7 @@ def months(start: date, end: date) -> Iterator[date]:
 
 
 def is_care(case: Case) -> bool:
-    return (case.care_level or "") in CARE_LEVELS
+    return (case.care_level or "") in KAIGO_LEVELS
 
 
 def planner_role(case: Case) -> str:

@@ -36,6 +36,7 @@ from engine import sandbox
 from engine import schedule
 from engine import spiff
 from engine.clock import Clock
+from engine.db import rows_changed
 from engine.decisions import Decisions
 from engine.errors import ConflictError
 from engine.errors import KaigoflowError
@@ -491,7 +492,7 @@ class Runtime:
             .values(fired_at=self.clock.now())
             .execution_options(synchronize_session=False)
         )
-        if marked.rowcount != 1:
+        if rows_changed(marked) != 1:
             return
         session.refresh(timer)
         if timer.kind == "bpmn" and timer.instance_id is not None:
@@ -568,7 +569,8 @@ class Runtime:
         libraries = _memo(session)["libraries"]
         if municipality not in libraries:
             libraries[municipality] = self.library_for(session, municipality)
-        return libraries[municipality]
+        found: Library = libraries[municipality]
+        return found
 
     def params(self, session: Session, municipality: str) -> dict[str, Any]:
         """The municipality's parameters (deadlines, switches) as its newest published version sets them."""
@@ -667,7 +669,7 @@ class Runtime:
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if rows_changed(result) != 1:
             raise ConflictError("他の職員が先にこのケースを更新しました。画面を開き直してください")
         # What was just written, without reading the state back (a refresh would re-fetch and re-parse it).
         for name, value in (
@@ -820,7 +822,7 @@ class Runtime:
                 .values(state=spiff.instance_to_dict(workflow), version=other.version + 1)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:
+            if rows_changed(result) != 1:
                 raise ConflictError("他の職員が先にこのケースを更新しました。画面を開き直してください")
             session.refresh(other)
             detail = {"process_key": other.process_key, "by_instance": keep.id}
@@ -841,7 +843,7 @@ class Runtime:
                 .values(status="cancelled", ended_at=now, version=other.version + 1)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:
+            if rows_changed(result) != 1:
                 raise ConflictError("他の職員が先にこのケースを更新しました。画面を開き直してください")
             session.execute(
                 update(Task)

@@ -23,6 +23,8 @@ from engine import compliance
 from engine import duties
 from engine.clock import JST
 from engine.clock import to_datetime
+from engine.db import rows_changed
+from engine.japanese_dates import as_date
 from engine.models import Case
 from engine.models import Document
 from engine.models import Event
@@ -194,7 +196,9 @@ def refresh(
     checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
     checks |= compliance.upcoming(case, records, today)
     # A month needs its home visit while its duty is not done (a visit earlier in the 3-month period does it).
-    visits = frozenset(item.period for item in items if item.duty == "home_visit" and item.done_on is None)
+    visits = frozenset(
+        item.period for item in items if item.duty == "home_visit" and item.done_on is None and item.period is not None
+    )
     sync_duties(session, case, params, duties.plans(case, records, today), today, checks, visits)
     return [rows[k] for k in keep]
 
@@ -223,11 +227,13 @@ def _sync_risks(
         if key not in found and row.cleared_at is None and (row.duty_key is None or row.duty_key in computed):
             row.cleared_at = now
     for key, risk in found.items():
-        row = rows.get(key)
-        if row is None:
+        existing = rows.get(key)
+        if existing is None:
             row = Risk(case_id=case.id, key=key, raised_at=now)
             session.add(row)
-        elif row.cleared_at is not None:
+        else:
+            row = existing
+        if existing is not None and row.cleared_at is not None:
             row.cleared_at, row.raised_at = None, now
         row.code, row.duty_key, row.since = risk.code, risk.duty_key, risk.since
         row.severity = compliance.severity(risk.code, case)
@@ -267,7 +273,7 @@ def gather(session: Session, case: Case, since: date | None = None) -> duties.Re
         if not key:
             continue
         if kind == "duty_recorded":
-            records.recorded[key] = duties.as_date(detail.get("done_on")) or duties.japan_date(at)
+            records.recorded[key] = as_date(detail.get("done_on")) or duties.japan_date(at)
         elif kind == "duty_record_withdrawn":
             records.recorded.pop(key, None)
         elif kind == "special_circumstances_recorded":
@@ -336,4 +342,4 @@ def claim_next(session: Session, worker: str, now: datetime) -> int | None:
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return timer_id if result.rowcount == 1 else claim_next(session, worker, now)
+    return timer_id if rows_changed(result) == 1 else claim_next(session, worker, now)

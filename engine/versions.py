@@ -42,6 +42,7 @@ from engine import scenario as scenario_module
 from engine import scenario_suite
 from engine import xmlsafe
 from engine.clock import Clock
+from engine.db import rows_changed
 from engine.errors import ConflictError
 from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
@@ -597,7 +598,7 @@ class Versions:
             .execution_options(synchronize_session=False)
         )
         session.commit()
-        if claimed.rowcount != 1:
+        if rows_changed(claimed) != 1:
             return self._claim_job(session, worker, clock)  # another worker took it first
         job = session.get(PublishJob, job_id)
         if job is not None:

@@ -30,7 +30,7 @@ class PlanOriginalsSubmission(Handler):
         if not isinstance(required, list) or context.data.get("plan_kind") != "initial":
             return {}
         given = set(submission.get("documents") or [])
-        missing = [DOCUMENT_NAMES.get(key, key) for key in required if key not in given]
+        missing = [DOCUMENT_NAMES.get(str(key), str(key)) for key in required if key not in given]
         if not missing:
             return {}
         return {"documents": f"新規契約時は次の書類も包括へ提出してください: {'、'.join(missing)}"}

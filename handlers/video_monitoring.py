@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.forms import FormContext
+from engine.japanese_dates import as_date
 from handlers.base import Handler
 from handlers.decisions.inputs import param
-from handlers.validators import as_date
 
 AGREEMENTS = ("condition_stable", "can_communicate", "providers_share_information")
 

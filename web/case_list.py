@@ -21,6 +21,7 @@ from engine import case_search
 from engine.errors import KaigoflowError
 from engine.models import Case
 from engine.models import User
+from engine.vocabulary import CARE_LEVEL_NAMES
 from web import access
 from web import auth
 from web import filters
@@ -46,7 +47,7 @@ def query_from(args: Any) -> case_search.CaseQuery:
     return case_search.CaseQuery(
         text=args.get("q", "")[: case_search.MAX_QUERY],
         status=status if status in case_search.STATUSES else "",
-        care_level=level if level in filters.CARE_LEVELS else "",
+        care_level=level if level in CARE_LEVEL_NAMES else "",
         care_manager_id=_int(args.get("care_manager")),
         process_key=args.get("flow", "").strip()[:64],
         sort=sort if sort in case_search.SORTS else "kana",
@@ -121,7 +122,7 @@ def index() -> str:
         flows=flow_choices(staff),
         statuses=STATUS_CHOICES,
         sorts=case_search.SORTS,
-        care_levels=filters.CARE_LEVELS,
+        care_levels=CARE_LEVEL_NAMES,
         can_open=staff.role in PLANNING_ROLES,
         today=wiring.today(),
     )

@@ -33,6 +33,7 @@ from engine.models import Organisation
 from engine.models import ProcessInstance
 from engine.models import Task
 from engine.models import User
+from engine.vocabulary import CARE_LEVEL_NAMES
 from web import access
 from web import auth
 from web import case_list
@@ -290,7 +291,7 @@ def new() -> Any:
         problems=problems,
         duplicates=duplicates,
         staff=staff,
-        care_levels=filters.CARE_LEVELS,
+        care_levels=CARE_LEVEL_NAMES,
         planners=PLANNER_NAMES,
     )
     return page, 422 if problems else (409 if duplicates else 200)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from engine.japanese_dates import to_wareki_month
 from web.filters import DateInputError
 from web.filters import normalise_ascii
 from web.filters import parse_date_input
 from web.stafftext import staff_text
-from web.wareki import to_wareki_month
 
 Flat = dict[str, Any]
 """Input name -> the text typed (a list of texts for checkbox lists)."""

@@ -31,6 +31,7 @@ from engine.duties import MANUAL
 from engine.duties import name_of
 from engine.errors import KaigoflowError
 from engine.errors import ValidationError
+from engine.japanese_dates import to_wareki_month
 from engine.models import Case
 from engine.models import Organisation
 from engine.models import Risk
@@ -42,7 +43,6 @@ from web import filters
 from web import inputsafe
 from web import wiring
 from web.extensions import db
-from web.wareki import to_wareki_month
 
 bp = Blueprint("schedules", __name__)
 bp.before_request(auth.require_login)

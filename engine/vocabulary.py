@@ -1,6 +1,6 @@
 """The canonical vocabulary of cases and diagrams, one home for each word: care levels (要介護度) and their named sets,
 the 被保険者番号 rule, and the BPMN node kinds the engine understands. Step, role and flow names are in
-engine/canonical.py; Japanese dates in engine/japanese_dates.py.
+engine/process_library/canonical.py; Japanese dates in engine/japanese_dates.py.
 
 A care level is stored as its code (`kaigo1`); `CareLevel` is a str enum, so its members equal those codes and
 every set below can be tested with a plain string.

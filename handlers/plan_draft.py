@@ -25,9 +25,9 @@ from datetime import date
 from datetime import timedelta
 from typing import Any
 
-from engine.forms import FormContext
 from engine.japanese_dates import as_date
 from engine.japanese_dates import to_wareki
+from engine.process_library.forms import FormContext
 from handlers.base import Handler
 from handlers.validators import blank
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.forms import FormContext
-from engine.forms import FormHandler
 from engine.japanese_dates import as_date
 from engine.japanese_dates import to_wareki
+from engine.process_library.forms import FormContext
+from engine.process_library.forms import FormHandler
 from engine.vocabulary import KAIGO_LEVELS
 from engine.vocabulary import SHIEN_LEVELS
 from handlers.base import Data

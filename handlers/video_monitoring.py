@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.forms import FormContext
 from engine.japanese_dates import as_date
+from engine.process_library.forms import FormContext
 from handlers.base import Handler
 from handlers.decisions.inputs import param
 

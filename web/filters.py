@@ -13,12 +13,12 @@ from typing import Any
 
 from flask import Flask
 
-from engine import canonical
-from engine import casedata
 from engine import japanese_dates
+from engine.cases import facts
 from engine.japanese_dates import JST
 from engine.japanese_dates import normalise_ascii as normalise_ascii  # re-exported: the web's input helpers live here
 from engine.japanese_dates import parse_wareki
+from engine.process_library import canonical
 from engine.vocabulary import care_level_name
 from web.stafftext import staff_text
 
@@ -107,7 +107,7 @@ def fact_change(detail: dict[str, Any] | None, org_names: dict[int, str] | None 
     """「要介護度: 要介護2 → 要介護3」 for a case_fact_changed event, in the words of the case page."""
     detail = detail or {}
     fact = str(detail.get("fact") or "")
-    title = casedata.FACT_TITLES.get(fact, "ケースの記録")
+    title = facts.FACT_TITLES.get(fact, "ケースの記録")
     names = org_names or {}
     return f"{title}: {_fact_value(fact, detail.get('old'), names)} → {_fact_value(fact, detail.get('new'), names)}"
 
@@ -115,7 +115,7 @@ def fact_change(detail: dict[str, Any] | None, org_names: dict[int, str] | None 
 def _fact_value(fact: str, value: Any, org_names: dict[int, str]) -> str:
     if value is None or value == "":
         return "未登録"
-    kind = casedata.FACTS.get(fact)
+    kind = facts.FACTS.get(fact)
     if kind == "level":
         return care_level_name(str(value))
     if kind == "date":

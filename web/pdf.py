@@ -30,8 +30,8 @@ from web.printing import display_scalar
 from web.stafftext import staff_text
 
 if TYPE_CHECKING:
-    from engine.models import Case
-    from engine.models import Document
+    from engine.store.models import Case
+    from engine.store.models import Document
 
 STYLESHEET = Path(__file__).resolve().parent / "static" / "css" / "print.css"
 STYLESHEET_HREF = "/static/css/print.css"

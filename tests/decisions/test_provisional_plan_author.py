@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from engine.decisions import Decisions
 from engine.errors import ValidationError
+from engine.process_library.decisions import Decisions
 from engine.vocabulary import KAIGO_LEVELS
 from engine.vocabulary import SHIEN_LEVELS
 

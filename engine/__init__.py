@@ -23,6 +23,7 @@ _API: dict[str, tuple[str, str]] = {}
 _NAMESPACES: dict[str, str] = {
     "staff": "engine.accounts.staff",
     "staff_import": "engine.accounts.staff_import",
+    "japanese_dates": "engine.japanese_dates",
 }
 
 
@@ -61,6 +62,34 @@ _export(
 )
 _export("engine.clock", "Clock", "SystemClock", "FixedClock", "JST", "today", "to_datetime")
 _export("engine.config", "Settings", "checked_base_url")
+_export(
+    "engine.japanese_dates",
+    "as_date",
+    "parse_iso_date",
+    "parse_wareki",
+    "normalise_ascii",
+    "normalise_width",
+    "to_wareki",
+    "to_wareki_month",
+    "to_wareki_datetime",
+    "weekday_name",
+)
+_export(
+    "engine.vocabulary",
+    "CareLevel",
+    "CARE_LEVEL_NAMES",
+    "care_level_name",
+    "ALL_LEVELS",
+    "KAIGO_LEVELS",
+    "SHIEN_LEVELS",
+    "CERTIFIED_LEVELS",
+    "CURRENT_LEVELS",
+    "RESULT_LEVELS",
+    "INSURED_NUMBER_MESSAGE",
+    "read_insured_number",
+    "insured_number_problem",
+)
+
 _export("engine.services", "Services")
 _export("engine.spreadsheet", "to_csv")
 

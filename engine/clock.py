@@ -14,10 +14,10 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
+from datetime import tzinfo
 from typing import Protocol
 
-JST = timezone(timedelta(hours=9), "JST")
+from engine.japanese_dates import JST as JST  # re-exported: the engine reads Japan time from its clock
 
 
 class Clock(Protocol):
@@ -83,7 +83,9 @@ class _SpiffDatetime(datetime):
     """Stands in for `datetime` inside Spiff's timer module; only `now` differs."""
 
     @classmethod
-    def now(cls, tz=None):  # type: ignore[no-untyped-def,override]
+    # override: datetime.now returns the subclass; this returns the clock's plain datetime, which is all Spiff's
+    # timer arithmetic needs.
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
         moment = _current.get().now()
         return moment.astimezone(tz) if tz else moment.astimezone(JST).replace(tzinfo=None)
 
@@ -92,4 +94,4 @@ def install_spiff_clock() -> None:
     """Point SpiffWorkflow's timer events at the current context's clock (idempotent)."""
     from SpiffWorkflow.bpmn.specs.event_definitions import timer
 
-    timer.datetime = _SpiffDatetime  # type: ignore[misc]
+    timer.datetime = _SpiffDatetime

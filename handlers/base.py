@@ -18,3 +18,17 @@ class Handler:
 
     def derive(self, submission: Mapping[str, Any], context: FormContext) -> dict[str, Any]:
         return {}
+
+
+Data = Mapping[str, Any]
+
+
+class SimpleHandler(Handler):
+    """A form handler that only checks: subclasses implement `problems` over the submission, the instance data
+    before it and the municipality's parameters."""
+
+    def validate(self, submission: Data, context: FormContext) -> dict[str, str]:
+        return self.problems(submission, context.data, context.params)
+
+    def problems(self, submission: Data, data: Data, params: Data) -> dict[str, str]:
+        return {}

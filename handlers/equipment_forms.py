@@ -22,13 +22,13 @@ from datetime import date
 from datetime import timedelta
 from typing import Any
 
+from engine.japanese_dates import as_date
+from engine.japanese_dates import to_wareki
 from engine.process_library.forms import FormContext
+from handlers.base import Data
 from handlers.base import Handler
-from handlers.formchecks import Data
-from handlers.formchecks import SimpleHandler
-from handlers.formchecks import blank
-from handlers.formchecks import day
-from handlers.formchecks import japanese_date
+from handlers.base import SimpleHandler
+from handlers.validators import blank
 
 DOCTOR_FINDINGS = ("i", "ii", "iii")
 DEFAULT_REVIEW_DAYS = 30
@@ -57,11 +57,11 @@ class ServiceMeeting(SimpleHandler):
             errors["center_attended"] = (
                 "軽度者に係る福祉用具貸与を位置付ける担当者会議には、地域包括支援センターが必ず出席します(000:180-182)"
             )
-        if data.get("exception_route") == "care_manager_judgement" and blank(submission, "doctor_information"):
+        if data.get("exception_route") == "care_manager_judgement" and blank(submission.get("doctor_information")):
             errors["doctor_information"] = (
                 "ア(二)・オ(三)は基本調査の項目がないため、主治の医師から得た情報を記録してください(004:1266-1270)"
             )
-        if submission.get("rental_needed") and blank(submission, "reason"):
+        if submission.get("rental_needed") and blank(submission.get("reason")):
             errors["reason"] = "貸与が必要と判断した理由を記録してください(004:1199-1201)"
         return errors
 
@@ -71,13 +71,13 @@ class PlanConsent(SimpleHandler):
 
     def problems(self, submission: Data, data: Data, params: Data) -> dict[str, str]:
         errors = {}
-        consent, start = day(submission.get("consent_date")), day(submission.get("rental_start_date"))
+        consent, start = as_date(submission.get("consent_date")), as_date(submission.get("rental_start_date"))
         if consent and start and start < consent:
             errors["rental_start_date"] = "貸与は計画への位置付けと利用者の同意の後に始めます(003:1074)"
         if via_doctor_finding(data):
-            if blank(submission, "doctor_finding_in_plan"):
+            if blank(submission.get("doctor_finding_in_plan")):
                 errors["doctor_finding_in_plan"] = "医師の所見を計画に記載してください(004:1290-1291)"
-            if blank(submission, "doctor_name_in_plan"):
+            if blank(submission.get("doctor_name_in_plan")):
                 errors["doctor_name_in_plan"] = "所見を示した医師の名前を計画に記載してください(004:1290-1291)"
         return errors
 
@@ -95,11 +95,10 @@ class ConsultationSubmission(SimpleHandler):
             errors["doctor_finding_document"] = (
                 "医師の医学的な所見に基づき必要性を聴き取った文書(別紙2等)を提出してください(003:1080)"
             )
-        submitted, start = day(submission.get("submission_date")), day(data.get("rental_start_date"))
+        submitted, start = as_date(submission.get("submission_date")), as_date(data.get("rental_start_date"))
         if submitted and start and submitted > start:
             errors["submission_date"] = (
-                f"協議は貸与開始前に行います(貸与開始予定日 {japanese_date(start)}、003:1084)。"
-                "開始予定日を見直してください"
+                f"協議は貸与開始前に行います(貸与開始予定日 {to_wareki(start)}、003:1084)。開始予定日を見直してください"
             )
         return errors
 
@@ -109,7 +108,7 @@ class InsurerConsultation(SimpleHandler):
 
     def problems(self, submission: Data, data: Data, params: Data) -> dict[str, str]:
         errors = {}
-        held, issued_on = day(submission.get("consultation_date")), day(submission.get("confirmation_date"))
+        held, issued_on = as_date(submission.get("consultation_date")), as_date(submission.get("confirmation_date"))
         if submission.get("confirmation_issued"):
             if issued_on is None:
                 errors["confirmation_date"] = "確認書の発行日を入力してください(003:1085)"
@@ -136,31 +135,31 @@ class RentalStart(Handler):
     def validate(self, submission: Data, context: FormContext) -> dict[str, str]:
         data = context.data
         errors: dict[str, str] = {}
-        start = day(submission.get("rental_start_date"))
+        start = as_date(submission.get("rental_start_date"))
         if start is None:
             return errors
-        consent = day(data.get("consent_date"))
+        consent = as_date(data.get("consent_date"))
         if consent and start < consent:
             errors["rental_start_date"] = "貸与は計画への位置付けと利用者の同意の後に始めます(003:1074)"
         if data.get("consultation_required"):
             if data.get("confirmation_issued"):
-                issued_on = day(data.get("confirmation_date"))
+                issued_on = as_date(data.get("confirmation_date"))
                 if issued_on and start < issued_on:
                     errors["rental_start_date"] = (
-                        f"確認書の発行日({japanese_date(issued_on)})より前に貸与を開始することはできません(003:1084-1085)"
+                        f"確認書の発行日({to_wareki(issued_on)})より前に貸与を開始することはできません(003:1084-1085)"
                     )
             elif data.get("provisional_plan_in_use") and data.get("advance_agreed"):
-                agreed_on = day(data.get("consultation_date"))
+                agreed_on = as_date(data.get("consultation_date"))
                 if agreed_on and start < agreed_on:
                     errors["rental_start_date"] = (
-                        f"事前協議({japanese_date(agreed_on)})より前に貸与を開始することはできません(003:1086)"
+                        f"事前協議({to_wareki(agreed_on)})より前に貸与を開始することはできません(003:1086)"
                     )
             else:
                 errors["rental_start_date"] = "保険者の確認書がないため、例外給付として貸与を開始できません(003:1085)"
         return errors
 
     def derive(self, submission: Data, context: FormContext) -> dict[str, Any]:
-        start = day(submission.get("rental_start_date"))
+        start = as_date(submission.get("rental_start_date"))
         if start is None:
             return {}
         return {"continuation_review_at": review_moment(start, context.data.get("certification_end"), context.params)}
@@ -168,7 +167,7 @@ class RentalStart(Handler):
 
 def review_moment(start: date, certification_end: Any, params: Data) -> str:
     """When the continuation review is due: `equipment_review_days_before` days before the end of the period."""
-    end = day(certification_end)
+    end = as_date(certification_end)
     days = params.get("equipment_review_days_before", DEFAULT_REVIEW_DAYS)
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         days = DEFAULT_REVIEW_DAYS
@@ -180,7 +179,7 @@ class ContinuationReview(SimpleHandler):
     form = "continuation_review"
 
     def problems(self, submission: Data, data: Data, params: Data) -> dict[str, str]:
-        if submission.get("continue_rental") and blank(submission, "reason"):
+        if submission.get("continue_rental") and blank(submission.get("reason")):
             return {"reason": "続けて貸与する理由を記録し、計画に記載してください(004:1239-1243)"}
         return {}
 
@@ -199,7 +198,7 @@ class SuzukaKameyamaResultReport(Handler):
         return errors
 
     def derive(self, submission: Data, context: FormContext) -> dict[str, Any]:
-        start = day(context.data.get("rental_start_date")) or day(submission.get("report_date"))
+        start = as_date(context.data.get("rental_start_date")) or as_date(submission.get("report_date"))
         if start is None:
             return {}
         end = submission.get("certification_end") or context.data.get("certification_end")
@@ -212,13 +211,13 @@ class SuzukaKameyamaConfirmation(SimpleHandler):
     def problems(self, submission: Data, data: Data, params: Data) -> dict[str, str]:
         if not submission.get("result_confirmation_issued"):
             return {}
-        issued_on = day(submission.get("confirmation_date"))
+        issued_on = as_date(submission.get("confirmation_date"))
         if issued_on is None:
             return {"confirmation_date": "確認書の発行日を入力してください(003:1085)"}
-        reported_on = day(data.get("report_date"))
+        reported_on = as_date(data.get("report_date"))
         if reported_on and issued_on < reported_on:
             # The 確認書 follows the 確定 plan, which goes with the result report (003:1086).
-            return {"confirmation_date": f"確認書は確定ケアプランの提出({japanese_date(reported_on)})の後に発行します"}
+            return {"confirmation_date": f"確認書は確定ケアプランの提出({to_wareki(reported_on)})の後に発行します"}
         return {}
 
 

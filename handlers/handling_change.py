@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.process_library.forms import FormContext
+from engine.vocabulary import KAIGO_LEVELS
 from handlers.base import Handler
-from handlers.decisions.inputs import CARE
 
 
 class HandlingChange(Handler):
@@ -28,7 +28,7 @@ class HandlingChange(Handler):
         kind = submission.get("change_kind")
         delegated = context.data.get("delegated") is True
         office = _org_id(submission.get("office_org_id"))
-        if context.data.get("care_level") in CARE:
+        if context.data.get("care_level") in KAIGO_LEVELS:
             errors["change_kind"] = (
                 "要介護の方の居宅介護支援は居宅介護支援事業所が自ら担当します。包括からの委託はありません"
             )

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from engine.japanese_dates import to_wareki
 from engine.process_library.forms import FormContext
 from engine.store.retention import DEFAULT_YEARS
 from engine.store.retention import kept_until
 from handlers.base import Handler
-from handlers.formchecks import japanese_date
 
 
 def handover_facts(submission: Mapping[str, Any], provisional: bool = False) -> dict[str, Any]:
@@ -62,7 +62,7 @@ class Handover(Handler):
         if earliest is None or not given:
             return {}
         if str(given) < earliest.isoformat():
-            kept = japanese_date(earliest)
+            kept = to_wareki(earliest)
             message = f"包括から提供された資料は委託の終了から保存期間のあいだ({kept}まで)保管します"
             return {"materials_kept_until": message}
         return {}

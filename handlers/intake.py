@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.process_library.forms import FormContext
+from engine.vocabulary import CERTIFIED_LEVELS
+from engine.vocabulary import read_insured_number
 from handlers import validators
 from handlers.base import Handler
 
-CERTIFIED_LEVELS = frozenset({"shien1", "shien2", "kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5"})
-"""Levels granted by a certification, which always has a validity period (認定有効期間)."""
+# A level granted by a certification (CERTIFIED_LEVELS) always has a validity period (認定有効期間).
 
 
 class Intake(Handler):
@@ -41,7 +42,7 @@ class Intake(Handler):
         return errors
 
     def derive(self, submission: Mapping[str, Any], context: FormContext) -> dict[str, Any]:
-        number = submission.get("insured_number")
-        if not isinstance(number, str) or validators.insured_number(number):
+        try:
+            return {"insured_number": read_insured_number(submission.get("insured_number"))}
+        except ValueError:
             return {}
-        return {"insured_number": validators.normalise_width(number).strip()}

@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.japanese_dates import as_date
+from engine.japanese_dates import to_wareki_month
 from engine.process_library.forms import FormContext
 from handlers.base import Handler
-from handlers.validators import as_date
 from handlers.validators import blank
 
 
@@ -66,8 +67,8 @@ METHOD_NAMES = {"phone": "電話", "video": "テレビ電話(オンライン)", 
 
 
 def _month_name(month: Any) -> str:
-    """「2026年6月」 for "2026-06"; anything else as given (the schema reports a malformed month)."""
-    text = str(month)
-    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
-        return f"{int(text[:4])}年{int(text[5:])}月"
-    return text
+    """「令和8年6月」 for "2026-06"; anything else as given (the schema reports a malformed month)."""
+    try:
+        return to_wareki_month(str(month))
+    except ValueError:
+        return str(month)

@@ -25,11 +25,11 @@ from datetime import date
 from datetime import timedelta
 from typing import Any
 
+from engine.japanese_dates import as_date
+from engine.japanese_dates import to_wareki
 from engine.process_library.forms import FormContext
 from handlers.base import Handler
-from handlers.validators import as_date
 from handlers.validators import blank
-from handlers.validators import to_wareki
 
 MEDICAL_SERVICE_WORDS = ("訪問リハ", "通所リハ", "訪問看護")
 """The services whose period a municipality may bound more tightly (001:137-141), as a 種別 names them."""

@@ -17,18 +17,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.japanese_dates import as_date
+from engine.japanese_dates import to_wareki
 from engine.process_library.forms import FormContext
 from engine.process_library.forms import FormHandler
+from engine.vocabulary import KAIGO_LEVELS
+from engine.vocabulary import SHIEN_LEVELS
+from handlers.base import Data
 from handlers.base import Handler
-from handlers.formchecks import Data
-from handlers.formchecks import SimpleHandler
-from handlers.formchecks import blank
-from handlers.formchecks import day
-from handlers.formchecks import japanese_date
+from handlers.base import SimpleHandler
 from handlers.handover import handover_facts
+from handlers.validators import blank
 
-CARE = ("kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5")
-PREVENTIVE = ("shien1", "shien2")
 DRAFT_DATE_FIELDS = ("draft_date", "drafted_on", "created_date", "creation_date", "plan_date")
 """Where a plan_draft submission may carry its date (the first present one is checked)."""
 CONSENT_DATE_FIELDS = ("consent_date",)
@@ -75,19 +75,19 @@ class ProvisionalHandover(SimpleHandler):
         errors = {}
         result = data.get("result_level")
         target = submission.get("handover_to")
-        if result in CARE:
+        if result in KAIGO_LEVELS:
             if target != "office":
                 errors["handover_to"] = "認定結果が要介護のため、居宅介護支援事業所に引き継いでください(003:858)"
             elif submission.get("delegated") is not True:
                 errors["delegated"] = "要介護の確定プランは居宅介護支援事業所が作成します(「はい」を選んでください)"
-        elif result in PREVENTIVE and target != "center":
+        elif result in SHIEN_LEVELS and target != "center":
             errors["handover_to"] = (
                 "認定結果が要支援のため、地域包括支援センターに引き継いでください(包括が居宅に委託する場合も、引継ぎ先は包括です)"
                 "(003:858; 004:1021-1024)"
             )
-        handed, decided = day(submission.get("handover_date")), day(data.get("result_date"))
+        handed, decided = as_date(submission.get("handover_date")), as_date(data.get("result_date"))
         if handed and decided and handed < decided:
-            errors["handover_date"] = f"引継ぎは認定結果({japanese_date(decided)})の後に行います(003:858)"
+            errors["handover_date"] = f"引継ぎは認定結果({to_wareki(decided)})の後に行います(003:858)"
         if submission.get("records_handed_over") is not True:
             errors["records_handed_over"] = "暫定ケアプランとその記録を引き継いでください(003:858)"
         return errors
@@ -113,7 +113,7 @@ class SelfPlanConsultation(SimpleHandler):
                 f"{'・'.join(blocked)}は自己作成扱い(セルフケアプラン扱い)にできません(003:848-850)。"
                 "保険者に相談し、その指示を記録してください"
             )
-        if blocked and blank(submission, "insurer_instruction"):
+        if blocked and blank(submission.get("insurer_instruction")):
             errors["insurer_instruction"] = (
                 "自己作成扱いにできないため、保険者に相談して指示を記録してください"
                 "(マニュアルに定めなし、DOMAIN.md §14.7)"
@@ -134,7 +134,7 @@ class SuzukaKameyamaResultReview(SimpleHandler):
     form = "suzuka-kameyama_provisional_result_review"
 
     def problems(self, submission: Data, data: Data, params: Data) -> dict[str, str]:
-        if submission.get("plan_changes") and blank(submission, "change_kind"):
+        if submission.get("plan_changes") and blank(submission.get("change_kind")):
             return {"change_kind": "ケアプランに変更がある場合は、変更の種類を選んでください(003:952-988)"}
         return {}
 
@@ -156,11 +156,11 @@ def confirmed_draft_problems(
         return {}
     if not (data.get("provisional") and data.get("outcome") and data.get("result_date")):
         return {}
-    decided = day(data.get("result_date"))
+    decided = as_date(data.get("result_date"))
     field = next((name for name in fields if submission.get(name)), None)
-    dated = day(submission.get(field)) if field else None
+    dated = as_date(submission.get(field)) if field else None
     if field and decided and dated and dated < decided:
-        return {field: f"確定版の{what}({japanese_date(decided)})以降の日付にしてください(別紙2、004:3817)"}
+        return {field: f"確定版の{what}({to_wareki(decided)})以降の日付にしてください(別紙2、004:3817)"}
     return {}
 
 
@@ -168,7 +168,7 @@ class ConfirmedPlanDraftCheck(Handler):
     """plan_draft's handler with the 別紙2 date check added; wraps the plan_draft handler written for new_case."""
 
     form = "plan_draft"
-    date_fields = DRAFT_DATE_FIELDS
+    date_fields: tuple[str, ...] = DRAFT_DATE_FIELDS
     what = "原案は認定日"
 
     def __init__(self, inner: FormHandler | None = None) -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.scheduling.duties import CARE_LEVELS
-from handlers.formchecks import Data
-from handlers.formchecks import SimpleHandler
+from engine.vocabulary import KAIGO_LEVELS
+from handlers.base import Data
+from handlers.base import SimpleHandler
 from handlers.plan_originals import missing_documents
 
 
@@ -26,7 +26,7 @@ class ServiceEnd(SimpleHandler):
         errors: dict[str, str] = {}
         if submission.get("explained") is not True:
             errors["explained"] = "プランの終了を利用者・家族に説明し、支援経過記録に記入してから終了してください"
-        if not data.get("delegated") or data.get("care_level") in CARE_LEVELS:
+        if not data.get("delegated") or data.get("care_level") in KAIGO_LEVELS:
             return errors
         if submission.get("documents_returned") is not True:
             errors["documents_returned"] = "包括へ終了を連絡し、全ての帳票類を返還してください"

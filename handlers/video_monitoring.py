@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.japanese_dates import as_date
 from engine.process_library.forms import FormContext
 from handlers.base import Handler
 from handlers.decisions.inputs import param
-from handlers.validators import as_date
 
 AGREEMENTS = ("condition_stable", "can_communicate", "providers_share_information")
 

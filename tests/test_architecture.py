@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -211,3 +212,18 @@ def test_the_app_factory_reaches_no_command_line_code():
             reached.add(name)
             todo.extend(_imported_modules(paths[name], set(paths)))
     assert "web.cli" not in reached
+
+
+def test_only_the_japanese_dates_module_writes_a_year():
+    """Staff read 和暦 (令和8年5月1日). A `{day.year}年` or `%Y年` written anywhere but engine/japanese_dates.py would
+    show them 西暦, as handler messages once did."""
+    western_year = re.compile(r"\.year\}年|%Y年|\[:4\]\)\}年")
+    found = []
+    for package in ("engine", "handlers", "web"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path.relative_to(ROOT).as_posix() == "engine/japanese_dates.py":
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if western_year.search(line):
+                    found.append(f"{path.relative_to(ROOT).as_posix()}:{number}")
+    assert found == []

@@ -17,6 +17,7 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
+from engine import CARE_LEVEL_NAMES
 from engine import CASE_SORTS
 from engine import CASE_STATUSES
 from engine import MAX_CASE_QUERY
@@ -54,7 +55,7 @@ def query_from(args: Any) -> CaseQuery:
     return CaseQuery(
         text=args.get("q", "")[:MAX_CASE_QUERY],
         status=status if status in CASE_STATUSES else "",
-        care_level=level if level in display.CARE_LEVELS else "",
+        care_level=level if level in CARE_LEVEL_NAMES else "",
         care_manager_id=_int(args.get("care_manager")),
         process_key=args.get("flow", "").strip()[:64],
         sort=sort if sort in CASE_SORTS else "kana",
@@ -129,7 +130,7 @@ def index() -> str:
         flows=flow_choices(staff),
         statuses=STATUS_CHOICES,
         sorts=CASE_SORTS,
-        care_levels=display.CARE_LEVELS,
+        care_levels=CARE_LEVEL_NAMES,
         can_open=staff.role in PLANNING_ROLES,
         today=app_services.today(),
     )

@@ -12,6 +12,7 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
+from engine import CARE_LEVEL_NAMES
 from engine import OPENING_FIELDS
 from engine import Case
 from engine import Organisation
@@ -77,7 +78,7 @@ def new() -> Any:
         problems=problems,
         duplicates=duplicates,
         staff=staff,
-        care_levels=display.CARE_LEVELS,
+        care_levels=CARE_LEVEL_NAMES,
         planners=PLANNER_NAMES,
     )
     return page, 422 if problems else (409 if duplicates else 200)

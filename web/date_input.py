@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.validators import normalise_ascii as normalise_ascii  # re-exported: the web's input helpers live here
-from handlers.validators import parse_wareki
+from engine import normalise_ascii as normalise_ascii  # re-exported: the web's input helpers live here
+from engine import parse_wareki
 
 
 class DateInputError(ValueError):

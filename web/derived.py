@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from web.wareki import to_wareki
-from web.wareki import to_wareki_month
+from engine import to_wareki
+from engine import to_wareki_month
 
 PROGRAMS = (
     ("motor", "運動器の機能向上", 5),

@@ -18,24 +18,11 @@ from engine import FLOW_NAMES as CANONICAL_FLOW_NAMES
 from engine import JST
 from engine import ROLE_NAMES as CANONICAL_ROLE_NAMES
 from engine import SEX_NAMES
-from handlers.validators import normalise_ascii as normalise_ascii  # re-exported: the web's input helpers live here
-from web import wareki
+from engine import care_level_name
+from engine import japanese_dates
+from engine import normalise_ascii as normalise_ascii  # re-exported: the web's input helpers live here
 from web.stafftext import staff_text
 
-WEEKDAYS = "月火水木金土日"
-
-CARE_LEVELS = {
-    "jigyo": "事業対象者",
-    "shien1": "要支援1",
-    "shien2": "要支援2",
-    "kaigo1": "要介護1",
-    "kaigo2": "要介護2",
-    "kaigo3": "要介護3",
-    "kaigo4": "要介護4",
-    "kaigo5": "要介護5",
-    "higaito": "非該当",
-    "pending": "申請中",
-}
 ROLE_NAMES = {
     **CANONICAL_ROLE_NAMES,
     "admin": "管理者(市町村の比較)",
@@ -78,32 +65,22 @@ PLANNER_NAMES = {"center": "地域包括支援センター", "office": "居宅�
 # -- output --------------------------------------------------------------------------------------------
 
 
-def _as_date(value: Any) -> date | None:
-    try:
-        return wareki.parse_date(value)
-    except ValueError:
-        return None
-
-
 def to_wareki(value: Any) -> str:
     """令和8年5月15日 for 2026-05-15 (元年 for the first year of an era); '' for no date, the text if not a date."""
-    day = _as_date(value)
+    day = japanese_dates.as_date(value)
     if day is None:
         return "" if value in (None, "") else str(value)
-    try:
-        return wareki.to_wareki(day)
-    except ValueError:
-        return day.isoformat()
+    return japanese_dates.to_wareki(day)
 
 
 def weekday(value: Any) -> str:
-    day = _as_date(value)
-    return WEEKDAYS[day.weekday()] if day else ""
+    day = japanese_dates.as_date(value)
+    return japanese_dates.weekday_name(day) if day else ""
 
 
 def wareki_weekday(value: Any) -> str:
     """令和8年5月15日(金)."""
-    day = _as_date(value)
+    day = japanese_dates.as_date(value)
     return f"{to_wareki(day)}({weekday(day)})" if day else ""
 
 
@@ -113,12 +90,6 @@ def wareki_datetime(value: datetime | None) -> str:
         return ""
     moment = value.astimezone(JST) if value.tzinfo else value
     return f"{wareki_weekday(moment.date())} {moment:%H:%M}"
-
-
-def care_level_name(code: str | None) -> str:
-    if not code:
-        return "未登録"
-    return CARE_LEVELS.get(code, code)
 
 
 def role_name(code: str | None) -> str:

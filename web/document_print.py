@@ -20,16 +20,16 @@ from jinja2 import FileSystemLoader
 from jinja2 import StrictUndefined
 from jinja2 import select_autoescape
 
+from engine import CARE_LEVEL_NAMES
 from engine import FACTS
 from engine import known_facts
-from web.display import CARE_LEVELS
+from engine import to_wareki
+from engine import to_wareki_datetime
+from engine import to_wareki_month
 from web.print_values import Record
 from web.print_values import age_on
 from web.print_values import display_scalar
 from web.stafftext import staff_text
-from web.wareki import to_wareki
-from web.wareki import to_wareki_datetime
-from web.wareki import to_wareki_month
 
 if TYPE_CHECKING:
     from engine import Case
@@ -99,8 +99,8 @@ def render_document_html(
         organisations=organisations or {},
         municipality_name=municipality_name or (organisations or {}).get("insurer") or case.municipality,
         recorded_by=recorded_by or "",
-        care_level=CARE_LEVELS.get(case.care_level or "", case.care_level or ""),
-        care_levels=CARE_LEVELS,
+        care_level=CARE_LEVEL_NAMES.get(case.care_level or "", case.care_level or ""),
+        care_levels=CARE_LEVEL_NAMES,
         stylesheet_href=stylesheet_href,
         print_script_href=print_script_href,
     )

@@ -22,11 +22,11 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from engine import KANA_PATTERN
+from engine import to_wareki_month
 from web.date_input import DateInputError
 from web.date_input import normalise_ascii
 from web.date_input import parse_date_input
 from web.stafftext import staff_text
-from web.wareki import to_wareki_month
 
 Flat = dict[str, Any]
 """Input name -> the text typed (a list of texts for checkbox lists)."""

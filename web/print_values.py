@@ -19,11 +19,11 @@ from datetime import date
 from datetime import datetime
 from typing import Any
 
+from engine import parse_iso_date
+from engine import to_wareki
+from engine import to_wareki_datetime
+from engine import to_wareki_month
 from web.stafftext import staff_text
-from web.wareki import parse_date
-from web.wareki import to_wareki
-from web.wareki import to_wareki_datetime
-from web.wareki import to_wareki_month
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_MONTH = re.compile(r"^\d{4}-\d{2}$")
@@ -113,7 +113,7 @@ def display_scalar(value: Any, schema: Mapping[str, Any]) -> str:
 
 def age_on(birth: date | datetime | str | None, day: date | datetime | str | None) -> int | None:
     """Age in full years on a day (for the 様式's 「(  )歳」); None when either date is missing."""
-    born, on = parse_date(birth), parse_date(day)
+    born, on = parse_iso_date(birth), parse_iso_date(day)
     if born is None or on is None:
         return None
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

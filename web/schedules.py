@@ -36,6 +36,7 @@ from engine import add_months
 from engine import build_digest
 from engine import duty_name as name_of
 from engine import month_end
+from engine import to_wareki_month
 from web import access
 from web import app_services
 from web import auth
@@ -44,7 +45,6 @@ from web import display
 from web import inputsafe
 from web import signed_in
 from web.extensions import db
-from web.wareki import to_wareki_month
 
 bp = Blueprint("schedules", __name__)
 bp.before_request(auth.require_login)

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from engine.errors import ValidationError
 from engine.store.models import Case
 from engine.store.models import Organisation
+from engine.vocabulary import ALL_LEVELS
+from engine.vocabulary import KAIGO_LEVELS
+from engine.vocabulary import read_insured_number
 
-CARE_LEVELS = ("kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5")
-"""要介護1-5: 居宅介護支援, written by an office; no center is needed (004, 003:1025)."""
-LEVELS = ("jigyo", "shien1", "shien2", *CARE_LEVELS, "higaito", "pending")
 PLANNERS = ("center", "office")
 BENEFITS = ("care", "preventive", "program", "none")
 CARE_MANAGEMENT_TYPES = ("A", "B", "C")
@@ -130,7 +130,7 @@ def declared_facts(properties: Mapping[str, str]) -> list[str]:
 def default_planner(delegated: bool, care_level: str | None, has_center: bool = True) -> str:
     """Who writes the plan when nobody said: the office of a delegated or 要介護 case or of a case with no center
     (居宅介護支援), else the center."""
-    return "office" if delegated or (care_level or "") in CARE_LEVELS or not has_center else "center"
+    return "office" if delegated or (care_level or "") in KAIGO_LEVELS or not has_center else "center"
 
 
 def facts_of(case: Case) -> dict[str, Any]:
@@ -228,7 +228,7 @@ def typed_value(session: Session, case: Case, name: str, value: Any) -> Any:
             raise ValueError("「はい」か「いいえ」を選んでください")
         return value
     if kind == "level":
-        return _choice(value, LEVELS, "要介護度が正しくありません")
+        return _choice(value, ALL_LEVELS, "要介護度が正しくありません")
     if kind == "planner":
         return _choice(value, PLANNERS, "計画作成担当は地域包括支援センターか居宅介護支援事業所です")
     if kind == "benefit":
@@ -243,10 +243,7 @@ def typed_value(session: Session, case: Case, name: str, value: Any) -> Any:
     if kind == "care_management_type":
         return None if value == "" else _choice(value, CARE_MANAGEMENT_TYPES, "ケアマネジメントの種類はA・B・Cです")
     if kind == "insured_number":
-        text = str(value).strip()
-        if not (len(text) == 10 and text.isascii() and text.isdigit()):
-            raise ValueError("被保険者番号は10桁の半角数字です")
-        return text
+        return read_insured_number(value)
     text = str(value).strip()
     if not text or len(text) > 100:
         raise ValueError("1文字以上100文字以内で入力してください")

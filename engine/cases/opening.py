@@ -19,6 +19,7 @@ from engine.cases import facts
 from engine.errors import ValidationError
 from engine.store.models import Case
 from engine.store.models import Organisation
+from engine.vocabulary import ALL_LEVELS
 
 FIELDS = (
     "client_name",
@@ -65,7 +66,7 @@ def read(
         problems["insured_number"] = "10桁の数字で入力してください"
     fields["insured_number"] = number
     level = _text(values.get("care_level"))
-    if level and level not in facts.LEVELS:
+    if level and level not in ALL_LEVELS:
         problems["care_level"] = "選択肢の中から選んでください"
     fields["care_level"] = level or None
     planner = _text(values.get("planner"))

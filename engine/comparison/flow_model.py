@@ -30,33 +30,9 @@ from engine.process_library.loader import FormSpec
 from engine.process_library.loader import Municipality
 from engine.process_library.loader import ResolvedSpec
 from engine.scheduling.duewords import describe_due_rule
+from engine.vocabulary import ACTIVITY_KINDS
+from engine.vocabulary import NODE_KINDS
 
-ACTIVITY_KINDS = frozenset(
-    {
-        "userTask",
-        "manualTask",
-        "task",
-        "scriptTask",
-        "serviceTask",
-        "sendTask",
-        "receiveTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-    }
-)
-NODE_KINDS = ACTIVITY_KINDS | {
-    "startEvent",
-    "endEvent",
-    "intermediateCatchEvent",
-    "intermediateThrowEvent",
-    "boundaryEvent",
-    "exclusiveGateway",
-    "parallelGateway",
-    "inclusiveGateway",
-    "eventBasedGateway",
-    "complexGateway",
-}
 SOURCE_CITATION = re.compile(r"\d{3}_[0-9a-f]{16}\.txt(?::\d+(?:[-–]\d+)?(?:,\d+(?:[-–]\d+)?)*)?")
 """A seed-line citation in documentation, e.g. 001_0406baf8f7838dc8.txt:26-29."""
 

@@ -28,6 +28,7 @@ from engine.execution.transactions import _memo
 from engine.process_library import sandbox
 from engine.process_library import spiff
 from engine.process_library.loader import ResolvedSpec
+from engine.store.db import rows_changed
 from engine.store.models import Case
 from engine.store.models import ProcessInstance
 from engine.store.models import Task
@@ -220,7 +221,7 @@ class InstanceRuns(OtherInstances):
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if rows_changed(result) != 1:
             raise ConflictError("他の職員が先にこのケースを更新しました。画面を開き直してください")
         # What was just written, without reading the state back (a refresh would re-fetch and re-parse it).
         for name, value in (

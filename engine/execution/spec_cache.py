@@ -35,7 +35,8 @@ class SpecCache(RuntimeTransactions):
         libraries = _memo(session)["libraries"]
         if municipality not in libraries:
             libraries[municipality] = self.published.active_library(session, municipality)
-        return libraries[municipality]
+        found: Library = libraries[municipality]
+        return found
 
     def params(self, session: Session, municipality: str) -> dict[str, Any]:
         """The municipality's parameters (deadlines, switches) as its newest published version sets them."""

@@ -13,6 +13,7 @@ from engine.execution.case_changes import CaseChanges
 from engine.execution.transactions import Actor
 from engine.process_library import spiff
 from engine.scheduling import schedule
+from engine.store.db import rows_changed
 from engine.store.models import Case
 from engine.store.models import ProcessInstance
 from engine.store.models import Task
@@ -61,7 +62,7 @@ class OtherInstances(CaseChanges):
                 .values(state=spiff.instance_to_dict(workflow), version=other.version + 1)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:
+            if rows_changed(result) != 1:
                 raise ConflictError("他の職員が先にこのケースを更新しました。画面を開き直してください")
             session.refresh(other)
             detail = {"process_key": other.process_key, "by_instance": keep.id}
@@ -82,7 +83,7 @@ class OtherInstances(CaseChanges):
                 .values(status="cancelled", ended_at=now, version=other.version + 1)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:
+            if rows_changed(result) != 1:
                 raise ConflictError("他の職員が先にこのケースを更新しました。画面を開き直してください")
             session.execute(
                 update(Task)

@@ -18,6 +18,7 @@ from engine.execution.instances import InstanceRuns
 from engine.execution.transactions import SYSTEM
 from engine.operations import oplog
 from engine.scheduling import schedule
+from engine.store.db import rows_changed
 from engine.store.models import Case
 from engine.store.models import ProcessInstance
 from engine.store.models import Timer
@@ -78,7 +79,7 @@ class TimerFiring(InstanceRuns):
             .values(fired_at=self.clock.now())
             .execution_options(synchronize_session=False)
         )
-        if marked.rowcount != 1:
+        if rows_changed(marked) != 1:
             return
         session.refresh(timer)
         if timer.kind == "bpmn" and timer.instance_id is not None:

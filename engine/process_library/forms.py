@@ -225,7 +225,8 @@ def _linear_time_validator_class() -> Any:
                 if _search(key_pattern, key):
                     yield from validator.descend(value, subschema, path=key, schema_path=key_pattern)
 
-    return extend(Draft202012Validator, {"pattern": pattern, "patternProperties": pattern_properties})
+    # types-jsonschema leaves extend() unannotated; it returns a validator class like Draft202012Validator.
+    return extend(Draft202012Validator, {"pattern": pattern, "patternProperties": pattern_properties})  # type: ignore[no-untyped-call]
 
 
 def _search(pattern: str, text: str) -> bool:

@@ -40,6 +40,7 @@ from engine.process_library.loader import NS
 from engine.process_library.loader import Library
 from engine.process_library.parsecache import key_of
 from engine.scheduling import deadlines
+from engine.vocabulary import NODE_KINDS
 
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
 MODELLER_ID = re.compile(r"^(Activity|Gateway|Event|Process|Task|StartEvent|EndEvent)_[0-9a-z]{7}$")
@@ -74,25 +75,6 @@ SAFE_NODES = (
     ast.BinOp,
     ast.Add,
     ast.Sub,
-)
-FLOW_NODES = (
-    "userTask",
-    "task",
-    "manualTask",
-    "scriptTask",
-    "serviceTask",
-    "businessRuleTask",
-    "callActivity",
-    "subProcess",
-    "startEvent",
-    "endEvent",
-    "intermediateCatchEvent",
-    "intermediateThrowEvent",
-    "boundaryEvent",
-    "exclusiveGateway",
-    "parallelGateway",
-    "inclusiveGateway",
-    "eventBasedGateway",
 )
 
 
@@ -143,7 +125,7 @@ def check_diagram(content: bytes, filename: str) -> list[Problem]:
     shapes = set(
         root.xpath("//bpmndi:BPMNShape/@bpmnElement | //bpmndi:BPMNEdge/@bpmnElement", namespaces={"bpmndi": BPMNDI})
     )
-    for tag in (*FLOW_NODES, "sequenceFlow", "lane", "participant"):
+    for tag in (*sorted(NODE_KINDS), "sequenceFlow", "lane", "participant"):
         for element in root.xpath(f"//bpmn:{tag}", namespaces=NS):
             element_id = element.get("id", "")
             if element_id not in shapes:
@@ -371,13 +353,13 @@ def check_decision(content: bytes, filename: str) -> list[Problem]:
 COMPARISON_START = re.compile(r"^\s*(<=|>=|==|!=|<|>|not\s+in\b|in\b)")
 
 
-def _unsafe_dmn_entries(root: object, filename: str) -> list[Problem]:
+def _unsafe_dmn_entries(root: Any, filename: str) -> list[Problem]:
     """Every expression of a decision table (inputs, input and output entries) within the sandbox's rules.
 
     Entries are unary tests (`< 5`, `"a","b"`, `4 < ? < 6`); they are checked as the expression Spiff will build.
     """
     problems = []
-    for text in root.xpath("//*[local-name()='text']"):  # type: ignore[attr-defined]
+    for text in root.xpath("//*[local-name()='text']"):
         raw = (text.text or "").strip()
         if not raw or raw == "-":
             continue

@@ -166,8 +166,10 @@ def _power_problem(node: ast.BinOp) -> str | None:
     exponent = node.right
     if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.USub | ast.UAdd):
         exponent = exponent.operand
-    literal = isinstance(exponent, ast.Constant) and type(exponent.value) in (int, float)
-    if not literal or abs(exponent.value) > MAX_EXPONENT:  # type: ignore[attr-defined]
+    value = exponent.value if isinstance(exponent, ast.Constant) else None
+    # type(), not isinstance: a bool is an int but not an exponent anyone means.
+    literal = value if type(value) in (int, float) and isinstance(value, int | float) else None
+    if literal is None or abs(literal) > MAX_EXPONENT:
         return f"べき乗(**)の指数は {MAX_EXPONENT} 以下の数で書いてください"
     if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) for n in ast.walk(node.left)):
         return "べき乗(**)を重ねることはできません"
@@ -356,7 +358,7 @@ def _size(value: Any) -> int:
 
 
 def _dunder(value: str | bytes) -> bool:
-    return ("__" if isinstance(value, str) else b"__") in value  # type: ignore[operator]
+    return "__" in value if isinstance(value, str) else b"__" in value
 
 
 def _short(text: str) -> str:

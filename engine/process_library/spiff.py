@@ -94,7 +94,7 @@ class DecisionTask(SpiffBpmnTask):
         return bool(super()._run_hook(my_task))
 
 
-class DecisionTaskParser(SpiffTaskParser):  # type: ignore[misc]
+class DecisionTaskParser(SpiffTaskParser):
     get_decision_ref = staticmethod(BusinessRuleTaskParser.get_decision_ref)
 
     def create_task(self) -> DecisionTask:
@@ -116,7 +116,7 @@ class DecisionTaskParser(SpiffTaskParser):  # type: ignore[misc]
         )
 
 
-class BoundedParallelMultiInstanceTask(ParallelMultiInstanceTask):  # type: ignore[misc]
+class BoundedParallelMultiInstanceTask(ParallelMultiInstanceTask):
     """Spiff's parallel multi-instance, which creates a child per item at once, refusing a collection that is too
     big first (a cardinality is checked by `KaigoflowScriptEngine.evaluate`)."""
 
@@ -125,7 +125,7 @@ class BoundedParallelMultiInstanceTask(ParallelMultiInstanceTask):  # type: igno
         super().create_children(my_task)
 
 
-class BoundedSequentialMultiInstanceTask(SequentialMultiInstanceTask):  # type: ignore[misc]
+class BoundedSequentialMultiInstanceTask(SequentialMultiInstanceTask):
     """Spiff's sequential multi-instance, with the same bound on its collection."""
 
     def init_remaining_items(self, my_task: Any) -> Any:
@@ -153,7 +153,7 @@ def _bounded_loops(parser_class: Any) -> Any:
     return type(parser_class.__name__, (parser_class,), bounded)
 
 
-class KaigoflowParser(SpiffBpmnParser):  # type: ignore[misc]
+class KaigoflowParser(SpiffBpmnParser):
     """Spiff's parser with decisions resolved at run time rather than parse time, and bounded multi-instances."""
 
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, Any]] = {
@@ -165,14 +165,14 @@ class KaigoflowParser(SpiffBpmnParser):  # type: ignore[misc]
     }
 
 
-class DecisionTaskConverter(SpiffBpmnTaskConverter):  # type: ignore[misc]
+class DecisionTaskConverter(SpiffBpmnTaskConverter):
     def to_dict(self, spec: DecisionTask) -> dict[str, Any]:
         dct: dict[str, Any] = super().to_dict(spec)
         dct["decision_id"] = spec.decision_id
         return dct
 
 
-class InstanceConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+class InstanceConverter(BpmnWorkflowConverter):
     """Serialize a workflow without its spec; restore it onto spec objects the caller already has."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -247,7 +247,7 @@ def instance_from_dict(
     return workflow
 
 
-class UnsafeCodeError(SpiffWorkflowException):  # type: ignore[misc]
+class UnsafeCodeError(SpiffWorkflowException):
     """Code refused by engine/process_library/sandbox.py; a Spiff exception, so Spiff passes it on without wrapping
     it."""
 
@@ -258,7 +258,7 @@ def _ensure_safe(code: str, mode: str) -> None:
         raise UnsafeCodeError(message)
 
 
-class SafeEnvironment(TaskDataEnvironment):  # type: ignore[misc]
+class SafeEnvironment(TaskDataEnvironment):
     """Spiff's task-data environment that refuses code outside engine/process_library/sandbox.py's rules before running
     it.
 
@@ -296,7 +296,8 @@ class SafeEnvironment(TaskDataEnvironment):  # type: ignore[misc]
 
 def diff_instance(workflow: BpmnWorkflow, spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """Spiff's own alignment of a running instance with a newer spec: (top-level diff, subprocess id -> diff|None)."""
-    return diff_workflow(_SERIALIZER.registry, workflow, spec, subprocess_specs)  # type: ignore[no-any-return]
+    found: tuple[Any, dict[str, Any]] = diff_workflow(_SERIALIZER.registry, workflow, spec, subprocess_specs)
+    return found
 
 
 def migrate_instance(
@@ -314,7 +315,7 @@ def migrate_instance(
             migrate_workflow(sub_diff, sub, subprocess_specs[sub.spec.name], reset_mask=TaskState.READY)
 
 
-class KaigoflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+class KaigoflowScriptEngine(PythonScriptEngine):
     """Evaluates conditions with no builtins and checked code, and decisions through the caller's resolver."""
 
     def __init__(self, decide: Decider, defaults: Mapping[str, Any] | None = None) -> None:

@@ -57,6 +57,7 @@ from engine.errors import ValidationError
 from engine.execution.runtime import Actor
 from engine.execution.runtime import Runtime
 from engine.execution.runtime import current_data
+from engine.japanese_dates import as_date
 from engine.process_library import safeload
 from engine.process_library.forms import has_directory_fields
 from engine.scheduling import deadlines
@@ -90,8 +91,6 @@ class ScenarioResult:
 
 @dataclass
 class _ScenarioRun:
-    """One scenario file being run: its runtime, session, clock, case and acting staff, and what it promised."""
-
     """One scenario file being run: its runtime, session, clock, case and acting staff, and what it promised."""
 
     runtime: Runtime
@@ -201,7 +200,7 @@ def run_file(
     try:
         scenario = load(path)
         name = str(scenario.get("name", name))
-        start_day = _as_date(scenario.get("today")) or date.today()
+        start_day = as_date(scenario.get("today")) or date.today()
         clock = FixedClock(start_day)
         runtime = make_runtime(clock)
         session = make_session()
@@ -229,7 +228,10 @@ def _prepare(runtime: Runtime, session: Session, clock: FixedClock, scenario: di
             actors[org.id] = Actor(user_id=user.id, organisation_id=org.id, role=role)
     session.commit()
     _ORG_IDS.set({(role, i): org.id for role, members in orgs.items() for i, org in enumerate(members, start=1)})
-    fields = {k: _resolve(v, clock) for k, v in (scenario.get("case") or {}).items()}
+    fields: dict[str, Any] = {}
+    for key, value in (scenario.get("case") or {}).items():
+        resolved = _resolve(value, clock)
+        fields[key] = as_date(resolved) if key in facts.DATE_COLUMNS else resolved
     case = runtime.open_case(
         session,
         muni.key,
@@ -237,7 +239,7 @@ def _prepare(runtime: Runtime, session: Session, clock: FixedClock, scenario: di
         office_org_id=orgs["office"][0].id,
         insurer_org_id=orgs["insurer"][0].id,
         provider_org_id=orgs["provider"][0].id,
-        **{k: _as_date(v) if k in facts.DATE_COLUMNS else v for k, v in fields.items()},
+        **fields,
     )
     return _ScenarioRun(runtime, session, clock, case, actors)
 
@@ -274,7 +276,7 @@ def _run_step(state: _ScenarioRun, step: dict[str, Any]) -> None:
     elif "advance" in step:
         _advance(state, _resolve_duration(state.clock, step["advance"]))
     elif "advance_to" in step:
-        target = _as_date(_resolve(step["advance_to"], state.clock))
+        target = as_date(_resolve(step["advance_to"], state.clock))
         if target is None:
             raise ScenarioFailure("advance_to には日付を指定してください")
         moment = FixedClock(target).now()
@@ -311,14 +313,14 @@ def _run_step(state: _ScenarioRun, step: dict[str, Any]) -> None:
         row = _schedule_row(state, step["record_duty"])
         if row is None:
             raise ScenarioFailure(f"予定 {step['record_duty']} がありません")
-        actor = state.actors.get(step.get("as") or row.role) or next(iter(state.actors.values()))
-        done_on = _as_date(_resolve(step.get("on"), state.clock)) if step.get("on") else None
+        actor = _duty_actor(state, row, step.get("as"))
+        done_on = as_date(_resolve(step.get("on"), state.clock)) if step.get("on") else None
         state.runtime.record_duty(state.session, row.id, actor, done_on)
     elif "excuse" in step:
         row = _schedule_row(state, step["excuse"])
         if row is None:
             raise ScenarioFailure(f"予定 {step['excuse']} がありません")
-        actor = state.actors.get(step.get("as") or row.role) or next(iter(state.actors.values()))
+        actor = _duty_actor(state, row, step.get("as"))
         state.runtime.record_special_circumstances(state.session, row.id, str(step.get("reason", "")), actor)
     elif "update_case" in step:
         _update_case(state, step["update_case"])
@@ -442,10 +444,27 @@ def _actor_for(state: _ScenarioRun, task: Task, role: str) -> Actor | None:
     """A member of the task's organisation when acting in its role (client steps are recorded by it too); for another
     role, a member of the case's organisation of that role (`as:`, e.g. to show the wrong organisation is refused)."""
     if role in (task.role, "client"):
-        return state.actors.get(task.organisation_id)
+        return state.actors.get(task.organisation_id) if task.organisation_id is not None else None
+    return _member_of_role(state, role)
+
+
+def _member_of_role(state: _ScenarioRun, role: str) -> Actor | None:
+    """A member of the case's organisation of that role, or None when the case has none."""
     state.session.refresh(state.case)
     org_id = getattr(state.case, f"{role}_org_id", None)
     return state.actors.get(org_id) if org_id else None
+
+
+def _duty_actor(state: _ScenarioRun, row: ScheduleItem, role: str | None) -> Actor:
+    """Who records a scheduled duty: a member of the duty's organisation, or of the case's organisation of the role
+    `as:` names (e.g. to show the wrong organisation is refused)."""
+    if role:
+        actor = _member_of_role(state, role)
+    else:
+        actor = state.actors.get(row.organisation_id) if row.organisation_id is not None else None
+    if actor is None:
+        raise ScenarioFailure(f"予定 {row.key} を記録する組織がこのケースにありません")
+    return actor
 
 
 def _submission(state: _ScenarioRun, task: Task, data: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
@@ -502,7 +521,7 @@ def _expect_due(state: _ScenarioRun, expected: Mapping[str, Any], step: Mapping[
     periods = _periods(state, ready)
     for key, value in expected.items():
         ref = _ref(state, key, step)
-        want = _as_date(_resolve(value, state.clock))
+        want = as_date(_resolve(value, state.clock))
         rows = [t for t in ready if _matches(t, ref, periods)]
         if not rows:
             raise ScenarioFailure(f"{ref} が準備完了になっていません")
@@ -661,7 +680,7 @@ def _expect_duty_due(state: _ScenarioRun, expected: Mapping[str, Any]) -> None:
             ).all()
             have = ", ".join(sorted(str(p) for p in same_duty)) or "なし"
             raise ScenarioFailure(f"予定 {schedule_key} がありません({_DUTY_OF_STEP.get(duty, duty)} の期間: {have})")
-        want = _as_date(_resolve(value, state.clock))
+        want = as_date(_resolve(value, state.clock))
         if want is None:
             raise ScenarioFailure(f"予定 {schedule_key} の期限には日付を書いてください: {value!r}")
         if row.due_date != want:
@@ -698,7 +717,7 @@ def _update_case(state: _ScenarioRun, fields: Mapping[str, Any]) -> None:
     for key, value in fields.items():
         value = _resolve(value, state.clock)
         if key in facts.CASE_COLUMNS:
-            setattr(state.case, key, _as_date(value) if key in facts.DATE_COLUMNS else value)
+            setattr(state.case, key, as_date(value) if key in facts.DATE_COLUMNS else value)
         else:
             extra[key] = value
     state.case.data = extra
@@ -870,15 +889,6 @@ def _resolve_duration(clock: FixedClock, text: str) -> timedelta:
     start = clock_today(clock)
     end = deadlines.apply_duration(start, str(text), 1)
     return timedelta(days=(end - start).days)
-
-
-def _as_date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 def _equal(actual: Any, expected: Any) -> bool:

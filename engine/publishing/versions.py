@@ -53,6 +53,7 @@ from engine.process_library.forms import PythonDecision
 from engine.process_library.loader import Library
 from engine.publishing import scenario as scenario_module
 from engine.publishing import scenario_suite
+from engine.store.db import rows_changed
 from engine.store.models import Event
 from engine.store.models import ProcessDraft
 from engine.store.models import ProcessVersion
@@ -601,7 +602,7 @@ class Versions:
             .execution_options(synchronize_session=False)
         )
         session.commit()
-        if claimed.rowcount != 1:
+        if rows_changed(claimed) != 1:
             return self._claim_job(session, worker, clock)  # another worker took it first
         job = session.get(PublishJob, job_id)
         if job is not None:

@@ -15,7 +15,7 @@ from datetime import date
 from datetime import timedelta
 from typing import Any
 
-from engine.scheduling.deadlines import as_date
+from engine.japanese_dates import as_date
 from engine.scheduling.duties import Item
 from engine.scheduling.duties import Records
 from engine.scheduling.duties import has_text

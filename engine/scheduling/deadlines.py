@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from engine.errors import KaigoflowError
+from engine.japanese_dates import as_date
 
 _RULE = re.compile(
     r"^\s*(?P<anchor>[a-z_]+(?:\.[A-Za-z0-9_]+)?)\s*"
@@ -69,7 +70,8 @@ def duration_parts(duration: str) -> tuple[int, int, int, int]:
     """(years, months, weeks, days) of a valid ISO duration such as P1M2D."""
     parts = _DURATION.match(duration)
     assert parts is not None  # only valid rules reach here
-    return tuple(int(parts[unit] or 0) for unit in ("y", "m", "w", "d"))  # type: ignore[return-value]
+    years, months, weeks, days = (int(parts[unit] or 0) for unit in ("y", "m", "w", "d"))
+    return years, months, weeks, days
 
 
 def parameters(rule: str) -> list[str]:
@@ -138,15 +140,3 @@ def apply_duration(day: date, duration: str, sign: int) -> date:
     months += years * 12
     days += weeks * 7
     return add_months(day, sign * months) + timedelta(days=sign * days)
-
-
-def as_date(value: Any) -> date | None:
-    """A date, or the date of an ISO string (`2026-05-01`, or a date-time); None for anything else."""
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None

@@ -18,6 +18,8 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.japanese_dates import to_wareki
+from engine.japanese_dates import weekday_name
 from engine.scheduling import schedule
 from engine.scheduling.duties import DUTIES
 from engine.store.models import Case
@@ -27,7 +29,6 @@ from engine.store.models import Task
 from engine.store.models import User
 
 DAYS_AHEAD = 7
-WEEKDAYS = "月火水木金土日"
 
 
 @dataclass
@@ -143,7 +144,7 @@ def day_text(day: date | None) -> str:
     """12月3日(木): the short date of a digest line (the year is this year's)."""
     if day is None:
         return "期限なし"
-    return f"{day.month}月{day.day}日({WEEKDAYS[day.weekday()]})"
+    return f"{day.month}月{day.day}日({weekday_name(day)})"
 
 
 WHEN = {"overdue": "期限超過", "today": "今日", "soon": "近日"}
@@ -153,7 +154,7 @@ def render_text(digests: list[PersonDigest], today: date) -> str:
     """The digest as plain Japanese text, person by person (what `kaigoflow digest` prints)."""
     if not digests:
         return f"{day_text(today)}: 期限の近い作業はありません。"
-    out = [f"{today.year}年{day_text(today)} の予定(期限超過・今日・{DAYS_AHEAD}日以内)"]
+    out = [f"{to_wareki(today)}({weekday_name(today)}) の予定(期限超過・今日・{DAYS_AHEAD}日以内)"]
     for digest in digests:
         counts = "・".join(f"{WHEN[w]} {digest.count(w, today)}件" for w in WHEN)
         out.append("")

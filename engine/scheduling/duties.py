@@ -22,15 +22,15 @@ from typing import Any
 
 from engine.clock import JST
 from engine.errors import KaigoflowError
+from engine.japanese_dates import as_date
 from engine.scheduling.deadlines import add_months
-from engine.scheduling.deadlines import as_date
 from engine.scheduling.deadlines import month_end
 from engine.scheduling.deadlines import shift
 from engine.store.models import Case
+from engine.vocabulary import KAIGO_LEVELS
 
 Decide = Callable[[str, Mapping[str, Any]], dict[str, Any]]
 
-CARE_LEVELS = frozenset({"kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5"})
 EXCUSABLE = frozenset({"monitoring_contact", "home_visit"})
 """Duties a 特段の事情 (the client's reasons) can excuse; the monitoring record itself is always owed."""
 MANUAL = frozenset(
@@ -315,7 +315,7 @@ def months(start: date, end: date) -> Iterator[date]:
 
 
 def is_care(case: Case) -> bool:
-    return (case.care_level or "") in CARE_LEVELS
+    return (case.care_level or "") in KAIGO_LEVELS
 
 
 def planner_role(case: Case) -> str:

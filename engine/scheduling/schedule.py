@@ -25,11 +25,13 @@ from sqlalchemy.orm import Session
 
 from engine.clock import JST
 from engine.clock import to_datetime
+from engine.japanese_dates import as_date
 from engine.process_library.decisions import Decisions
 from engine.process_library.forms import PythonDecision
 from engine.scheduling import compliance
 from engine.scheduling import duties
 from engine.scheduling import rowsync
+from engine.store.db import rows_changed
 from engine.store.models import Case
 from engine.store.models import Document
 from engine.store.models import Event
@@ -245,7 +247,9 @@ def refresh(
     checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
     checks |= compliance.upcoming(case, records, today)
     # A month needs its home visit while its duty is not done (a visit earlier in the 3-month period does it).
-    visits = frozenset(item.period for item in items if item.duty == "home_visit" and item.done_on is None)
+    visits = frozenset(
+        item.period for item in items if item.duty == "home_visit" and item.done_on is None and item.period is not None
+    )
     sync_duties(session, case, params, duties.plans(case, records, today), today, checks, visits)
     return list(keep)
 
@@ -372,7 +376,7 @@ def gather(session: Session, case: Case, since: date | None = None) -> duties.Re
         if not key:
             continue
         if kind == "duty_recorded":
-            records.recorded[key] = duties.as_date(detail.get("done_on")) or duties.japan_date(at)
+            records.recorded[key] = as_date(detail.get("done_on")) or duties.japan_date(at)
         elif kind == "duty_record_withdrawn":
             records.recorded.pop(key, None)
         elif kind == "special_circumstances_recorded":
@@ -445,4 +449,4 @@ def claim_next(session: Session, worker: str, now: datetime) -> int | None:
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return timer_id if result.rowcount == 1 else claim_next(session, worker, now)
+    return timer_id if rows_changed(result) == 1 else claim_next(session, worker, now)

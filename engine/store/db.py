@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import CursorResult
 from sqlalchemy import Engine
+from sqlalchemy import Result
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -49,6 +51,14 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE changed. Session.execute is typed as returning a Result; for those statements it
+    is a CursorResult, the one that counts rows."""
+    if not isinstance(result, CursorResult):
+        raise TypeError("rows_changed needs the result of an UPDATE or DELETE")
+    return result.rowcount
 
 
 def alembic_config(url: str) -> Any:

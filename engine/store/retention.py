@@ -25,6 +25,7 @@ from engine.clock import JST
 from engine.errors import KaigoflowError
 from engine.process_library.loader import Library
 from engine.scheduling.deadlines import add_months
+from engine.store.db import rows_changed
 from engine.store.models import Case
 from engine.store.models import Document
 from engine.store.models import Event
@@ -88,6 +89,8 @@ def expired_cases(session: Session, library: Library, now: datetime) -> list[Exp
     found = []
     for case_id, municipality, ended_at in rows:
         years = retention_years(library, municipality)
+        if ended_at is None:
+            continue  # the query asks for ended cases only; this tells the type checker so
         ended_on = ended_at.astimezone(JST).date()
         until = kept_until(ended_on, years)
         if today > until:
@@ -114,7 +117,7 @@ def purge_case(session: Session, expired: Expired, now: datetime) -> Purged:
             ("schedule_item", delete(ScheduleItem).where(ScheduleItem.case_id == case_id)),
         ]
         for name, statement in steps:
-            count = session.execute(statement.execution_options(synchronize_session=False)).rowcount
+            count = rows_changed(session.execute(statement.execution_options(synchronize_session=False)))
             result.counts[name] = result.counts.get(name, 0) + count
         # Instances point at the one they continued from; unlink them so they can go in any order.
         session.execute(
@@ -123,11 +126,13 @@ def purge_case(session: Session, expired: Expired, now: datetime) -> Purged:
             .values(previous_id=None)
             .execution_options(synchronize_session=False)
         )
-        result.counts["process_instance"] = session.execute(
-            delete(ProcessInstance)
-            .where(ProcessInstance.case_id == case_id)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        result.counts["process_instance"] = rows_changed(
+            session.execute(
+                delete(ProcessInstance)
+                .where(ProcessInstance.case_id == case_id)
+                .execution_options(synchronize_session=False)
+            )
+        )
         session.execute(delete(Case).where(Case.id == case_id).execution_options(synchronize_session=False))
         session.execute(delete(RetentionPurge).where(RetentionPurge.case_id == case_id))
         session.add(

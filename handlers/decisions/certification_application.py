@@ -56,21 +56,20 @@ from datetime import timedelta
 from typing import Any
 
 from engine.errors import ValidationError
-from handlers.decisions.inputs import CARE
-from handlers.decisions.inputs import PREVENTIVE
+from engine.vocabulary import CURRENT_LEVELS
+from engine.vocabulary import KAIGO_LEVELS
+from engine.vocabulary import SHIEN_LEVELS
 from handlers.decisions.inputs import InputReader
 from handlers.decisions.inputs import param
 
-CURRENT_LEVELS = ("jigyo", "shien1", "shien2", "kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5")
-"""Levels a client can renew or change from: 事業対象者, 要支援1・2, 要介護1〜5."""
 BENEFITS = ("preventive", "care", "program", "none")
 
 
 def benefit_of(level: str | None) -> str:
     """The benefit a level gives by default: 介護給付, 予防給付, 総合事業, or none."""
-    if level in CARE:
+    if level in KAIGO_LEVELS:
         return "care"
-    if level in PREVENTIVE:
+    if level in SHIEN_LEVELS:
         return "preventive"
     if level == "jigyo":
         return "program"

@@ -44,15 +44,13 @@ from datetime import timedelta
 from typing import Any
 
 from engine.errors import ValidationError
+from engine.vocabulary import CERTIFIED_LEVELS
+from engine.vocabulary import CURRENT_LEVELS
+from engine.vocabulary import RESULT_LEVELS
 from handlers.decisions.certification_application import BENEFITS
-from handlers.decisions.certification_application import CURRENT_LEVELS
 from handlers.decisions.certification_application import benefit_of
-from handlers.decisions.inputs import CERTIFIED_LEVELS
 from handlers.decisions.inputs import InputReader
 from handlers.decisions.inputs import param
-
-RESULT_LEVELS = ("jigyo", *CERTIFIED_LEVELS, "higaito")
-"""What certification_result_entry accepts: 事業対象者, 要支援1・2, 要介護1〜5, 非該当."""
 
 
 def certification_result(inputs: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

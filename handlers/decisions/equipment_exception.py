@@ -44,8 +44,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from handlers.decisions.inputs import CARE_LEVELS
-from handlers.decisions.inputs import CERTIFIED_LEVELS
+from engine.vocabulary import ALL_LEVELS
+from engine.vocabulary import CERTIFIED_LEVELS
 from handlers.decisions.inputs import InputReader
 from handlers.decisions.inputs import param
 
@@ -91,7 +91,7 @@ _BEHAVIOUR = ("3-8", "3-9", *(f"4-{n}" for n in range(1, 16)))
 def equipment_exception(inputs: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
     """Return `equipment_restricted`, `exception_route` and `consultation_required` (DOMAIN §10.2)."""
     read = InputReader("equipment_exception", inputs)
-    care_level = read.choice("care_level", "要介護度", CARE_LEVELS)
+    care_level = read.choice("care_level", "要介護度", ALL_LEVELS)
     if care_level == "pending":
         care_level = read.choice(
             "expected_level", "見込みの要介護度(申請中のときは見込みで判定します)", CERTIFIED_LEVELS

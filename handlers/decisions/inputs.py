@@ -20,13 +20,6 @@ from typing import Any
 
 from engine.errors import ValidationError
 
-CARE_LEVELS = ("jigyo", "shien1", "shien2", "kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5", "higaito", "pending")
-"""CONTRACT.md care levels: 事業対象者, 要支援1・2, 要介護1〜5, 非該当, 申請中."""
-CERTIFIED_LEVELS = ("shien1", "shien2", "kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5")
-"""The levels a certification can grant (要支援1〜要介護5)."""
-CARE = frozenset({"kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5"})
-PREVENTIVE = frozenset({"shien1", "shien2"})
-
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 

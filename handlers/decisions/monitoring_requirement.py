@@ -53,19 +53,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from handlers.decisions.inputs import CARE
+from engine.vocabulary import CURRENT_LEVELS
+from engine.vocabulary import KAIGO_LEVELS
 from handlers.decisions.inputs import InputReader
 from handlers.decisions.inputs import Month
 from handlers.decisions.inputs import param
 
-LEVELS = ("jigyo", "shien1", "shien2", "kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5")
 PERIOD_MONTHS = 3
 
 
 def monitoring_requirement(inputs: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
     """Return `contact_required`, `home_visit_required`, `video_allowed`, `record_required` for `month`."""
     read = InputReader("monitoring_requirement", inputs)
-    level = read.choice("care_level", "要介護度", LEVELS)
+    level = read.choice("care_level", "要介護度", CURRENT_LEVELS)
     if inputs.get("care_level") in ("pending", "higaito"):
         read.details["care_level"] = (
             "要介護度(care_level)が申請中・非該当ではモニタリングの基準を決められません"
@@ -74,7 +74,7 @@ def monitoring_requirement(inputs: Mapping[str, Any], params: Mapping[str, Any])
     kind = read.choice("care_management_type", "ケアマネジメントの類型", ("A", "B", "C"), default="A")
     plan_start = read.day("plan_start", "計画の開始日")
     month = read.month("month", "対象月")
-    preventive = level is not None and level not in CARE
+    preventive = level is not None and level not in KAIGO_LEVELS
     evaluation = read.month("evaluation_month", "評価月", optional=not preventive)
     state_changed = read.flag("state_changed", "状態の著しい変化", default=False)
     video = read.flag("video_conditions_met", "テレビ電話装置等による面接の要件", default=False)

@@ -47,8 +47,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from handlers.decisions.inputs import CARE
-from handlers.decisions.inputs import CERTIFIED_LEVELS
+from engine.vocabulary import CERTIFIED_LEVELS
+from engine.vocabulary import KAIGO_LEVELS
 from handlers.decisions.inputs import InputReader
 from handlers.decisions.inputs import param
 
@@ -83,4 +83,4 @@ def provisional_outcome(inputs: Mapping[str, Any], params: Mapping[str, Any]) ->
 
 
 def _category(level: str | None) -> str:
-    return "care" if level in CARE else "preventive"
+    return "care" if level in KAIGO_LEVELS else "preventive"

@@ -15,8 +15,8 @@ import pytest
 
 from engine.clock import SystemClock
 from engine.clock import today as clock_today
+from engine.japanese_dates import to_wareki
 from engine.scheduling.deadlines import month_end
-from handlers.validators import to_wareki
 
 WIDTHS = [pytest.param(1366, "toyokawa", id="desktop-1366"), pytest.param(390, "city-a", id="phone-390")]
 

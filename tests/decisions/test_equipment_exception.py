@@ -8,6 +8,7 @@ import pytest
 
 from engine.errors import ValidationError
 from engine.process_library.decisions import Decisions
+from engine.vocabulary import CERTIFIED_LEVELS
 from handlers.decisions.equipment_exception import equipment_exception
 
 ITEMS = (
@@ -19,7 +20,7 @@ ITEMS = (
     "transfer_lift",
     "auto_excretion",
 )
-LEVELS = ("shien1", "shien2", "kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5")
+LEVELS = CERTIFIED_LEVELS
 SUZUKA = {"require_consultation_for_a2_o3": True}
 
 

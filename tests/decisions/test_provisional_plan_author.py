@@ -9,10 +9,12 @@ import pytest
 
 from engine.errors import ValidationError
 from engine.process_library.decisions import Decisions
+from engine.vocabulary import KAIGO_LEVELS
+from engine.vocabulary import SHIEN_LEVELS
 
 DMN = Path(__file__).resolve().parents[2] / "processes" / "common" / "decisions" / "provisional_plan_author.dmn"
-CARE = ["kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5"]
-PREVENTIVE = ["shien1", "shien2"]
+CARE = list(KAIGO_LEVELS)
+PREVENTIVE = list(SHIEN_LEVELS)
 
 
 def decide(**inputs: Any) -> dict[str, Any]:

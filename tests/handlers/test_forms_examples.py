@@ -21,6 +21,7 @@ import handlers
 from engine.process_library.forms import FormContext
 from engine.process_library.forms import validate_submission
 from engine.process_library.lint import check_form
+from engine.vocabulary import ALL_LEVELS
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 COMMON = PROCESSES / "common" / "forms"
@@ -54,18 +55,6 @@ NEW_CASE_FORMS = [
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 SEED_LINES = re.compile(r"\d{3}:\d+")
 WIDGETS = {"textarea", "radio", "select", "checkboxes", "date"}
-CARE_LEVELS = {
-    "jigyo",
-    "shien1",
-    "shien2",
-    "kaigo1",
-    "kaigo2",
-    "kaigo3",
-    "kaigo4",
-    "kaigo5",
-    "higaito",
-    "pending",
-}
 OUTCOMES = {"continue", "change", "end"}
 
 DATE = {"type": "string", "format": "date"}
@@ -89,7 +78,7 @@ CANONICAL: dict[str, dict[str, dict[str, Any]]] = {
         "phone": TEXT,
         "consultation_date": DATE,
         "consultation_channel": enum("visit", "phone", "other"),
-        "care_level": enum(*CARE_LEVELS),
+        "care_level": enum(*ALL_LEVELS),
         "certification_start": DATE,
         "certification_end": DATE,
         "card_checked": FLAG,

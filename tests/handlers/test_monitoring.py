@@ -47,7 +47,7 @@ def test_the_method_and_the_home_visit_agree(method, visited, ok):
 
 def test_the_record_is_for_the_month_of_the_duty():
     errors = check({"month": "2026-07"})
-    assert "2026年7月" in errors["month"] and "2026-07" not in errors["month"]  # no ISO month on a staff page
+    assert "令和8年7月" in errors["month"] and "2026-07" not in errors["month"]  # no ISO month on a staff page
     assert check({}) == {}  # started by hand: no month to compare with
 
 

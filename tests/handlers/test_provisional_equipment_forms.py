@@ -65,7 +65,7 @@ def test_the_confirmed_plans_consent_is_dated_on_or_after_the_decision_in_maebas
     settling = {"provisional": True, "outcome": "confirm", "result_date": "2026-04-20"}
     consent = {"consent_date": "2026-04-19", "signer_name": "前橋 花子", "usage_slip_explained": True}
     early = check.validate(consent, ctx(settling, provisional_outcome_route="preagreed"))
-    assert "同意日は認定日(2026年4月20日)以降" in early["consent_date"] and "004:3817" in early["consent_date"]
+    assert "同意日は認定日(令和8年4月20日)以降" in early["consent_date"] and "004:3817" in early["consent_date"]
     on_the_day = {**consent, "consent_date": "2026-04-20"}
     assert "consent_date" not in check.validate(on_the_day, ctx(settling, provisional_outcome_route="preagreed"))
     assert "consent_date" not in check.validate(consent, ctx(settling, provisional_outcome_route="minor"))

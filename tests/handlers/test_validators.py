@@ -1,4 +1,4 @@
-"""handlers.validators: 被保険者番号, width, ISO dates, 和暦 in and out, date order."""
+"""handlers.validators (被保険者番号, ISO dates, date order) and engine.japanese_dates (width, 和暦 in and out)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from engine import japanese_dates
 from handlers import validators
 
 
@@ -45,18 +46,18 @@ def test_insured_number(value, ok):
     ],
 )
 def test_normalise_width_turns_full_width_ascii_into_half_width(text, expected):
-    assert validators.normalise_width(text) == expected
+    assert japanese_dates.normalise_width(text) == expected
 
 
 @pytest.mark.parametrize("name", ["ｽｽﾞｶ ﾊﾅｺ", "髙橋 﨑子", "①番", "スズカ ハナコ", "鈴鹿 花子"])
 def test_normalise_width_never_touches_kana_kanji_or_symbols(name):
-    assert validators.normalise_width(name) == name
+    assert japanese_dates.normalise_width(name) == name
 
 
 def test_normalise_width_is_narrower_than_nfkc():
     half_width_kana = "ｽｽﾞｶ"
     assert unicodedata.normalize("NFKC", half_width_kana) != half_width_kana
-    assert validators.normalise_width(half_width_kana) == half_width_kana
+    assert japanese_dates.normalise_width(half_width_kana) == half_width_kana
 
 
 @pytest.mark.parametrize(
@@ -113,7 +114,7 @@ def test_iso_date(value, problem):
     ],
 )
 def test_parse_wareki_reads_what_staff_type(text, expected):
-    assert validators.parse_wareki(text) == expected
+    assert japanese_dates.parse_wareki(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -134,12 +135,12 @@ def test_parse_wareki_reads_what_staff_type(text, expected):
 )
 def test_parse_wareki_refuses_non_dates_in_japanese(text, reason):
     with pytest.raises(ValueError, match=reason):
-        validators.parse_wareki(text)
+        japanese_dates.parse_wareki(text)
 
 
 def test_parse_wareki_refuses_non_text():
     with pytest.raises(ValueError, match="日付を文字で入力"):
-        validators.parse_wareki(20250401)  # type: ignore[arg-type]
+        japanese_dates.parse_wareki(20250401)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -158,7 +159,7 @@ def test_parse_wareki_refuses_non_text():
     ],
 )
 def test_to_wareki(day, expected):
-    assert validators.to_wareki(day) == expected
+    assert japanese_dates.to_wareki(day) == expected
 
 
 def _days_to_check():
@@ -166,7 +167,7 @@ def _days_to_check():
     while day < date(2100, 1, 1):
         yield day
         day += timedelta(days=37)
-    for era in validators.ERAS:
+    for era in japanese_dates.ERAS:
         for offset in range(-3, 4):
             candidate = era.first_day + timedelta(days=offset)
             if candidate >= date(1868, 1, 25):
@@ -175,7 +176,7 @@ def _days_to_check():
 
 def test_to_wareki_and_parse_wareki_round_trip():
     for day in _days_to_check():
-        assert validators.parse_wareki(validators.to_wareki(day)) == day, day
+        assert japanese_dates.parse_wareki(japanese_dates.to_wareki(day)) == day, day
 
 
 @pytest.mark.parametrize(
@@ -212,7 +213,7 @@ def test_date_order(start, end, problem):
     ],
 )
 def test_as_date(value, expected):
-    assert validators.as_date(value) == expected
+    assert japanese_dates.as_date(value) == expected
 
 
 @pytest.mark.parametrize("value, expected", [(None, True), ("", True), ("  \u3000", True), ("a", False), (0, False)])

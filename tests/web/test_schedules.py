@@ -233,6 +233,6 @@ def test_digest_per_person_on_the_board_in_the_api_and_as_text(login_as, schedul
     assert login_as("alpha.center.b").get("/api/digest?user=me").get_json()["people"] == []
     assert login_as("beta.center").get("/api/digest").get_json()["people"] == []  # another organisation
     text = digest.render_text(digest.build(db_session, date(2026, 5, 6)), date(2026, 5, 6))
-    assert "2026年5月6日(水) の予定" in text
+    assert "令和8年5月6日(水) の予定" in text
     assert "■ テスト市A 第一地域包括支援センター 地域包括支援センター職員1" in text
     assert "[期限超過] 4月30日(木) モニタリング(利用者との接触) — 山田 花子" in text

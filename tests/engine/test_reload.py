@@ -7,6 +7,9 @@ from uuid import UUID
 from sqlalchemy import select
 
 from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
+from engine.accounts.form_register import form_directory
+from engine.accounts.form_register import registered_example
 from engine.execution.runtime import SYSTEM
 from engine.store.models import Task
 
@@ -22,7 +25,8 @@ def _subprocess_task(session, runtime, instance_id):
         if task.workflow is not loaded.workflow:
             return row
         form = loaded.resolved.forms[row.form]
-        runtime.complete(session, row.id, form.example(), SYSTEM)
+        names = form_directory(session, MUNI)  # a form naming an office takes a registered one
+        runtime.complete(session, row.id, registered_example(form.example(), form.schema, names), SYSTEM)
     raise AssertionError("no task inside a called subprocess became ready")
 
 
@@ -30,6 +34,7 @@ def test_loading_twice_in_one_session_keeps_called_subprocesses(services, clock)
     runtime = services.runtime(clock)
     with services.sessions() as session:
         orgs = demo_organisations(session, services.library.municipality(MUNI))
+        demo_user(session, orgs["office"][0])  # the care manager the 委託受入 names
         session.commit()
         case = runtime.open_case(
             session,
@@ -53,5 +58,6 @@ def test_loading_twice_in_one_session_keeps_called_subprocesses(services, clock)
         _, _, data = runtime.form_context(session, row.id)  # a third load, then complete's own
         assert data["case_id"] == case.id
         form = runtime.load(session, instance.id).resolved.forms[row.form]
-        runtime.complete(session, row.id, form.example(), SYSTEM)
+        names = form_directory(session, MUNI)  # a form naming an office takes a registered one
+        runtime.complete(session, row.id, registered_example(form.example(), form.schema, names), SYSTEM)
         assert session.get(Task, row.id).state == "completed"

@@ -692,6 +692,27 @@ def changed_files(before: Mapping[str, str], after: Mapping[str, str]) -> dict[s
     return result
 
 
-def problems_for_page(problems: Iterable[Problem]) -> list[dict[str, Any]]:
-    """Problems as plain dicts (file, element, message, rule) for the modeler page's list and markers."""
-    return [{"file": p.file, "element": p.element, "message": p.message, "rule": p.rule} for p in problems]
+def problems_for_page(problems: Iterable[Problem], files: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Problems as plain dicts (file, element, element_name, message, rule) for the owner's pages.
+
+    `element_name` is the element's name in the diagram or decision (`files`: the draft's files), so the list says
+    which step in the owner's words; the id stays for the markers and is shown beside it, small.
+    """
+    names: dict[str, dict[str, str]] = {}
+
+    def name_of(problem: Problem) -> str:
+        if not problem.element or files is None:
+            return ""
+        path = next((p for p in files if problem.file == p or problem.file.endswith(f"/{p}")), None)
+        if path is None or not path.endswith(("bpmn", "dmn")):
+            return ""
+        if path not in names:
+            root, _ = xmlsafe.parse(files[path].encode("utf-8"), path)
+            found = root.xpath("//*[@id and @name]") if root is not None else []
+            names[path] = {str(e.get("id")): str(e.get("name")).strip() for e in found}
+        return names[path].get(problem.element, "")
+
+    return [
+        {"file": p.file, "element": p.element, "element_name": name_of(p), "message": p.message, "rule": p.rule}
+        for p in problems
+    ]

@@ -21,11 +21,13 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from engine import duewords
 from engine import instance_migration
 from engine import municipality_new
 from engine.errors import ConflictError
 from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
+from engine.errors import Problem
 from engine.errors import ValidationError
 from engine.versions import FILE_PATTERN
 from engine.versions import MAX_FILE_BYTES
@@ -188,6 +190,11 @@ def edit(municipality: str, path: str) -> Response:
     return _editor(municipality, path, content, draft, problems=[])
 
 
+def _day_parameters(params: dict[str, Any]) -> dict[str, int]:
+    """The municipality's whole-number settings a due rule may read (a day of the month, a number of days)."""
+    return {k: v for k, v in params.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
 def _editor(municipality: str, path: str, content: str, draft: Any, problems: list[dict[str, Any]]) -> Response:
     files, _ = _current_files(municipality)
     forms = sorted(p.removeprefix("forms/").removesuffix(".schema.json") for p in files if p.endswith(".schema.json"))
@@ -211,6 +218,8 @@ def _editor(municipality: str, path: str, content: str, draft: Any, problems: li
             problems=problems,
             forms=sorted(set(forms) | set(common_forms)),
             decisions=decisions,
+            due_fields=duewords.DATA_FIELD_NAMES,
+            due_params=_day_parameters(library.municipality(municipality).params),
         )
     )
     if path.endswith(".dmn"):
@@ -259,7 +268,7 @@ def save(municipality: str) -> Any:
         _, current = _current_files(municipality)
         return _editor(municipality, path if FILE_PATTERN.match(path) else "municipality.toml", kept, current, []), 422
     report = _versions().lint_draft(db.session, municipality)
-    problems = problems_for_page(report.problems)
+    problems = problems_for_page(report.problems, draft.files)
     if as_json:
         return jsonify({"ok": True, "draft_version": draft.version, "problems": problems})
     flash(
@@ -269,6 +278,12 @@ def save(municipality: str) -> Any:
     return _editor(municipality, path, draft.files[path], draft, problems)
 
 
+def _page_problems(municipality: str, problems: list[Problem]) -> list[dict[str, Any]]:
+    """The problems with the names of the elements they are about, read from the draft's files."""
+    files, _ = _current_files(municipality)
+    return problems_for_page(problems, files)
+
+
 @bp.post("/<municipality>/draft/lint")
 def lint_draft(municipality: str) -> Any:
     owner_of(municipality)
@@ -276,7 +291,7 @@ def lint_draft(municipality: str) -> Any:
         report = _versions().lint_draft(db.session, municipality)
     except NotFoundError:
         return jsonify({"ok": False, "error": "下書きがありません"}), 404
-    return jsonify({"ok": report.ok, "problems": problems_for_page(report.problems)})
+    return jsonify({"ok": report.ok, "problems": _page_problems(municipality, report.problems)})
 
 
 @bp.post("/<municipality>/draft/check")
@@ -292,7 +307,7 @@ def check(municipality: str) -> Any:
     return render_template(
         "processes/check.html",
         muni=wiring.services().library.municipality(municipality),
-        problems=report.problems,
+        problems=_page_problems(municipality, report.problems),
         results=results,
     )
 
@@ -319,7 +334,7 @@ def publish(municipality: str) -> Any:
         return render_template(
             "processes/check.html",
             muni=wiring.services().library.municipality(municipality),
-            problems=exc.problems,
+            problems=_page_problems(municipality, exc.problems),
             results=[],
             failures=exc.failures,
             refused=True,

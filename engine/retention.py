@@ -28,6 +28,7 @@ from engine.library import Library
 from engine.models import Case
 from engine.models import Document
 from engine.models import Event
+from engine.models import ExportJob
 from engine.models import ProcessInstance
 from engine.models import RenderedPdf
 from engine.models import RetentionPurge
@@ -107,6 +108,7 @@ def purge_case(session: Session, expired: Expired, now: datetime) -> Purged:
             ("event", delete(Event).where(Event.case_id == case_id)),
             ("task_draft", delete(TaskDraft).where(TaskDraft.task_id.in_(task_ids))),
             ("rendered_pdf", delete(RenderedPdf).where(RenderedPdf.case_id == case_id)),
+            ("export_job", delete(ExportJob).where(ExportJob.case_id == case_id)),
             ("document", delete(Document).where(Document.case_id == case_id)),
             ("timer", delete(Timer).where(Timer.case_id == case_id)),
             ("task", delete(Task).where(Task.case_id == case_id)),
@@ -169,6 +171,7 @@ def _counts(session: Session, case_id: int) -> dict[str, int]:
         "event": count(Event, "case_id"),
         "document": count(Document, "case_id"),
         "rendered_pdf": count(RenderedPdf, "case_id"),
+        "export_job": count(ExportJob, "case_id"),
         "timer": count(Timer, "case_id"),
         "task": count(Task, "case_id"),
         "process_instance": count(ProcessInstance, "case_id"),

@@ -28,14 +28,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_
 from sqlalchemy import func
-from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine import job_claim
 from engine import lint
 from engine import safeload
 from engine import scenario as scenario_module
@@ -571,38 +569,7 @@ class Versions:
         return session.get(PublishJob, job_id)
 
     def _claim_job(self, session: Session, worker: str, clock: Clock) -> PublishJob | None:
-        now = clock.now()
-        claimable = or_(
-            PublishJob.status == "queued",
-            and_(PublishJob.status == "running", PublishJob.claimed_until < now),
-        )
-        query = select(PublishJob.id).where(claimable).order_by(PublishJob.id).limit(1)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        job_id = session.scalar(query)
-        if job_id is None:
-            session.rollback()
-            return None
-        claimed = session.execute(
-            update(PublishJob)
-            .where(PublishJob.id == job_id, claimable)
-            .values(
-                status="running",
-                claimed_by=worker,
-                claimed_until=now + timedelta(seconds=JOB_CLAIM_SECONDS),
-                started_at=now,
-                done=0,
-                failures=[],
-            )
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-        if claimed.rowcount != 1:
-            return self._claim_job(session, worker, clock)  # another worker took it first
-        job = session.get(PublishJob, job_id)
-        if job is not None:
-            session.refresh(job)
-        return job
+        return job_claim.claim(session, PublishJob, worker, clock, JOB_CLAIM_SECONDS, done=0, failures=[])
 
     def _run_job(self, session: Session, job: PublishJob, clock: Clock) -> None:
         draft = self.draft(session, job.municipality)

@@ -83,6 +83,7 @@ def create_app(
     from web import case_list_api
     from web import cases
     from web import errors
+    from web import export_jobs
     from web import extensions
     from web import filters
     from web import formfields
@@ -104,6 +105,7 @@ def create_app(
     app.register_blueprint(inbox.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(export_jobs.bp)
     app.register_blueprint(case_list.bp)
     case_list_api.init_app(app)
     app.register_blueprint(admin.bp)

@@ -1,0 +1,108 @@
+"""The case page's 記録一式 (運営指導 用 ZIP) as a job: asked for here, built by the worker, downloaded when done.
+
+The person asks (POST), sees the documents done of the total while the worker builds it (the page polls), and
+downloads the ZIP from the same page; only the person who asked may see the job. The download is what hands
+personal data out, so it is the `case_exported` event. `ExportRunner` is the worker's part (engine/export_job.py
+claims and records; this draws the ZIP with web/export.py inside an app context, one database session for both).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import abort
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+
+from engine import export_job
+from engine import heartbeat
+from engine.models import Case
+from engine.models import ExportJob
+from engine.services import Services
+from web import access
+from web import auth
+from web import export
+from web import wiring
+from web.extensions import db
+
+bp = Blueprint("case_exports", __name__)
+bp.before_request(auth.require_login)
+
+
+def _job_or_404(case_id: int, job_id: int) -> tuple[Case, ExportJob]:
+    case = access.export_or_404(case_id)
+    job = export_job.find(db.session, case.id, job_id, wiring.staff().id)
+    if job is None:
+        abort(404)
+    return case, job
+
+
+@bp.post("/cases/<int:case_id>/exports")
+def ask(case_id: int) -> Response:
+    """Queue the case's record for the worker (or find the one already under way) and show its progress."""
+    case = access.export_or_404(case_id)
+    job = export_job.queue(db.session, case.id, wiring.staff().id, export.document_count(case), wiring.clock())
+    return redirect(url_for("case_exports.show", case_id=case.id, job_id=job.id))  # type: ignore[return-value]
+
+
+@bp.get("/cases/<int:case_id>/exports/<int:job_id>")
+def show(case_id: int, job_id: int) -> str:
+    case, job = _job_or_404(case_id, job_id)
+    last = heartbeat.last_tick(db.session)
+    now = wiring.clock().now()
+    worker_quiet = last is None or (now - last).total_seconds() > heartbeat.STALE_SECONDS
+    return render_template("cases/export.html", case=case, job=job, worker_quiet=worker_quiet)
+
+
+@bp.get("/cases/<int:case_id>/exports/<int:job_id>/status")
+def status(case_id: int, job_id: int) -> Any:
+    """What the page polls: the job's state and how many documents are in the ZIP so far."""
+    _, job = _job_or_404(case_id, job_id)
+    return jsonify({"status": job.status, "done": job.done, "total": job.total})
+
+
+@bp.get("/cases/<int:case_id>/exports/<int:job_id>/download")
+def download(case_id: int, job_id: int) -> Response:
+    case, job = _job_or_404(case_id, job_id)
+    if job.status != "done" or job.archive is None:
+        abort(404)
+    export.log_export(case, wiring.staff().id, request.remote_addr, "page")
+    response = Response(job.archive, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{job.filename or export.filename(case)}"'
+    return response
+
+
+def build(job: ExportJob, progress: export_job.Progress) -> tuple[bytes, str]:
+    """The job's ZIP (needs an app context): web/export.py's archive, reporting each document done."""
+    case = db.session.get(Case, job.case_id)
+    if case is None:
+        raise LookupError(job.case_id)
+    return export.archive(case, progress=progress), export.filename(case)
+
+
+class ExportRunner:
+    """The worker's part: build every queued case export (kaigoflow worker, tick and the demo's worker thread)."""
+
+    def __init__(self, services: Services, app: Flask | None = None) -> None:
+        self.services = services
+        self.app = app
+
+    def __call__(self, worker: str) -> int:
+        if self.app is None:
+            from web import create_app
+
+            self.app = create_app(services=self.services, config={"SESSION_COOKIE_SECURE": False})
+        built = 0
+        with self.app.app_context():
+            try:
+                while export_job.run_next(db.session, worker, wiring.clock(), build) is not None:
+                    built += 1
+            finally:
+                db.session.remove()
+        return built

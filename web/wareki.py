@@ -66,3 +66,11 @@ def to_wareki_month(value: date | datetime | str | None) -> str:
         return ""
     name, year = era_of(day)
     return f"{name}{'元' if year == 1 else year}年{day.month}月"
+
+
+def period_words(period: str | None) -> str:
+    """A schedule item's or a flow's period for staff: 令和8年11月分 for a month (`2026-11`), 和暦 for a day."""
+    text = (period or "").strip()
+    if len(text) == 7:
+        return f"{to_wareki_month(text)}分" if to_wareki_month(text) else text
+    return to_wareki(text) or text

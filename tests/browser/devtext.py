@@ -45,7 +45,8 @@ def assert_clean_pdf(page: Any, url: str) -> str:
     """The PDF at `url` (fetched with the page's session) is a PDF whose text holds no developer text."""
     from pypdf import PdfReader
 
-    response = page.request.get(url)
+    # The first PDF of a run loads WeasyPrint and its fonts: on a busy machine that takes longer than a page.
+    response = page.request.get(url, timeout=120_000)
     assert response.ok, f"{url}: {response.status}"
     body = response.body()
     assert body.startswith(b"%PDF"), f"{url} is not a PDF"

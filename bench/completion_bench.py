@@ -33,12 +33,12 @@ from engine_bench import _raw_step
 from engine_bench import _services
 from engine_bench import _spiff_step
 
-from engine import projection
-from engine import schedule
-from engine import spiff
-from engine.models import Case
-from engine.models import Event
-from engine.runtime import Runtime
+from engine.execution import projection
+from engine.execution.runtime import Runtime
+from engine.process_library import spiff
+from engine.scheduling import schedule
+from engine.store.models import Case
+from engine.store.models import Event
 
 PARTS: dict[str, tuple[Any, str]] = {
     "restore (instance_from_dict)": (spiff, "instance_from_dict"),

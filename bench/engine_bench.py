@@ -44,16 +44,16 @@ from sqlalchemy import select
 from sqlalchemy import text
 
 import handlers
-from engine import spiff
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.clock import FixedClock
 from engine.config import Settings
-from engine.directory import demo_organisations
-from engine.directory import demo_user
-from engine.models import Base
-from engine.models import Event
-from engine.models import Task
-from engine.runtime import Actor
+from engine.execution.runtime import Actor
+from engine.process_library import spiff
 from engine.services import Services
+from engine.store.models import Base
+from engine.store.models import Event
+from engine.store.models import Task
 
 MUNI = "suzuka-kameyama"
 
@@ -185,7 +185,7 @@ def bench_overhead(url: str, rounds: int) -> dict[str, float]:
     svc = _services(url)
     statements = Statements(svc.engine)
     subject = MonitoringCase(svc, months=rounds + 2)
-    from engine.models import Case
+    from engine.store.models import Case
 
     with svc.sessions() as session:
         case = session.get(Case, subject.case_id)
@@ -309,14 +309,14 @@ def bench_peer(url: str, rounds: int) -> dict[str, float]:
 def cold_start_child(database_url: str, cache_dir: str) -> None:
     """Run in a fresh interpreter: time the library's parse + validate, then load the app; print JSON.
 
-    `cache_dir` is the parse cache (engine/parsecache.py) as a worker finds it: empty on the first start after a
-    change, filled on every later one.
+    `cache_dir` is the parse cache (engine/process_library/parsecache.py) as a worker finds it: empty on the first start
+    after a change, filled on every later one.
     """
     started = time.perf_counter()
     import handlers as handler_package
-    from engine.library import Library
-    from engine.lint import lint_library
-    from engine.parsecache import ParseCache
+    from engine.process_library.lint import lint_library
+    from engine.process_library.loader import Library
+    from engine.process_library.parsecache import ParseCache
     from web import create_app
 
     imported = time.perf_counter()

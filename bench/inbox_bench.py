@@ -49,23 +49,23 @@ from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
 import handlers
+from engine.accounts.demo_staff import demo_organisations
 from engine.clock import FixedClock
 from engine.config import Settings
-from engine.db import make_engine
-from engine.db import upgrade
-from engine.directory import demo_organisations
-from engine.library import Library
-from engine.models import Base
-from engine.models import Case
-from engine.models import Document
-from engine.models import Event
-from engine.models import Organisation
-from engine.models import ProcessInstance
-from engine.models import SpecVersion
-from engine.models import Task
-from engine.models import User
-from engine.runtime import SYSTEM
+from engine.execution.runtime import SYSTEM
+from engine.process_library.loader import Library
 from engine.services import Services
+from engine.store.db import make_engine
+from engine.store.db import upgrade
+from engine.store.models import Base
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import Organisation
+from engine.store.models import ProcessInstance
+from engine.store.models import SpecVersion
+from engine.store.models import Task
+from engine.store.models import User
 
 TODAY = date(2026, 5, 15)
 NOW = datetime(2026, 5, 15, 1, 0, tzinfo=UTC)

@@ -49,17 +49,17 @@ from sqlalchemy import update
 from werkzeug.security import generate_password_hash
 
 import handlers
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.clock import JST
 from engine.clock import SystemClock
 from engine.config import Settings
-from engine.db import upgrade
-from engine.directory import demo_organisations
-from engine.directory import demo_user
-from engine.models import Document
-from engine.models import Event
-from engine.models import Task
-from engine.models import Timer
 from engine.services import Services
+from engine.store.db import upgrade
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import Task
+from engine.store.models import Timer
 
 MUNI = "suzuka-kameyama"
 PASSWORD = "bench-password"

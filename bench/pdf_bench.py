@@ -29,10 +29,10 @@ from sqlalchemy import delete
 from sqlalchemy import select
 
 from engine.clock import SystemClock
-from engine.models import Case
-from engine.models import Document
-from engine.models import RenderedPdf
 from engine.services import Services
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import RenderedPdf
 
 MUNI = "suzuka-kameyama"
 

@@ -23,7 +23,8 @@ class Settings:
     """How staff reach the app (https://kaigo.example.jp): links and ids the app hands out (the iCal feed) use it,
     never the Host header of a request. None: the feed's events carry no link."""
     instance_dir: Path | None = None
-    """Where the generated session key is kept (engine/secret_key.py); None: the web app's instance folder."""
+    """Where the generated session key is kept (engine/operations/secret_key.py); None: the web app's instance
+    folder."""
 
     @classmethod
     def from_env(cls) -> Settings:

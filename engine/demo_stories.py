@@ -29,23 +29,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import casedata
-from engine import directory
+from engine.accounts import demo_staff
+from engine.cases import facts
 from engine.clock import FixedClock
 from engine.clock import today as clock_today
-from engine.deadlines import add_months
-from engine.deadlines import month_end
-from engine.duties import MANUAL
 from engine.errors import KaigoflowError
-from engine.library import Library
-from engine.library import Municipality
-from engine.models import Case
-from engine.models import ProcessInstance
-from engine.models import ScheduleItem
-from engine.models import Task
-from engine.runtime import Actor
-from engine.runtime import Runtime
-from engine.scenario import advance_case
+from engine.execution.runtime import Actor
+from engine.execution.runtime import Runtime
+from engine.process_library.loader import Library
+from engine.process_library.loader import Municipality
+from engine.publishing.scenario import advance_case
+from engine.scheduling.deadlines import add_months
+from engine.scheduling.deadlines import month_end
+from engine.scheduling.duties import MANUAL
+from engine.store.models import Case
+from engine.store.models import ProcessInstance
+from engine.store.models import ScheduleItem
+from engine.store.models import Task
 
 MAX_STEPS = 40
 KEEP_DATES = frozenset(
@@ -175,7 +175,7 @@ class _Drive:
         if key in ("plan_end", "period_end"):
             end = add_months(start, 6) - timedelta(days=1)
             return min(end, self.case.certification_end) if self.case.certification_end else end
-        if key in casedata.DATE_COLUMNS and getattr(self.case, key, None) is not None:
+        if key in facts.DATE_COLUMNS and getattr(self.case, key, None) is not None:
             value: date = getattr(self.case, key)
             return value
         if key == "certification_start":
@@ -317,11 +317,11 @@ def _seed_one(
     clock: FixedClock,
     today: date,
 ) -> str:
-    orgs = directory.demo_organisations(session, municipality)
+    orgs = demo_staff.demo_organisations(session, municipality)
     actors = {}
     for role, members in orgs.items():
         for org in members:
-            user = directory.demo_user(session, org)
+            user = demo_staff.demo_user(session, org)
             actors[org.id] = Actor(user_id=user.id, organisation_id=org.id, role=role)
     session.commit()
     begin, certification_start, certification_end = _dates(story, today)

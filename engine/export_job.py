@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from engine import job_claim
 from engine.clock import Clock
 from engine.errors import KaigoflowError
-from engine.models import ExportJob
+from engine.store.models import ExportJob
 
 CLAIM_SECONDS = 300
 """A running job whose worker has not reported for this long is taken over by another worker."""

@@ -18,15 +18,15 @@ from sqlalchemy.orm import sessionmaker
 from engine.clock import Clock
 from engine.clock import SystemClock
 from engine.config import Settings
-from engine.db import make_engine
-from engine.db import session_factory
-from engine.decisions import Decisions
-from engine.forms import FormHandler
-from engine.forms import PythonDecision
-from engine.library import Library
-from engine.parsecache import ParseCache
-from engine.runtime import Runtime
-from engine.versions import Versions
+from engine.execution.runtime import Runtime
+from engine.process_library.decisions import Decisions
+from engine.process_library.forms import FormHandler
+from engine.process_library.forms import PythonDecision
+from engine.process_library.loader import Library
+from engine.process_library.parsecache import ParseCache
+from engine.publishing.versions import Versions
+from engine.store.db import make_engine
+from engine.store.db import session_factory
 
 
 @dataclass

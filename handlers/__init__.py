@@ -7,8 +7,8 @@ FormHandler; `python_decisions()` maps a decision id (a business rule task's
 
 from __future__ import annotations
 
-from engine.forms import FormHandler
-from engine.forms import PythonDecision
+from engine.process_library.forms import FormHandler
+from engine.process_library.forms import PythonDecision
 from handlers import equipment_forms
 from handlers import provisional_forms
 from handlers.basic_checklist import BasicChecklist

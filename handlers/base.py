@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 
 
 class Handler:
-    """A form handler (engine.forms.FormHandler): override `validate`, `derive`, or both."""
+    """A form handler (engine.process_library.forms.FormHandler): override `validate`, `derive`, or both."""
 
     form = ""
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.errors import ValidationError
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers.base import Handler
 from handlers.decisions.checklist_assessment import bmi_for_display
 from handlers.decisions.checklist_assessment import checklist_assessment

@@ -22,7 +22,7 @@ from datetime import date
 from datetime import timedelta
 from typing import Any
 
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers.base import Handler
 from handlers.formchecks import Data
 from handlers.formchecks import SimpleHandler

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers.base import Handler
 
 Data = Mapping[str, Any]

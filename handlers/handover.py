@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from engine.forms import FormContext
-from engine.retention import DEFAULT_YEARS
-from engine.retention import kept_until
+from engine.process_library.forms import FormContext
+from engine.store.retention import DEFAULT_YEARS
+from engine.store.retention import kept_until
 from handlers.base import Handler
 from handlers.formchecks import japanese_date
 
@@ -39,8 +39,9 @@ def materials_kept_until(submission: Mapping[str, Any], context: FormContext) ->
 
     豊川 001:413-425: at a 要介護 result the delegation ends; the office hands its 支援経過記録 to the center and keeps
     the materials the center provided for 5 years after the delegation ended (the municipality's `retention.years`),
-    then destroys them (or returns them when the center asks). Counted like a case's retention (engine/retention.py).
-    None when no delegation ends here (a direct case, a handover to the center) or the date is missing.
+    then destroys them (or returns them when the center asks). Counted like a case's retention
+    (engine/store/retention.py). None when no delegation ends here (a direct case, a handover to the center) or the date
+    is missing.
     """
     if submission.get("handover_to") != "office" or context.data.get("delegated") is not True:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers import validators
 from handlers.base import Handler
 

@@ -5,9 +5,9 @@
 - The record is for the month the duty was started for (`month` in the instance data) and the
   contact happened in that month.
 - When the month requires a home visit (`home_visit_required` in the instance data: the schedule starts each
-  month's モニタリング with it, from the monitoring_requirement decision, engine.schedule.sync_duties) and none took
-  place — a phone call, a video call or a meeting at the day service — the 特段の事情 (the client's reasons, never
-  the staff's) must be recorded (003:617 ※; 要介護 004:1837-1857). Video is only for months that do not require a
+  month's モニタリング with it, from the monitoring_requirement decision, engine.scheduling.schedule.sync_duties) and
+  none took place — a phone call, a video call or a meeting at the day service — the 特段の事情 (the client's reasons,
+  never the staff's) must be recorded (003:617 ※; 要介護 004:1837-1857). Video is only for months that do not require a
   home visit, under the conditions recorded by `video_monitoring_conditions` (002:10).
 - Where the municipality evaluates at the visit (parameter `visit_month_evaluation`: 豊川 「３ケ月毎に自宅へ訪問し、
   モニタリング及び評価を行う」, 001:247-259), a visit month's record carries the evaluation (目標の達成状況).
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers.base import Handler
 from handlers.validators import as_date
 from handlers.validators import blank

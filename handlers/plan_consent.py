@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers.base import Handler
 from handlers.validators import blank
 

@@ -25,7 +25,7 @@ from datetime import date
 from datetime import timedelta
 from typing import Any
 
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers.base import Handler
 from handlers.validators import as_date
 from handlers.validators import blank

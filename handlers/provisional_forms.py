@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.forms import FormContext
-from engine.forms import FormHandler
+from engine.process_library.forms import FormContext
+from engine.process_library.forms import FormHandler
 from handlers.base import Handler
 from handlers.formchecks import Data
 from handlers.formchecks import SimpleHandler

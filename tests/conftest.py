@@ -28,10 +28,10 @@ from sqlalchemy.engine import make_url
 import handlers
 from engine.clock import FixedClock
 from engine.config import Settings
-from engine.db import make_engine
-from engine.db import session_factory
-from engine.models import Base
 from engine.services import Services
+from engine.store.db import make_engine
+from engine.store.db import session_factory
+from engine.store.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"

@@ -13,12 +13,12 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import spiff
-from engine.models import Document
-from engine.models import Event
-from engine.models import ProcessInstance
-from engine.models import Task
-from engine.models import Timer
+from engine.process_library import spiff
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
+from engine.store.models import Timer
 
 
 def check(session: Session, runtime: Any) -> dict[str, int]:

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_engine_and_handlers_import_without_flask():
     code = (
-        "import sys, engine.runtime, engine.cli, engine.scenario, engine.lint, handlers;"
+        "import sys, engine.execution.runtime, engine.commands.cli, engine.publishing.scenario, engine.process_library.lint, handlers;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_sqlalchemy', 'web')];"
         "assert not bad, bad"
     )
@@ -32,4 +32,4 @@ def test_only_the_adapter_imports_spiffworkflow_at_module_level():
                 names = [alias.name for alias in node.names]
             if any(name.split(".")[0] == "SpiffWorkflow" for name in names):
                 importers.append(path.relative_to(ROOT).as_posix())
-    assert sorted(set(importers)) == ["engine/spiff.py"]
+    assert sorted(set(importers)) == ["engine/process_library/spiff.py"]

@@ -1,7 +1,7 @@
 """processes/GLOSSARY.md names every step, process and decision the library defines, so a reader can look any up.
 
-The rule is lint's (`glossary`, engine/conventions.py): the whole library is linted against it here, and a library
-whose glossary lacks an id, or names it only in the municipality's README, shows that the rule reads both.
+The rule is lint's (`glossary`, engine/process_library/conventions.py): the whole library is linted against it here, and
+a library whose glossary lacks an id, or names it only in the municipality's README, shows that the rule reads both.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import shutil
 from pathlib import Path
 
 import handlers
-from engine.conventions import check_glossary
-from engine.library import Library
-from engine.lint import lint_library
+from engine.process_library.conventions import check_glossary
+from engine.process_library.lint import lint_library
+from engine.process_library.loader import Library
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 VERSIONLIB = Path(__file__).resolve().parent / "fixtures" / "versionlib"

@@ -1,8 +1,9 @@
 """Every step and decision of the library says where its rule comes from (issue: trace each step to its manual line).
 
 A citation is a seed file and line (`003_ac00e42d951987eb.txt:605`), or 全国標準 / DOMAIN.md where a manual is silent
-and the national default applies. The rule is lint's (`source-citation`, engine/conventions.py), so a draft published
-from the modeler is held to it too; these tests run it on processes/ and show that it catches a missing source.
+and the national default applies. The rule is lint's (`source-citation`, engine/process_library/conventions.py), so a
+draft published from the modeler is held to it too; these tests run it on processes/ and show that it catches a missing
+source.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.lint import check_diagram
+from engine.process_library.lint import check_diagram
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 DIAGRAMS = sorted(PROCESSES.glob("*/*.bpmn"))

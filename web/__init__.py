@@ -12,9 +12,9 @@ from flask import request
 from werkzeug.wrappers import Response
 
 from engine import config as config_module
-from engine import secret_key
 from engine.clock import Clock
 from engine.clock import SystemClock
+from engine.operations import secret_key
 from engine.services import Services
 
 CONTENT_SECURITY_POLICY = "; ".join(

@@ -2,7 +2,7 @@
 
 A case is visible to the organisations responsible for it (center, office, insurer, provider; a center that
 delegated the plan keeps the case as its center). A task is for the organisation it is assigned to. Of a case's
-documents, each organisation reads those engine/readers.py allows (its own, and what its role may read); the
+documents, each organisation reads those engine/cases/readers.py allows (its own, and what its role may read); the
 whole-record export is for the planners.
 Anything else is answered exactly like a missing id (404, never 403, so existence is not leaked) and recorded
 as an `access_denied` event with the user, the path and the address.
@@ -19,12 +19,12 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import or_
 from sqlalchemy import select
 
-from engine import readers
-from engine.models import Case
-from engine.models import Document
-from engine.models import Event
-from engine.models import ProcessInstance
-from engine.models import Task
+from engine.cases import readers
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
 from web import wiring
 from web.extensions import db
 
@@ -89,7 +89,7 @@ def document_or_404(document_id: int) -> tuple[Document, Case]:
 
 
 def readable(case: Case, documents: Sequence[Document]) -> list[Document]:
-    """The documents of `case` the signed-in organisation may read (engine/readers.py), in the given order."""
+    """The documents of `case` the signed-in organisation may read (engine/cases/readers.py), in the given order."""
     organisation_id = wiring.staff().organisation_id
     task_ids = [d.task_id for d in documents]
     rows = db.session.execute(select(Task.id, Task.organisation_id).where(Task.id.in_(task_ids))) if task_ids else []

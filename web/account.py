@@ -1,6 +1,6 @@
-"""The signed-in person's own account: change the password (the current one required; engine/staff.py's rule).
+"""The signed-in person's own account: change the password (the current one required; engine/accounts/staff.py's rule).
 
-A change ends every other session and API token of the person (engine.staff.change_password raises the session
+A change ends every other session and API token of the person (engine.accounts.staff.change_password raises the session
 epoch); this browser's session is signed in again with the new epoch, so the person stays signed in here only.
 After an administrator's reset (`must_change_password`) this is the only page that opens (web/auth.py).
 """
@@ -18,8 +18,8 @@ from flask import session
 from flask import url_for
 from flask_login import login_user
 
-from engine import passwords
-from engine import staff as staff_module
+from engine.accounts import passwords
+from engine.accounts import staff as staff_module
 from engine.errors import ValidationError
 from web import auth
 from web import wiring

@@ -24,14 +24,14 @@ from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from engine import views
 from engine.errors import ConflictError
 from engine.errors import ValidationError
-from engine.models import Case
-from engine.models import Document
-from engine.models import ProcessInstance
-from engine.models import Task
-from engine.models import User
+from engine.execution import display
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
+from engine.store.models import User
 from web import access
 from web import auth
 from web import cases as case_views
@@ -357,7 +357,7 @@ def tasks() -> Any:
 )
 def task(task_id: str) -> Any:
     row = access.task_or_404(task_id)
-    view = views.task_view(wiring.runtime(), db.session(), task_id)
+    view = display.task_view(wiring.runtime(), db.session(), task_id)
     body = task_json(row)
     body["instructions"] = view.instructions
     body["form_spec"] = (

@@ -30,10 +30,10 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 from werkzeug.wrappers import Response
 
-from engine.models import Event
-from engine.models import Organisation
-from engine.models import User
-from engine.runtime import Actor
+from engine.execution.runtime import Actor
+from engine.store.models import Event
+from engine.store.models import Organisation
+from engine.store.models import User
 from web import demo
 from web import wiring
 from web.extensions import db

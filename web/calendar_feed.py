@@ -26,10 +26,10 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
-from engine.models import CalendarToken
-from engine.models import Case
-from engine.models import ScheduleItem
-from engine.models import User
+from engine.store.models import CalendarToken
+from engine.store.models import Case
+from engine.store.models import ScheduleItem
+from engine.store.models import User
 from web import access
 from web import auth
 from web import wiring

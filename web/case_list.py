@@ -1,7 +1,7 @@
 """The 利用者一覧 at /cases and GET /api/cases: find a person by 氏名, カナ or 被保険者番号, filter, sort, page.
 
 Every role that takes part in cases sees the list (the insurer and providers included), each only the cases of
-its own organisation (web/access.case_clause). The query itself is engine.case_search; the JSON form is
+its own organisation (web/access.case_clause). The query itself is engine.cases.search; the JSON form is
 web/case_list_api.py.
 """
 
@@ -17,10 +17,10 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
-from engine import case_search
+from engine.cases import search
 from engine.errors import KaigoflowError
-from engine.models import Case
-from engine.models import User
+from engine.store.models import Case
+from engine.store.models import User
 from web import access
 from web import auth
 from web import filters
@@ -38,24 +38,24 @@ def _int(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
 
 
-def query_from(args: Any) -> case_search.CaseQuery:
+def query_from(args: Any) -> search.CaseQuery:
     """The query of `?q=&status=&care_level=&care_manager=&flow=&sort=&page=`; unknown values are ignored."""
     status = args.get("status", "")
     level = args.get("care_level", "")
     sort = args.get("sort", "kana")
-    return case_search.CaseQuery(
-        text=args.get("q", "")[: case_search.MAX_QUERY],
-        status=status if status in case_search.STATUSES else "",
+    return search.CaseQuery(
+        text=args.get("q", "")[: search.MAX_QUERY],
+        status=status if status in search.STATUSES else "",
         care_level=level if level in filters.CARE_LEVELS else "",
         care_manager_id=_int(args.get("care_manager")),
         process_key=args.get("flow", "").strip()[:64],
-        sort=sort if sort in case_search.SORTS else "kana",
+        sort=sort if sort in search.SORTS else "kana",
         page=_int(args.get("page")) or 1,
         per_page=int(current_app.config["INBOX_PER_PAGE"]),
     )
 
 
-def query_args(query: case_search.CaseQuery) -> dict[str, Any]:
+def query_args(query: search.CaseQuery) -> dict[str, Any]:
     """The query-string arguments that reproduce a query (defaults left out)."""
     found = {
         "q": query.text.strip(),
@@ -68,12 +68,12 @@ def query_args(query: case_search.CaseQuery) -> dict[str, Any]:
     return {k: v for k, v in found.items() if v}
 
 
-def run(query: case_search.CaseQuery) -> case_search.CasePage:
+def run(query: search.CaseQuery) -> search.CasePage:
     staff = wiring.staff()
-    return case_search.search(db.session(), query, access.case_clause(staff.organisation_id))
+    return search.search(db.session(), query, access.case_clause(staff.organisation_id))
 
 
-def care_manager_names(page: case_search.CasePage) -> dict[int, str]:
+def care_manager_names(page: search.CasePage) -> dict[int, str]:
     """Display names of the rows' care managers (one query for the page)."""
     ids = {row.care_manager_id for row in page.rows if row.care_manager_id}
     if not ids:
@@ -120,7 +120,7 @@ def index() -> str:
         care_managers=care_managers(staff),
         flows=flow_choices(staff),
         statuses=STATUS_CHOICES,
-        sorts=case_search.SORTS,
+        sorts=search.SORTS,
         care_levels=filters.CARE_LEVELS,
         can_open=staff.role in PLANNING_ROLES,
         today=wiring.today(),
@@ -136,5 +136,5 @@ def duplicates_of(municipality: str, raw_number: str) -> list[tuple[Case, bool]]
     if not re.fullmatch(r"\d{10}", number):
         return []
     organisation_id = wiring.staff().organisation_id
-    found = case_search.duplicates(db.session(), municipality, number)
+    found = search.duplicates(db.session(), municipality, number)
     return [(case, access.can_see_case(case, organisation_id)) for case in found]

@@ -14,7 +14,7 @@ from flask import jsonify
 from flask import request
 from flask import url_for
 
-from engine import case_search
+from engine.cases import search
 from web import api
 from web import case_list
 from web import filters
@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def row_json(row: case_search.CaseRow, names: dict[int, str]) -> dict[str, Any]:
+def row_json(row: search.CaseRow, names: dict[int, str]) -> dict[str, Any]:
     body = asdict(row)
     body["created_at"] = row.created_at.isoformat()
     body["next_due"] = row.next_due.isoformat() if row.next_due else None

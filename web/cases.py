@@ -17,22 +17,22 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
-from engine import caseopening
-from engine import directory
-from engine import duties
-from engine import readers
-from engine import views
+from engine.accounts import demo_staff
+from engine.cases import opening as caseopening
+from engine.cases import readers
 from engine.errors import ConflictError
 from engine.errors import KaigoflowError
 from engine.errors import ValidationError
-from engine.library import ResolvedSpec
-from engine.models import Case
-from engine.models import Document
-from engine.models import Event
-from engine.models import Organisation
-from engine.models import ProcessInstance
-from engine.models import Task
-from engine.models import User
+from engine.execution import display
+from engine.process_library.loader import ResolvedSpec
+from engine.scheduling import duties
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import Organisation
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
+from engine.store.models import User
 from web import access
 from web import auth
 from web import case_list
@@ -47,7 +47,7 @@ bp = Blueprint("cases", __name__)
 bp.before_request(auth.require_login)
 
 HISTORY_LIMIT = 300
-STARTING_ROLES = directory.PLANNER_ROLES
+STARTING_ROLES = demo_staff.PLANNER_ROLES
 
 
 # -- reading a case -----------------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ class Diagram:
 def diagrams(instance: ProcessInstance, resolved: ResolvedSpec) -> list[Diagram]:
     """The instance's own diagram first, then each called subprocess's, with progress markers."""
     try:
-        marks = views.progress(wiring.runtime(), db.session(), instance.id)
+        marks = display.progress(wiring.runtime(), db.session(), instance.id)
     except KaigoflowError:
         marks = {}
     if not marks:
@@ -80,13 +80,13 @@ def diagrams(instance: ProcessInstance, resolved: ResolvedSpec) -> list[Diagram]
         rows = db.session.execute(select(Task.bpmn_id, Task.state).where(Task.instance_id == instance.id)).all()
         done = [b for b, s in rows if s == "completed"]
         waiting = [b for b, s in rows if s == "ready"]
-        marks = {pid: views.Progress(done, waiting) for pid in resolved.bpmn}
+        marks = {pid: display.Progress(done, waiting) for pid in resolved.bpmn}
     order = [instance.process_key, *sorted(pid for pid in resolved.bpmn if pid != instance.process_key)]
     found = []
     for process_id in order:
         if process_id not in resolved.bpmn:
             continue
-        progress = marks.get(process_id, views.Progress())
+        progress = marks.get(process_id, display.Progress())
         found.append(
             Diagram(
                 process_id=process_id,
@@ -114,7 +114,7 @@ def show(case_id: int) -> str:
     for instance in instances:
         if instance.status == "running" or instance.id == shown:
             try:
-                resolved = views.instance_spec(runtime, db.session(), instance)
+                resolved = display.instance_spec(runtime, db.session(), instance)
             except KaigoflowError:
                 continue
             drawn[instance.id] = diagrams(instance, resolved)
@@ -184,7 +184,7 @@ def diagram_xml(case_id: int, instance_id: int, process_id: str) -> Response:
     instance, case = access.instance_or_404(instance_id)
     if case.id != case_id:
         abort(404)
-    resolved = views.instance_spec(wiring.runtime(), db.session(), instance)
+    resolved = display.instance_spec(wiring.runtime(), db.session(), instance)
     xml = resolved.bpmn.get(process_id)
     if xml is None:
         abort(404)
@@ -303,7 +303,7 @@ PLANNER_NAMES = {
 }
 """The choices of 計画作成担当 on the page: empty lets the engine decide (casedata.default_planner)."""
 
-CANNOT_OPEN = directory.CANNOT_START
+CANNOT_OPEN = demo_staff.CANNOT_START
 
 
 def _all_organisations(municipality: str) -> list[Organisation]:
@@ -318,7 +318,7 @@ def open_case_for(values: dict[str, Any]) -> tuple[Case | None, dict[str, str], 
     """Open a case in the user's municipality, with the user's own organisation in it, and start its first flow.
 
     `values` are the page's fields or the API's JSON, with `process_key`. The rules of a case opening live in the
-    engine (engine.caseopening, casedata.validate_opening); unknown fields are refused by name. Returns (case,
+    engine (engine.cases.opening, casedata.validate_opening); unknown fields are refused by name. Returns (case,
     problems per field, failure to start). Nothing is written when a field is refused; a case whose flow could not
     start is kept (the user sees it and can start the flow from its page).
     """
@@ -359,7 +359,7 @@ def document(document_id: int) -> str:
     instance = db.session.get(ProcessInstance, doc.instance_id)
     if instance is not None:
         try:
-            form = views.instance_spec(wiring.runtime(), db.session(), instance).forms.get(doc.form)
+            form = display.instance_spec(wiring.runtime(), db.session(), instance).forms.get(doc.form)
             uischema = form.uischema if form else {}
         except KaigoflowError:
             uischema = {}

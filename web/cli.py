@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 
-from engine import cli as engine_cli
-from engine import ops_cli
-from engine import staff_cli
-from engine import versions_cli
+from engine.commands import cli as engine_cli
+from engine.commands import ops_cli
+from engine.commands import staff_cli
+from engine.commands import versions_cli
 from engine.errors import KaigoflowError
 from engine.services import Services
 from web.composition import build_services as build_product_services
@@ -168,7 +168,7 @@ def demo(ctx: click.Context, host: str, port: int, worker_interval: float) -> No
 @click.pass_obj
 def export_case(services: Services, case_id: int, output: str | None, no_pdf: bool) -> None:
     """ケース1件の記録一式(運営指導用: ケース・履歴・全帳票の JSON と PDF)を ZIP に出力する。"""
-    from engine.models import Case
+    from engine.store.models import Case
     from web import export
     from web.extensions import db
 

@@ -19,21 +19,21 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from engine import demo_stories
-from engine import worker_tick
+from engine.accounts.demo_staff import DEMO_ORGS
+from engine.accounts.demo_staff import STAFF_ROLES
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.clock import today as clock_today
-from engine.directory import DEMO_ORGS
-from engine.directory import STAFF_ROLES
-from engine.directory import demo_organisations
-from engine.directory import demo_user
 from engine.errors import KaigoflowError
-from engine.library import Library
-from engine.models import Case
-from engine.models import Organisation
-from engine.models import ProcessInstance
-from engine.models import User
-from engine.runtime import Actor
-from engine.runtime import Runtime
+from engine.execution.runtime import Actor
+from engine.execution.runtime import Runtime
+from engine.operations import worker_tick
+from engine.process_library.loader import Library
 from engine.services import Services
+from engine.store.models import Case
+from engine.store.models import Organisation
+from engine.store.models import ProcessInstance
+from engine.store.models import User
 
 PROCESS_OWNER = "process_owner"
 DEMO_PASSWORD = "kaigoflow-demo"  # noqa: S105 - printed on the start page on purpose: demo data only

@@ -22,13 +22,13 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.models import Case
-from engine.models import Document
-from engine.models import Event
-from engine.models import Organisation
-from engine.models import ProcessInstance
-from engine.models import Task
-from engine.models import User
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import Organisation
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
+from engine.store.models import User
 from web import filters
 from web import wiring
 from web.extensions import db

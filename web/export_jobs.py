@@ -21,10 +21,10 @@ from flask import request
 from flask import url_for
 
 from engine import export_job
-from engine import heartbeat
-from engine.models import Case
-from engine.models import ExportJob
+from engine.operations import heartbeat
 from engine.services import Services
+from engine.store.models import Case
+from engine.store.models import ExportJob
 from web import access
 from web import auth
 from web import export

@@ -8,15 +8,15 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 
-from engine.db import engine_options
-from engine.db import sqlite_pragmas
-from engine.models import Base
+from engine.store.db import engine_options
+from engine.store.db import sqlite_pragmas
+from engine.store.models import Base
 
 db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
 """`db.session` is a plain SQLAlchemy session on the engine's own metadata: engine functions take it as is.
 
 `metadata=Base.metadata` rather than `model_class=Base`: Flask-SQLAlchemy 3.1 rebuilds a DeclarativeBase subclass
-from its __dict__, which SQLAlchemy 2.1 refuses when the base has a type_annotation_map (engine.models.Base does).
+from its __dict__, which SQLAlchemy 2.1 refuses when the base has a type_annotation_map (engine.store.models.Base does).
 The web defines no models of its own, so only the shared metadata matters.
 """
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from flask import Flask
 
-from engine import canonical
-from engine import casedata
+from engine.cases import facts
 from engine.clock import JST
+from engine.process_library import canonical
 from handlers.validators import normalise_ascii as normalise_ascii  # re-exported: the web's input helpers live here
 from handlers.validators import parse_wareki
 from web import wareki
@@ -136,7 +136,7 @@ def fact_change(detail: dict[str, Any] | None, org_names: dict[int, str] | None 
     """「要介護度: 要介護2 → 要介護3」 for a case_fact_changed event, in the words of the case page."""
     detail = detail or {}
     fact = str(detail.get("fact") or "")
-    title = casedata.FACT_TITLES.get(fact, "ケースの記録")
+    title = facts.FACT_TITLES.get(fact, "ケースの記録")
     names = org_names or {}
     return f"{title}: {_fact_value(fact, detail.get('old'), names)} → {_fact_value(fact, detail.get('new'), names)}"
 
@@ -144,7 +144,7 @@ def fact_change(detail: dict[str, Any] | None, org_names: dict[int, str] | None 
 def _fact_value(fact: str, value: Any, org_names: dict[int, str]) -> str:
     if value is None or value == "":
         return "未登録"
-    kind = casedata.FACTS.get(fact)
+    kind = facts.FACTS.get(fact)
     if kind == "level":
         return care_level_name(str(value))
     if kind == "date":

@@ -26,9 +26,9 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from engine.errors import KaigoflowError
-from engine.models import Case
-from engine.models import Task
-from engine.projection import lane_role
+from engine.execution.projection import lane_role
+from engine.store.models import Case
+from engine.store.models import Task
 from web import access
 from web import auth
 from web import filters
@@ -233,7 +233,7 @@ def filter_options(staff: auth.Staff) -> dict[str, list[tuple[str, str]]]:
 
 def roles_of_lanes(role: str) -> set[str]:
     """The lane roles whose steps come to an organisation of this role (the planner's and client's to centers and
-    offices: which one depends on the case, engine.projection.resolve_role)."""
+    offices: which one depends on the case, engine.execution.projection.resolve_role)."""
     if role in ("center", "office"):
         return {role, "planner", "client"}
     return {role}

@@ -68,7 +68,7 @@ def refuse_nul() -> Any:
 
 
 DATABASE_INT_MAX = 2**31 - 1
-"""The largest value of an INTEGER id column (engine/models.py) on both backends."""
+"""The largest value of an INTEGER id column (engine/store/models.py) on both backends."""
 TOO_LARGE = "番号が大きすぎます。画面の一覧から開き直してください。"
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from engine.models import Organisation
-from engine.models import Task
+from engine.store.models import Organisation
+from engine.store.models import Task
 from web import auth
 from web.extensions import db
 

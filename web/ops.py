@@ -1,4 +1,4 @@
-"""Operations: /healthz for a load balancer, and one JSON log line per request (engine/oplog.py).
+"""Operations: /healthz for a load balancer, and one JSON log line per request (engine/operations/oplog.py).
 
 /healthz is public and says nothing of cases or people: whether the database answers, whether its schema is at
 the newest migration, and when a worker last ticked. It answers 200 when all three are well, 503 otherwise.
@@ -17,9 +17,9 @@ from flask import jsonify
 from flask import request
 from werkzeug.wrappers import Response
 
-from engine import health
-from engine import heartbeat
-from engine import oplog
+from engine.operations import health
+from engine.operations import heartbeat
+from engine.operations import oplog
 from web import wiring
 from web.extensions import db
 

@@ -30,8 +30,8 @@ from web.wareki import to_wareki_datetime
 from web.wareki import to_wareki_month
 
 if TYPE_CHECKING:
-    from engine.models import Case
-    from engine.models import Document
+    from engine.store.models import Case
+    from engine.store.models import Document
 
 STYLESHEET = Path(__file__).resolve().parent / "static" / "css" / "print.css"
 STYLESHEET_HREF = "/static/css/print.css"

@@ -6,7 +6,7 @@ the stored PDF is keyed by a hash of everything it is drawn from — the HTML pa
 the style sheet and the PDF engine's version — and drawn again when that hash differs. Drawing takes about a second
 of CPU per 帳票 (WeasyPrint lays out CJK text and subsets the fonts); reading the stored one, a few milliseconds.
 The rows live in the database, not on a host's disk, so every web host shares them, and retention deletes them
-with the case (engine/retention.py).
+with the case (engine/store/retention.py).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from importlib.metadata import version
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engine.models import Case
-from engine.models import Document
-from engine.models import RenderedPdf
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import RenderedPdf
 from web import wiring
 from web.extensions import db
 from web.pdf import STYLESHEET

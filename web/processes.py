@@ -1,5 +1,6 @@
 """Process owners' pages: a municipality's flows, the modeler and file editors on the draft, check, publish,
-history and migration of running instances. The work is engine/versions.py and engine/instance_migration.py.
+history and migration of running instances. The work is engine/publishing/versions.py and
+engine/publishing/instance_migration.py.
 
 Only a process owner (`User.is_process_owner`) of an organisation in the municipality may open these pages;
 anyone else gets 404 (logged, web/access.py), exactly as for a municipality that does not exist.
@@ -21,19 +22,19 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
-from engine import duewords
-from engine import instance_migration
-from engine import municipality_new
 from engine.errors import ConflictError
 from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
 from engine.errors import Problem
 from engine.errors import ValidationError
-from engine.versions import FILE_PATTERN
-from engine.versions import MAX_FILE_BYTES
-from engine.versions import PublishRefused
-from engine.versions import changed_files
-from engine.versions import problems_for_page
+from engine.publishing import instance_migration
+from engine.publishing import municipality_new
+from engine.publishing.versions import FILE_PATTERN
+from engine.publishing.versions import MAX_FILE_BYTES
+from engine.publishing.versions import PublishRefused
+from engine.publishing.versions import changed_files
+from engine.publishing.versions import problems_for_page
+from engine.scheduling import duewords
 from web import CONTENT_SECURITY_POLICY
 from web import access
 from web import auth
@@ -98,8 +99,8 @@ def index() -> Response:
 
 @bp.route("/new", methods=["GET", "POST"])
 def new_municipality() -> Any:
-    """An administrator adds a municipality from the common flows (engine/municipality_new.py); its process owner
-    then edits the draft this leaves and publishes it."""
+    """An administrator adds a municipality from the common flows (engine/publishing/municipality_new.py); its process
+    owner then edits the draft this leaves and publishes it."""
     staff = wiring.staff()
     if not staff.is_admin:
         access.deny("municipality", "new")

@@ -24,14 +24,14 @@ from sqlalchemy import select
 
 from engine import spreadsheet
 from engine.clock import to_datetime
-from engine.deadlines import add_months
-from engine.deadlines import month_end
-from engine.forms import EARLIEST
-from engine.forms import LATEST
-from engine.models import Case
-from engine.models import Risk
-from engine.models import ScheduleItem
-from engine.models import User
+from engine.process_library.forms import EARLIEST
+from engine.process_library.forms import LATEST
+from engine.scheduling.deadlines import add_months
+from engine.scheduling.deadlines import month_end
+from engine.store.models import Case
+from engine.store.models import Risk
+from engine.store.models import ScheduleItem
+from engine.store.models import User
 from web import access
 from web import auth
 from web import errors
@@ -85,7 +85,9 @@ def chosen_month(today: date) -> date | None:
     if not 1 <= int(match[2]) <= 12:
         return None
     first = date(max(1, int(match[1])), int(match[2]), 1)  # year 0000 does not exist: refused just below
-    return first if EARLIEST <= first <= LATEST else None  # the years a care record can hold (engine/forms.py)
+    return (
+        first if EARLIEST <= first <= LATEST else None
+    )  # the years a care record can hold (engine/process_library/forms.py)
 
 
 def _wareki_month(raw: str) -> date | None:

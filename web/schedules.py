@@ -1,7 +1,7 @@
 """Deadlines and compliance: the deadlines board, risk lists, recording a duty or a 特段の事情, the case page section.
 
-Everything here reads the `schedule_item` and `risk` tables that engine.schedule keeps; nothing deserializes a
-workflow. A duty is acted on only by the organisation it belongs to; anything else is 404 and logged (web/access).
+Everything here reads the `schedule_item` and `risk` tables that engine.scheduling.schedule keeps; nothing deserializes
+a workflow. A duty is acted on only by the organisation it belongs to; anything else is 404 and logged (web/access).
 """
 
 from __future__ import annotations
@@ -22,20 +22,20 @@ from sqlalchemy import and_
 from sqlalchemy import or_
 from sqlalchemy import select
 
-from engine import digest
-from engine.compliance import RISKS
-from engine.deadlines import add_months
-from engine.deadlines import month_end
-from engine.duties import EXCUSABLE
-from engine.duties import MANUAL
-from engine.duties import name_of
 from engine.errors import KaigoflowError
 from engine.errors import ValidationError
-from engine.models import Case
-from engine.models import Organisation
-from engine.models import Risk
-from engine.models import ScheduleItem
-from engine.models import User
+from engine.scheduling import digest
+from engine.scheduling.compliance import RISKS
+from engine.scheduling.deadlines import add_months
+from engine.scheduling.deadlines import month_end
+from engine.scheduling.duties import EXCUSABLE
+from engine.scheduling.duties import MANUAL
+from engine.scheduling.duties import name_of
+from engine.store.models import Case
+from engine.store.models import Organisation
+from engine.store.models import Risk
+from engine.store.models import ScheduleItem
+from engine.store.models import User
 from web import access
 from web import auth
 from web import filters

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from engine.errors import KaigoflowError
 from engine.errors import ValidationError
-from engine.models import Risk
-from engine.models import ScheduleItem
+from engine.store.models import Risk
+from engine.store.models import ScheduleItem
 from web import access
 from web import api
 from web import errors
@@ -247,7 +247,7 @@ DIGEST = resource(
 )
 def digest() -> Any:
     """The daily digest of the user's organisation, person by person (`?user=me`: the user's own only)."""
-    from engine import digest as digest_module
+    from engine.scheduling import digest as digest_module
 
     staff = wiring.staff()
     today = wiring.today()

@@ -1,8 +1,8 @@
 """Production serving: gunicorn embedded, so `kaigoflow serve` needs no separate configuration file.
 
 gunicorn forks its workers and each one calls `make_app` for itself: every worker has its own database connection
-pool and its own parsed library (read from the parse cache, engine/parsecache.py). With `threads` above 1 the
-workers are gthread workers; Flask-SQLAlchemy gives each thread its own session.
+pool and its own parsed library (read from the parse cache, engine/process_library/parsecache.py). With `threads` above
+1 the workers are gthread workers; Flask-SQLAlchemy gives each thread its own session.
 """
 
 from __future__ import annotations

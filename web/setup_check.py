@@ -15,7 +15,7 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 
-from engine import schema_state
+from engine.store import schema_state
 from web.extensions import db
 
 MESSAGES = {

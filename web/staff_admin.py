@@ -2,8 +2,8 @@
 
 For administrators (`User.is_admin`: every municipality) and municipal administrators (`User.is_municipal_admin`:
 the municipality of their own organisation). Anyone else, and any organisation or person outside the scope, gets
-the 404 of a missing page, logged as `access_denied` (web/access.py). The rules are engine/staff.py's and
-engine/staff_import.py's; this module only turns forms into their calls and their answers into pages.
+the 404 of a missing page, logged as `access_denied` (web/access.py). The rules are engine/accounts/staff.py's and
+engine/accounts/staff_import.py's; this module only turns forms into their calls and their answers into pages.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
-from engine import staff
-from engine import staff_import
+from engine.accounts import staff
+from engine.accounts import staff_import
 from engine.errors import NotFoundError
 from engine.errors import PermissionDenied
 from engine.errors import ValidationError
-from engine.models import Organisation
-from engine.models import User
+from engine.store.models import Organisation
+from engine.store.models import User
 from web import access
 from web import auth
 from web import wiring

@@ -19,21 +19,21 @@ from sqlalchemy import delete
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine import views
 from engine.clock import today as clock_today
 from engine.errors import ConflictError
 from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
 from engine.errors import ValidationError
-from engine.forms import FOREIGN
-from engine.forms import FormContext
-from engine.forms import validate_submission
-from engine.models import Case
-from engine.models import Document
-from engine.models import Organisation
-from engine.models import Task
-from engine.models import TaskDraft
-from engine.models import User
+from engine.execution import display
+from engine.process_library.forms import FOREIGN
+from engine.process_library.forms import FormContext
+from engine.process_library.forms import validate_submission
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Organisation
+from engine.store.models import Task
+from engine.store.models import TaskDraft
+from engine.store.models import User
 from web import access
 from web import auth
 from web import formfields
@@ -49,7 +49,7 @@ KEEP_INPUT = "入力した内容は下に残っています。必要なら「下
 
 def _page(
     row: Task,
-    view: views.TaskView,
+    view: display.TaskView,
     fields: list[formfields.Field],
     values: formfields.Flat,
     errors: dict[str, str] | None = None,
@@ -86,10 +86,10 @@ def _page(
 
 
 ORGANISATION_FIELDS = {"center_org_id": "center", "office_org_id": "office", "provider_org_id": "provider"}
-"""Canonical case columns a handover form sets (engine.casedata): offered as a choice of real organisations."""
+"""Canonical case columns a handover form sets (engine.cases.facts): offered as a choice of real organisations."""
 
 
-def _fields(view: views.TaskView) -> list[formfields.Field]:
+def _fields(view: display.TaskView) -> list[formfields.Field]:
     if view.form is None:
         return []
     fields = formfields.build(view.form.schema, view.form.uischema)
@@ -116,7 +116,7 @@ def _organisation_choices(fields: list[formfields.Field], municipality: str) -> 
 @bp.get("/<task_id>")
 def show(task_id: str) -> Any:
     row = access.task_or_404(task_id)
-    view = views.task_view(wiring.runtime(), db.session(), task_id)
+    view = display.task_view(wiring.runtime(), db.session(), task_id)
     fields = _fields(view)
     draft = db.session.get(TaskDraft, (task_id, wiring.staff().id)) if row.state == "ready" else None
     if draft is not None:
@@ -133,7 +133,7 @@ def submit(task_id: str) -> Any:
         wiring.runtime().lock_task(db.session(), task_id)
     row = access.task_or_404(task_id)
     staff = wiring.staff()
-    view = views.task_view(wiring.runtime(), db.session(), task_id, with_prefill=False)
+    view = display.task_view(wiring.runtime(), db.session(), task_id, with_prefill=False)
     fields = _fields(view)
     values = formfields.from_form(fields, request.form)
     action = request.form.get("action", "complete")
@@ -186,12 +186,12 @@ def submit(task_id: str) -> Any:
     return redirect(url_for("tasks.show", task_id=task_id) + "#next-steps")
 
 
-def _refused(view: views.TaskView) -> str:
+def _refused(view: display.TaskView) -> str:
     title = view.form.title if view.form else "様式"
     return f"「{title}」の入力内容に誤りがあります"
 
 
-def _check(row: Task, view: views.TaskView, submission: dict[str, Any]) -> dict[str, str]:
+def _check(row: Task, view: display.TaskView, submission: dict[str, Any]) -> dict[str, str]:
     """The engine's own check of a submission, without submitting it (to list every problem at once)."""
     if view.form is None:
         return {}

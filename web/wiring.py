@@ -10,7 +10,7 @@ from flask import g
 
 from engine import clock as clock_module
 from engine.clock import Clock
-from engine.runtime import Runtime
+from engine.execution.runtime import Runtime
 from engine.services import Services
 
 if TYPE_CHECKING:

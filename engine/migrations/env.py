@@ -1,12 +1,12 @@
-"""Alembic environment: the URL comes from the caller (engine.db.alembic_config), never from a file."""
+"""Alembic environment: the URL comes from the caller (engine.store.db.alembic_config), never from a file."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import pool
 
-from engine.db import make_engine
-from engine.models import Base
+from engine.store.db import make_engine
+from engine.store.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

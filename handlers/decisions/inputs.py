@@ -1,6 +1,6 @@
 """Read a Python decision's inputs, collecting one Japanese message per bad input.
 
-The messages have the same shape as the engine's checks of DMN table inputs (engine/decisions.py):
+The messages have the same shape as the engine's checks of DMN table inputs (engine/process_library/decisions.py):
 `ラベルを入力してください`, `ラベルは選択肢の中から指定してください`, `ラベルは はい か いいえ で指定してください`
 (staff read them on the task page: no input names, keyed by name instead).
 Inputs arrive from a workflow's instance data (JSON: dates as ISO strings), from `kaigoflow decide --input JSON`

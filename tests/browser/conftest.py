@@ -34,8 +34,8 @@ import handlers
 from engine.clock import SystemClock
 from engine.clock import today as clock_today
 from engine.config import Settings
-from engine.db import upgrade
 from engine.services import Services
+from engine.store.db import upgrade
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -100,8 +100,8 @@ def _test_routes() -> Blueprint:
         from datetime import date
         from datetime import datetime
 
-        from engine.models import Case
-        from engine.models import Document
+        from engine.store.models import Case
+        from engine.store.models import Document
         from web.pdf import render_document_html
 
         path = PRINT_SAMPLES / f"{form}.schema.json"

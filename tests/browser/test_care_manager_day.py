@@ -16,7 +16,7 @@ import pytest
 
 from engine.clock import SystemClock
 from engine.clock import today as clock_today
-from engine.deadlines import month_end
+from engine.scheduling.deadlines import month_end
 from handlers.validators import to_wareki
 from tests.browser.devtext import assert_clean
 from tests.browser.devtext import assert_clean_pdf

@@ -19,10 +19,10 @@ from werkzeug.serving import make_server
 import handlers
 from engine.clock import JST
 from engine.config import Settings
-from engine.models import Document
-from engine.models import Organisation
-from engine.models import User
 from engine.services import Services
+from engine.store.models import Document
+from engine.store.models import Organisation
+from engine.store.models import User
 from tests.browser.conftest import PROCESSES
 from web.cli import main
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from engine.decisions import Decisions
 from engine.errors import ValidationError
+from engine.process_library.decisions import Decisions
 from handlers.decisions.certification_application import certification_application
 
 SUZUKA = {"special_handling": True, "special_handling_min_days": 31, "renewal_support_days": 30}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine.library import Library
+from engine.process_library.loader import Library
 from handlers.decisions.equipment_exception import equipment_exception
 from handlers.decisions.monitoring_requirement import monitoring_requirement
 from handlers.decisions.provisional_outcome import provisional_outcome

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from engine.lint import check_decision
+from engine.process_library.lint import check_decision
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 TABLES = sorted(PROCESSES.glob("*/decisions/*.dmn"))
@@ -42,7 +42,7 @@ def test_table_conventions(path: Path) -> None:
     schema = _schema()
     assert schema.validate(doc), schema.error_log
     # one decision named after the file, UNIQUE/FIRST, Japanese labels, each rule described with its seed line:
-    # lint's rules (engine/conventions.py), so a table published from the modeler is held to them too
+    # lint's rules (engine/process_library/conventions.py), so a table published from the modeler is held to them too
     assert check_decision(path.read_bytes(), str(path.relative_to(PROCESSES))) == []
     if path.stem in CONTRACT_OUTPUTS:
         outputs = doc.xpath("/dmn:definitions/dmn:decision/dmn:decisionTable/dmn:output", namespaces=NS)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from engine.decisions import Decisions
 from engine.errors import ValidationError
+from engine.process_library.decisions import Decisions
 from handlers.decisions.equipment_exception import equipment_exception
 
 ITEMS = (

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from engine.decisions import Decisions
 from engine.errors import ValidationError
+from engine.process_library.decisions import Decisions
 from handlers.decisions.inputs import Month
 from handlers.decisions.monitoring_requirement import monitoring_requirement
 

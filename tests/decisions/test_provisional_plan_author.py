@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from engine.decisions import Decisions
 from engine.errors import ValidationError
+from engine.process_library.decisions import Decisions
 
 DMN = Path(__file__).resolve().parents[2] / "processes" / "common" / "decisions" / "provisional_plan_author.dmn"
 CARE = ["kaigo1", "kaigo2", "kaigo3", "kaigo4", "kaigo5"]

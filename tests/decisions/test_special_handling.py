@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from engine.decisions import Decisions
 from engine.errors import ValidationError
+from engine.process_library.decisions import Decisions
 from handlers.decisions.special_handling import special_handling
 
 SUZUKA = {"special_handling_min_days": 31}

@@ -16,21 +16,21 @@ from sqlalchemy import text
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 
-from engine import append_only
-from engine import db
-from engine import retention
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.clock import JST
-from engine.directory import demo_organisations
-from engine.directory import demo_user
-from engine.models import Base
-from engine.models import Case
-from engine.models import Document
-from engine.models import Event
-from engine.models import ProcessInstance
-from engine.models import RetentionPurge
-from engine.models import Task
-from engine.models import Timer
-from engine.runtime import Actor
+from engine.execution.runtime import Actor
+from engine.store import append_only
+from engine.store import db
+from engine.store import retention
+from engine.store.models import Base
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import ProcessInstance
+from engine.store.models import RetentionPurge
+from engine.store.models import Task
+from engine.store.models import Timer
 from web.cli import main
 
 GOOD = {"points": 70, "consultation_date": "2026-05-01", "wait_until": "2026-05-10T00:00:00+09:00"}

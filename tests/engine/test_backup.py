@@ -1,4 +1,4 @@
-"""Backup and restore (engine/backup.py, `kaigoflow backup` / `restore`) on SQLite and PostgreSQL.
+"""Backup and restore (engine/store/backup.py, `kaigoflow backup` / `restore`) on SQLite and PostgreSQL.
 
 The backup is taken while another thread keeps opening cases and completing their tasks: the restored database
 holds every row that existed before the backup began, nothing that did not exist when it ended, and no half of
@@ -14,19 +14,19 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from engine import backup
-from engine import db
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.clock import FixedClock
-from engine.directory import demo_organisations
-from engine.directory import demo_user
-from engine.models import Case
-from engine.models import Document
-from engine.models import Event
-from engine.models import ProcessInstance
-from engine.models import ProcessVersion
-from engine.models import Task
-from engine.runtime import Actor
-from engine.versions import bundle_hash
+from engine.execution.runtime import Actor
+from engine.publishing.versions import bundle_hash
+from engine.store import backup
+from engine.store import db
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import ProcessInstance
+from engine.store.models import ProcessVersion
+from engine.store.models import Task
 from web.cli import main
 
 GOOD = {"points": 70, "consultation_date": "2026-05-01"}
@@ -95,7 +95,10 @@ def test_a_backup_taken_under_load_restores_every_record(
     fixture_services, session, runtime, actor, clock, database_url, restore_url, tmp_path
 ):
     files = fixture_services.versions.files(session, "demo")
-    for number in (1, 2):  # published versions as engine/versions.py records them (its tests cover publishing)
+    for number in (
+        1,
+        2,
+    ):  # published versions as engine/publishing/versions.py records them (its tests cover publishing)
         session.add(
             ProcessVersion(
                 municipality="demo",

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import sandbox
-from engine import spiff
-from engine.decisions import Decisions
 from engine.errors import ValidationError
-from engine.lint import check_decision
-from engine.lint import check_diagram
+from engine.process_library import sandbox
+from engine.process_library import spiff
+from engine.process_library.decisions import Decisions
+from engine.process_library.lint import check_decision
+from engine.process_library.lint import check_diagram
 from tests.engine.bounded_probe import probe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ RUN_TIME_ENTRIES = [
 def test_a_hostile_decision_entry_that_reached_run_time_fails_fast_in_japanese(entry):
     outcome = probe(
         f"""
-        from engine.decisions import Decisions
+        from engine.process_library.decisions import Decisions
         from tests.engine.test_bounded_expressions import hostile_dmn
         source = hostile_dmn({entry!r})
         inputs = {{"change_kind": "weekday", "state_changed": False, "several_service_types": False}}
@@ -156,7 +156,7 @@ def test_a_loop_must_state_a_bounded_maximum():
 def test_a_cardinality_from_data_is_refused_when_it_runs():
     outcome = probe(
         f"""
-        from engine import spiff
+        from engine.process_library import spiff
         from tests.engine.test_bounded_expressions import diagram, multi_instance
         parser = spiff.KaigoflowParser()
         parser.add_bpmn_str({diagram(multi_instance("goal_count"))!r})

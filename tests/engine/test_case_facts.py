@@ -12,17 +12,17 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
-from engine import casedata
-from engine import directory
+from engine.accounts import demo_staff
+from engine.cases import facts as casedata
 from engine.clock import FixedClock
 from engine.errors import ConflictError
 from engine.errors import ValidationError
-from engine.models import Case
-from engine.models import Event
-from engine.models import Organisation
-from engine.models import Task
-from engine.runtime import Actor
-from engine.runtime import Runtime
+from engine.execution.runtime import Actor
+from engine.execution.runtime import Runtime
+from engine.store.models import Case
+from engine.store.models import Event
+from engine.store.models import Organisation
+from engine.store.models import Task
 
 MUNICIPALITY = "oshu"  # the common renewal and monthly monitoring diagrams
 
@@ -32,10 +32,10 @@ def world(services):
     clock = FixedClock(date(2026, 8, 3))
     runtime = services.runtime(clock)
     with services.sessions() as session:
-        orgs = directory.demo_organisations(session, services.library.municipality(MUNICIPALITY))
+        orgs = demo_staff.demo_organisations(session, services.library.municipality(MUNICIPALITY))
         staff = {}
         for role, members in orgs.items():
-            user = directory.demo_user(session, members[0])
+            user = demo_staff.demo_user(session, members[0])
             staff[role] = Actor(user_id=user.id, organisation_id=members[0].id, role=role)
         ids = {role: [org.id for org in members] for role, members in orgs.items()}
         session.commit()

@@ -1,9 +1,9 @@
-"""How a typed search word is compared (engine.case_search): width, script and spaces do not matter."""
+"""How a typed search word is compared (engine.cases.search): width, script and spaces do not matter."""
 
 from __future__ import annotations
 
-from engine.case_search import normalise
-from engine.case_search import terms
+from engine.cases.search import normalise
+from engine.cases.search import terms
 
 
 def test_width_script_and_spaces_are_ignored():

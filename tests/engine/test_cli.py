@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect
 
-from engine.db import make_engine
+from engine.store.db import make_engine
 from web.cli import main
 
 # はい to 1-5, 16 and 19 (nothing counts there); いいえ to 6-8 (階段・立ち上がり・歩行): 運動機能 only.

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from engine import dmndiff
-from engine.compare import Side
-from engine.compare import diff_flow
-from engine.duewords import describe_due_rule
+from engine.comparison import dmn_diff
+from engine.comparison.flow_diff import Side
+from engine.comparison.flow_diff import diff_flow
+from engine.comparison.flow_model import load_flow
+from engine.comparison.parameter_diff import diff_parameters
 from engine.errors import NotFoundError
-from engine.flowmodel import load_flow
-from engine.library import Library
-from engine.paramdiff import diff_parameters
+from engine.process_library.loader import Library
+from engine.scheduling.duewords import describe_due_rule
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 COMPARELIB = ROOT / "tests" / "fixtures" / "comparelib"
@@ -198,15 +198,15 @@ def table(rules, columns=("kind",), policy="UNIQUE"):
         + f"<outputEntry><text>{out}</text></outputEntry></rule>"
         for entries, out in rules
     )
-    parsed = dmndiff.read_table(TABLE.format(policy=policy, inputs=inputs, rules=body))
+    parsed = dmn_diff.read_table(TABLE.format(policy=policy, inputs=inputs, rules=body))
     assert parsed is not None
     return parsed
 
 
 def test_reordered_rules_are_not_a_change_and_added_removed_rules_are():
     a = table([(['"a"'], '"x"'), (['"b"'], '"y"')])
-    assert dmndiff.diff_tables(a, table([(['"b"'], '"y"'), (['"a"'], '"x"')])) == ([], [])
-    columns, rules = dmndiff.diff_tables(a, table([(['"a"'], '"x"'), (['"c"'], '"z"')]))
+    assert dmn_diff.diff_tables(a, table([(['"b"'], '"y"'), (['"a"'], '"x"')])) == ([], [])
+    columns, rules = dmn_diff.diff_tables(a, table([(['"a"'], '"x"'), (['"c"'], '"z"')]))
     assert columns == []
     assert sorted((r.status, r.inputs["kind"]) for r in rules) == [("added", '"c"'), ("removed", '"b"')]
 
@@ -214,13 +214,13 @@ def test_reordered_rules_are_not_a_change_and_added_removed_rules_are():
 def test_a_new_input_column_that_rules_do_not_test_keeps_them_matched():
     a = table([(['"a"'], '"x"')])
     b = table([(['"a"', "-"], '"x"')], columns=("kind", "state"))
-    columns, rules = dmndiff.diff_tables(a, b)
+    columns, rules = dmn_diff.diff_tables(a, b)
     assert rules == []
     assert [(c.what, c.left, c.right) for c in columns] == [("inputs", ["kind"], ["kind", "state"])]
 
 
 def test_hit_policy_change_is_a_column_change():
-    columns, _ = dmndiff.diff_tables(table([]), table([], policy="FIRST"))
+    columns, _ = dmn_diff.diff_tables(table([]), table([], policy="FIRST"))
     assert [(c.what, c.left, c.right) for c in columns] == [("hit_policy", "UNIQUE", "FIRST")]
 
 

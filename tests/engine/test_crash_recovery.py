@@ -7,7 +7,7 @@ complete the review) or, in the second test, only fires a batch of due timers. I
 the test after a random delay, or from itself just before its N-th SQL statement for a random N — which lands
 inside transactions, between a timer's claim and its firing, between a snapshot and its commit. The test then
 checks the database, finishes the interrupted work itself and goes again. The third test kills a process owner's
-loop of saving a draft and publishing it (engine/versions.py): versions stay numbered 1…N without a gap, each
+loop of saving a draft and publishing it (engine/publishing/versions.py): versions stay numbered 1…N without a gap, each
 with the files its hash names and its one `process_published` event, and publishing goes on from there.
 """
 
@@ -28,16 +28,16 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
 
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.clock import FixedClock
 from engine.clock import SystemClock
-from engine.directory import demo_organisations
-from engine.directory import demo_user
-from engine.models import Case
-from engine.models import Document
-from engine.models import ProcessInstance
-from engine.models import Task
-from engine.models import Timer
-from engine.runtime import Actor
+from engine.execution.runtime import Actor
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
+from engine.store.models import Timer
 from tests import consistency
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,10 +51,10 @@ sys.path.insert(0, sys.argv[1])
 from sqlalchemy import func
 from sqlalchemy import select
 from engine.config import Settings
-from engine.directory import demo_organisations, demo_user
-from engine.models import Task
-from engine.models import Timer
-from engine.runtime import Actor
+from engine.accounts.demo_staff import demo_organisations, demo_user
+from engine.store.models import Task
+from engine.store.models import Timer
+from engine.execution.runtime import Actor
 from engine.services import Services
 
 root, url, library, mode, die_after = sys.argv[1:]
@@ -259,9 +259,9 @@ def test_sigkill_while_a_worker_fires_timers_then_a_restart_fires_each_once(fixt
 
 def check_versions(session) -> int:
     """Versions 1…N without a gap, each whole (its hash is its files') with exactly one publishing event."""
-    from engine.models import Event
-    from engine.models import ProcessVersion
-    from engine.versions import bundle_hash
+    from engine.publishing.versions import bundle_hash
+    from engine.store.models import Event
+    from engine.store.models import ProcessVersion
 
     session.expire_all()
     rows = session.scalars(select(ProcessVersion).where(ProcessVersion.municipality == "demo")).all()

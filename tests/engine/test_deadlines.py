@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
-from engine.deadlines import DueRuleError
-from engine.deadlines import check
-from engine.deadlines import due_date
-from engine.deadlines import parameters
+from engine.scheduling.deadlines import DueRuleError
+from engine.scheduling.deadlines import check
+from engine.scheduling.deadlines import due_date
+from engine.scheduling.deadlines import parameters
 
 PARAMS = {"results_due_day": 4, "renewal_support_days": 30, "due_date_shift": "none"}
 

@@ -7,12 +7,12 @@ from datetime import date
 from sqlalchemy import select
 
 from engine import demo_stories
-from engine import digest
-from engine.models import Case
-from engine.models import ProcessInstance
-from engine.models import Risk
-from engine.models import ScheduleItem
-from engine.models import Task
+from engine.scheduling import digest
+from engine.store.models import Case
+from engine.store.models import ProcessInstance
+from engine.store.models import Risk
+from engine.store.models import ScheduleItem
+from engine.store.models import Task
 
 TODAY = date(2026, 12, 3)
 

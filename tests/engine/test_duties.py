@@ -1,4 +1,5 @@
-"""Schedule rules (engine.duties) per municipality parameters, and every risk code raised and cleared (compliance).
+"""Schedule rules (engine.scheduling.duties) per municipality parameters, and every risk code raised and cleared
+(compliance).
 
 Pure tests: a case row, the municipality's real parameters and the records as the schedule gathers them.
 """
@@ -13,12 +14,12 @@ from typing import Any
 import pytest
 
 import handlers
-from engine import casedata
-from engine import compliance
-from engine import duties
-from engine.decisions import Decisions
-from engine.library import Library
-from engine.models import Case
+from engine.cases import facts
+from engine.process_library.decisions import Decisions
+from engine.process_library.loader import Library
+from engine.scheduling import compliance
+from engine.scheduling import duties
+from engine.store.models import Case
 from tests.conftest import PROCESSES
 
 
@@ -51,7 +52,7 @@ def make_case(**fields: Any) -> Case:
     }
     base.update(fields)
     # As runtime.open_case does: the planner follows the delegation and the care level unless a test names it.
-    base.setdefault("planner", casedata.default_planner(base["delegated"], base["care_level"]))
+    base.setdefault("planner", facts.default_planner(base["delegated"], base["care_level"]))
     return Case(**base)
 
 

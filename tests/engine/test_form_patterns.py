@@ -9,10 +9,10 @@ from datetime import date
 
 import pytest
 
-from engine.forms import FormContext
-from engine.forms import pattern_problem
-from engine.forms import validate_submission
-from engine.lint import check_form
+from engine.process_library.forms import FormContext
+from engine.process_library.forms import pattern_problem
+from engine.process_library.forms import validate_submission
+from engine.process_library.lint import check_form
 from tests.engine.bounded_probe import probe
 
 HOSTILE = [
@@ -41,7 +41,7 @@ def test_hostile_patterns_cannot_hold_a_submission():
     outcome = probe(
         f"""
         from datetime import date
-        from engine.forms import FormContext, validate_submission
+        from engine.process_library.forms import FormContext, validate_submission
         from tests.engine.test_form_patterns import code_schema
         cases = {HOSTILE!r}
         def attempt():
@@ -64,7 +64,7 @@ def test_lint_checks_a_form_example_against_a_hostile_pattern_without_stalling(t
     outcome = probe(
         f"""
         from pathlib import Path
-        from engine.lint import check_form
+        from engine.process_library.lint import check_form
         def attempt():
             return [[p.rule for p in check_form(Path(path), "common/forms/x.schema.json")] for path in {schemas!r}]
         """

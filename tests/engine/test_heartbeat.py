@@ -1,5 +1,5 @@
-"""Workers record a heartbeat each tick (engine/heartbeat.py, read by /healthz) and log one JSON line per job
-(engine/oplog.py) with the timer's kind, status and time, and no personal data."""
+"""Workers record a heartbeat each tick (engine/operations/heartbeat.py, read by /healthz) and log one JSON line per job
+(engine/operations/oplog.py) with the timer's kind, status and time, and no personal data."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from engine import heartbeat
-from engine import oplog
-from engine.directory import demo_organisations
-from engine.directory import demo_user
-from engine.models import Task
-from engine.models import WorkerHeartbeat
-from engine.runtime import Actor
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
+from engine.execution.runtime import Actor
+from engine.operations import heartbeat
+from engine.operations import oplog
+from engine.store.models import Task
+from engine.store.models import WorkerHeartbeat
 from web.cli import main
 
 

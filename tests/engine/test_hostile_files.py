@@ -12,20 +12,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import directory
-from engine import sandbox
+from engine.accounts import demo_staff
 from engine.clock import FixedClock
-from engine.decisions import Decisions
 from engine.errors import KaigoflowError
 from engine.errors import LibraryError
-from engine.library import Library
-from engine.lint import check_decision
-from engine.lint import check_diagram
-from engine.lint import check_form
-from engine.models import ProcessInstance
-from engine.models import Task
-from engine.runtime import SYSTEM
-from engine.runtime import Runtime
+from engine.execution.runtime import SYSTEM
+from engine.execution.runtime import Runtime
+from engine.process_library import sandbox
+from engine.process_library.decisions import Decisions
+from engine.process_library.lint import check_decision
+from engine.process_library.lint import check_diagram
+from engine.process_library.lint import check_form
+from engine.process_library.loader import Library
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "library"
@@ -157,7 +157,7 @@ def test_a_condition_that_slipped_past_lint_is_refused_when_it_runs_and_nothing_
         {},
         fixture_services.python_decisions,
     )
-    center = directory.demo_organisations(session, library.municipality("demo"))["center"][0]
+    center = demo_staff.demo_organisations(session, library.municipality("demo"))["center"][0]
     case = runtime.open_case(session, "demo", center_org_id=center.id)
     runtime.start(session, case.id, "mini")
     [task] = session.scalars(select(Task).where(Task.case_id == case.id)).all()

@@ -10,10 +10,10 @@ import pytest
 
 import handlers
 from engine.errors import LibraryError
-from engine.library import Library
-from engine.lint import check_diagram
-from engine.lint import check_expression
-from engine.lint import lint_library
+from engine.process_library.lint import check_diagram
+from engine.process_library.lint import check_expression
+from engine.process_library.lint import lint_library
+from engine.process_library.loader import Library
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "library"
 MINI = (FIXTURE / "common" / "mini.bpmn").read_bytes()
@@ -131,7 +131,7 @@ def test_a_broken_diagram_is_a_library_error_not_a_crash(tmp_path):
 
 
 def test_a_broken_or_misnamed_decision_table_is_reported():
-    from engine.lint import check_decision
+    from engine.process_library.lint import check_decision
 
     good = (Path(__file__).resolve().parents[2] / "processes/common/decisions/minor_change.dmn").read_bytes()
     assert check_decision(good, "common/decisions/minor_change.dmn") == []

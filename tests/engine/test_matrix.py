@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.library import Library
-from engine.matrix import build_matrix
-from engine.matrix import merge_orders
+from engine.comparison.matrix import build_matrix
+from engine.comparison.matrix import merge_orders
+from engine.process_library.loader import Library
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -6,10 +6,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from engine.db import alembic_config
-from engine.db import make_engine
-from engine.db import upgrade
-from engine.models import Base
+from engine.store.db import alembic_config
+from engine.store.db import make_engine
+from engine.store.db import upgrade
+from engine.store.models import Base
 
 
 def test_one_head(tmp_path):

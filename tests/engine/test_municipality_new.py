@@ -1,5 +1,5 @@
-"""A new municipality from the common flows (engine/municipality_new.py, `kaigoflow municipality new`): its folder,
-a municipality.toml with every parameter explained in Japanese and the documented defaults, a clean lint, and a
+"""A new municipality from the common flows (engine/publishing/municipality_new.py, `kaigoflow municipality new`): its
+folder, a municipality.toml with every parameter explained in Japanese and the documented defaults, a clean lint, and a
 draft its process owner can publish."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 import handlers
-from engine import municipality_new
 from engine.config import Settings
 from engine.errors import ValidationError
-from engine.models import Event
+from engine.publishing import municipality_new
 from engine.services import Services
+from engine.store.models import Event
 from tests.conftest import PROCESSES
 from web.cli import main
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import handlers
-from engine.library import Library
+from engine.process_library.loader import Library
 from tests.conftest import PROCESSES
 from tests.conftest import ROOT
 

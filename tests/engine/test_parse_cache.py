@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from engine.errors import LibraryError
-from engine.library import Library
-from engine.lint import lint_library
-from engine.parsecache import ParseCache
+from engine.process_library.lint import lint_library
+from engine.process_library.loader import Library
+from engine.process_library.parsecache import ParseCache
 
 WEBLIB = Path(__file__).resolve().parent.parent / "fixtures" / "weblib"
 

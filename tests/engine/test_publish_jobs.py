@@ -1,4 +1,5 @@
-"""Publish jobs (engine/versions.py): queued by the web app, run by `kaigoflow worker`, each run once, never lost."""
+"""Publish jobs (engine/publishing/versions.py): queued by the web app, run by `kaigoflow worker`, each run once, never
+lost."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from sqlalchemy import select
 from engine.clock import FixedClock
 from engine.config import Settings
 from engine.errors import ConflictError
-from engine.models import ProcessVersion
-from engine.models import PublishJob
+from engine.publishing.versions import JOB_CLAIM_SECONDS
+from engine.publishing.versions import PublishRefused
 from engine.services import Services
-from engine.versions import JOB_CLAIM_SECONDS
-from engine.versions import PublishRefused
+from engine.store.models import ProcessVersion
+from engine.store.models import PublishJob
 
 LIBRARY = Path(__file__).resolve().parent.parent / "fixtures" / "versionlib"
 MINI = (LIBRARY / "common" / "mini.bpmn").read_text(encoding="utf-8")

@@ -6,9 +6,9 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from engine.directory import demo_organisations
-from engine.models import Task
-from engine.runtime import SYSTEM
+from engine.accounts.demo_staff import demo_organisations
+from engine.execution.runtime import SYSTEM
+from engine.store.models import Task
 
 MUNI = "suzuka-kameyama"
 

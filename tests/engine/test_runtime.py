@@ -9,19 +9,19 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.directory import demo_organisations
-from engine.directory import demo_user
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.errors import ConflictError
 from engine.errors import NotFoundError
 from engine.errors import ValidationError
-from engine.models import Case
-from engine.models import Document
-from engine.models import Event
-from engine.models import ProcessInstance
-from engine.models import SpecVersion
-from engine.models import Task
-from engine.models import Timer
-from engine.runtime import Actor
+from engine.execution.runtime import Actor
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import ProcessInstance
+from engine.store.models import SpecVersion
+from engine.store.models import Task
+from engine.store.models import Timer
 
 GOOD = {"points": 70, "consultation_date": "2026-05-01", "wait_until": "2026-05-10T00:00:00+09:00"}
 
@@ -207,8 +207,8 @@ def test_every_change_is_in_the_event_log_with_who_and_when(session, runtime, ca
 
 def test_conditions_see_canonical_defaults_when_an_older_instance_lacks_a_key():
     """An instance started before a canonical variable existed still passes gateways that read it."""
-    from engine import spiff
-    from engine.casedata import CANONICAL_DEFAULTS
+    from engine.cases.facts import CANONICAL_DEFAULTS
+    from engine.process_library import spiff
 
     engine = spiff.KaigoflowScriptEngine(decide=lambda *_: {}, defaults=CANONICAL_DEFAULTS)
     old_data = {"delegated": True, "current_benefit": "preventive"}  # no plan_benefit

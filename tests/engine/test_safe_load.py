@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine import safeload
-from engine import scenario
 from engine.errors import LibraryError
 from engine.errors import ValidationError
-from engine.library import Library
-from engine.versions import check_file
+from engine.process_library import safeload
+from engine.process_library.loader import Library
+from engine.publishing import scenario
+from engine.publishing.versions import check_file
 from tests.engine.bounded_probe import probe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def test_a_yaml_bomb_is_refused_before_anything_runs(tmp_path):
     outcome = probe(
         f"""
         from pathlib import Path
-        from engine import scenario
+        from engine.publishing import scenario
         def never(*args):
             raise AssertionError("the scenario must be refused before a runtime is made")
         def attempt():

@@ -19,7 +19,7 @@ def _svc(url: str) -> Services:
 
 
 def test_passing_and_failing_scenarios_are_reported_with_the_step(database_url):
-    from engine.cli import run_scenarios
+    from engine.commands.cli import run_scenarios
 
     results = {
         r.path.name: r
@@ -63,7 +63,7 @@ def _write(tmp_path: Path, name: str, steps: str) -> Path:
 
 
 def test_selectors_organisations_never_ready_risk_history_duty_due_and_case_facts(services, database_url, tmp_path):
-    from engine.cli import run_scenarios
+    from engine.commands.cli import run_scenarios
 
     path = _write(
         tmp_path,
@@ -160,7 +160,7 @@ FAILING = {
 
 
 def test_each_new_step_fails_with_a_message_that_says_why(services, database_url, tmp_path):
-    from engine.cli import run_scenarios
+    from engine.commands.cli import run_scenarios
 
     paths = [_write(tmp_path, name, steps) for name, (steps, _) in FAILING.items()]
     results = {r.path.stem: r for r in run_scenarios(services, paths, database_url=database_url)}

@@ -13,26 +13,26 @@ from sqlalchemy import inspect
 from sqlalchemy import select
 
 import handlers
-from engine import directory
+from engine.accounts import demo_staff
 from engine.clock import JST
 from engine.clock import FixedClock
 from engine.config import Settings
-from engine.db import make_engine
-from engine.deadlines import add_months
-from engine.models import Case
-from engine.models import Event
-from engine.models import ProcessInstance
-from engine.models import Risk
-from engine.models import ScheduleItem
-from engine.models import Task
-from engine.runtime import Actor
+from engine.execution.runtime import Actor
+from engine.scheduling.deadlines import add_months
 from engine.services import Services
+from engine.store.db import make_engine
+from engine.store.models import Case
+from engine.store.models import Event
+from engine.store.models import ProcessInstance
+from engine.store.models import Risk
+from engine.store.models import ScheduleItem
+from engine.store.models import Task
 from web.cli import main
 
 
 def open_case(services, runtime, **fields):
     with services.sessions() as session:
-        orgs = directory.demo_organisations(session, services.library.municipality("maebashi"))
+        orgs = demo_staff.demo_organisations(session, services.library.municipality("maebashi"))
         session.commit()
         case = runtime.open_case(
             session,
@@ -162,8 +162,8 @@ def test_the_migration_matches_the_models(tmp_path, table):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from engine import db
-    from engine.models import Base
+    from engine.store import db
+    from engine.store.models import Base
 
     url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
     db.upgrade(url)

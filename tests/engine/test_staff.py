@@ -1,5 +1,5 @@
-"""Organisations and staff (engine/staff.py, engine/staff_import.py): the rules per field, the municipal
-administrator's scope, passwords, deactivation that keeps the name, CSV import with its dry run, and an event
+"""Organisations and staff (engine/accounts/staff.py, engine/accounts/staff_import.py): the rules per field, the
+municipal administrator's scope, passwords, deactivation that keeps the name, CSV import with its dry run, and an event
 for every change. The commands (`kaigoflow org …`, `kaigoflow user …`) are tested at the end."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from click.testing import CliRunner
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine import passwords
-from engine import staff
-from engine import staff_import
+from engine.accounts import passwords
+from engine.accounts import staff
+from engine.accounts import staff_import
 from engine.errors import NotFoundError
 from engine.errors import ValidationError
-from engine.models import Event
-from engine.models import Organisation
-from engine.models import User
+from engine.store.models import Event
+from engine.store.models import Organisation
+from engine.store.models import User
 from web.cli import main
 
 STRONG = "Kaigo-2026-flow"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import canonical
-from engine.library import CASE_FLOW_KEYS
-from engine.library import FLOW_KEYS
-from engine.library import Library
+from engine.process_library import canonical
+from engine.process_library.loader import CASE_FLOW_KEYS
+from engine.process_library.loader import FLOW_KEYS
+from engine.process_library.loader import Library
 
 LIBRARY = Library(Path(__file__).resolve().parents[2] / "processes")
 MUNICIPALITIES = ("city-a", "maebashi", "oshu", "suzuka-kameyama", "toyokawa")

@@ -15,16 +15,16 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine import schedule
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.clock import FixedClock
 from engine.clock import SystemClock
-from engine.directory import demo_organisations
-from engine.directory import demo_user
-from engine.models import Event
-from engine.models import ProcessInstance
-from engine.models import Task
-from engine.models import Timer
-from engine.runtime import Actor
+from engine.execution.runtime import Actor
+from engine.scheduling import schedule
+from engine.store.models import Event
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
+from engine.store.models import Timer
 from tests import consistency
 
 ROOT = Path(__file__).resolve().parents[2]

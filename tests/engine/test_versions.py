@@ -12,21 +12,21 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine import instance_migration
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.clock import FixedClock
 from engine.config import Settings
-from engine.directory import demo_organisations
-from engine.directory import demo_user
 from engine.errors import ConflictError
 from engine.errors import NotFoundError
 from engine.errors import ValidationError
-from engine.models import Event
-from engine.models import ProcessInstance
-from engine.models import ProcessVersion
-from engine.models import Task
-from engine.runtime import Actor
+from engine.execution.runtime import Actor
+from engine.publishing import instance_migration
+from engine.publishing.versions import PublishRefused
 from engine.services import Services
-from engine.versions import PublishRefused
+from engine.store.models import Event
+from engine.store.models import ProcessInstance
+from engine.store.models import ProcessVersion
+from engine.store.models import Task
 
 LIBRARY = Path(__file__).resolve().parent.parent / "fixtures" / "versionlib"
 MINI = (LIBRARY / "common" / "mini.bpmn").read_text(encoding="utf-8")

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.cli import run_scenarios
-from engine.db import make_engine
-from engine.db import session_factory
-from engine.models import Event
-from engine.models import ProcessInstance
-from engine.models import Task
+from engine.commands.cli import run_scenarios
+from engine.store.db import make_engine
+from engine.store.db import session_factory
+from engine.store.models import Event
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
 from tests import consistency
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import run_scenarios
-from engine.scenario import discover
+from engine.commands.cli import run_scenarios
+from engine.publishing.scenario import discover
 from tests.flows.test_long_running import TEN_YEARS
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"

@@ -12,7 +12,7 @@ import pytest
 
 import handlers
 from engine.errors import ValidationError
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers.basic_checklist import BasicChecklist
 from handlers.decisions.checklist_assessment import checklist_assessment
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers.handling_change import HandlingChange
 from handlers.plan_change import PlanChangeRequest
 from handlers.video_monitoring import VideoMonitoringConditions

@@ -18,9 +18,9 @@ from jsonschema import Draft202012Validator
 from jsonschema import FormatChecker
 
 import handlers
-from engine.forms import FormContext
-from engine.forms import validate_submission
-from engine.lint import check_form
+from engine.process_library.forms import FormContext
+from engine.process_library.forms import validate_submission
+from engine.process_library.lint import check_form
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 COMMON = PROCESSES / "common" / "forms"
@@ -318,7 +318,7 @@ def test_the_new_case_forms_all_exist_with_a_uischema():
 @pytest.mark.parametrize("path", ALL_SCHEMAS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
 def test_every_form_of_the_library_passes_lint_with_its_conventions(path):
     # draft 2020-12 objects, snake_case names, oneOf choices with labels, string dates, closed nested objects:
-    # lint's rules (engine/conventions.py), so a form published from the modeler is held to them too
+    # lint's rules (engine/process_library/conventions.py), so a form published from the modeler is held to them too
     assert check_form(path, str(path.relative_to(PROCESSES))) == []
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers.monitoring import Monitoring
 
 FORMS = Path(__file__).resolve().parents[2] / "processes" / "common" / "forms"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers.plan_consent import PlanConsent
 
 CONTEXT = FormContext(today=date(2026, 5, 27), municipality="maebashi")

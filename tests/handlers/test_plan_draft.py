@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import handlers
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers.plan_draft import PlanDraft
 
 FORMS = Path(__file__).resolve().parents[2] / "processes" / "common" / "forms"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from engine.forms import FormContext
+from engine.process_library.forms import FormContext
 from handlers import equipment_forms
 from handlers import provisional_forms
 

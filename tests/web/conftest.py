@@ -20,16 +20,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.clock import FixedClock
 from engine.config import Settings
-from engine.directory import demo_organisations
-from engine.directory import demo_user
-from engine.models import Case
-from engine.models import Organisation
-from engine.models import Task
-from engine.models import User
-from engine.runtime import Actor
+from engine.execution.runtime import Actor
 from engine.services import Services
+from engine.store.models import Case
+from engine.store.models import Organisation
+from engine.store.models import Task
+from engine.store.models import User
 from tests.web import openapi_check
 from web import create_app
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.models import Document
-from engine.models import Event
-from engine.models import ProcessInstance
-from engine.models import Task
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
 from tests.web.conftest import INTAKE
 from tests.web.conftest import ready_task
 
@@ -83,7 +83,7 @@ def test_every_organisation_of_the_case_sees_it(login_as, ids, insider):
     browser = login_as(insider)
     for url in ("/cases/{case}", "/cases/{case}/instances/{instance}/new_case.bpmn"):
         assert browser.get(url.format(**ids)).status_code == 200, url
-    # The intake is the planners' document (engine/readers.py): tests/web/test_readers.py covers who reads what.
+    # The intake is the planners' document (engine/cases/readers.py): tests/web/test_readers.py covers who reads what.
     planner = insider in ("alpha.center", "alpha.office")
     assert browser.get("/documents/{document}".format(**ids)).status_code == (200 if planner else 404)
     assert browser.get("/api/cases/{case}".format(**ids)).status_code == 200

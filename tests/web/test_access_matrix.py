@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.models import Case
-from engine.models import Document
-from engine.models import Event
-from engine.models import ProcessInstance
-from engine.models import Task
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
 from tests.web.conftest import INTAKE
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import ready_task
@@ -26,7 +26,7 @@ PUBLIC = "public"  # no personal data: sign-in, static files, the OpenAPI docume
 OWN = "own"  # lists and forms scoped to the signed-in user's organisation; no foreign id in the path
 CASE = "case"  # names a case (and maybe one of its instances): visible to the case's organisations
 TASK = "task"  # names a task: for the organisation it is assigned to only
-DOCUMENT = "document"  # names a document: for the case's organisations that may read its form (engine/readers.py)
+DOCUMENT = "document"  # names a document: for the case's organisations that may read its form (engine/cases/readers.py)
 RECORD = "record"  # the case's whole record (export ZIP): for the case's planners (center, office) only
 EXPORT_JOB = "export_job"  # a case export asked for: the planner who asked only (tests/web/test_export_jobs.py)
 ITEM = "item"  # names a schedule item of a case: its organisations (tests/web/test_schedules.py)

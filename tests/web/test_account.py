@@ -3,7 +3,7 @@ Japanese, and a change ends every other session and API token of the person whil
 
 from __future__ import annotations
 
-from engine import passwords
+from engine.accounts import passwords
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import sign_in
 from tests.web.conftest import user

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.config import Settings
-from engine.directory import demo_organisations
-from engine.directory import demo_user
-from engine.models import Event
-from engine.models import User
 from engine.services import Services
+from engine.store.models import Event
+from engine.store.models import User
 from tests.web.conftest import PASSWORD_HASH
 from tests.web.conftest import made_app
 from tests.web.conftest import sign_in

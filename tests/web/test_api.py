@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.models import Case
-from engine.models import Document
-from engine.models import Event
-from engine.models import Task
-from engine.models import User
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import Task
+from engine.store.models import User
 from tests.web.conftest import INTAKE
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import ready_task

@@ -11,8 +11,8 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from engine.models import Document
-from engine.models import Event
+from engine.store.models import Document
+from engine.store.models import Event
 from tests.web.conftest import INTAKE
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import ready_task

@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.models import Event
-from engine.models import Task
+from engine.store.models import Event
+from engine.store.models import Task
 from tests.web.conftest import CSRF
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import made_app
@@ -298,7 +298,9 @@ def test_only_the_demo_command_turns_the_demo_logins_on(web_services, monkeypatc
     )
     monkeypatch.setattr(DemoWorker, "start", lambda worker: None)  # no stories told in the background here
     monkeypatch.setenv("KAIGOFLOW_SECRET_KEY", "test-secret-key-of-at-least-32-bytes")
-    monkeypatch.setattr("engine.oplog.configure", lambda: None)  # no log handler left behind for later CLI tests
+    monkeypatch.setattr(
+        "engine.operations.oplog.configure", lambda: None
+    )  # no log handler left behind for later CLI tests
     runner = CliRunner()
     assert runner.invoke(web_cli.main, ["serve"]).exit_code == 0
     assert started == {"demo": False}

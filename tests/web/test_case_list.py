@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.models import Case
+from engine.store.models import Case
 from tests.web.conftest import INTAKE
 from tests.web.conftest import ready_task
 

@@ -9,10 +9,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from engine.models import Case
-from engine.models import Document
-from engine.models import ProcessInstance
-from engine.models import Task
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
 from tests.web.conftest import INTAKE
 from tests.web.conftest import ready_task
 from web import pdf_cache
@@ -260,7 +260,7 @@ def test_only_staff_of_the_planner_or_the_center_start_a_flow(login_as, case, db
 
 
 def test_the_history_says_which_fact_changed_from_what_to_what_in_japanese(login_as, case, db_session, world):
-    from engine.models import Event
+    from engine.store.models import Event
 
     office = world.orgs["alpha.office"]
     for fact, old, new in (

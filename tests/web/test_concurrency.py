@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.models import Document
-from engine.models import Event
+from engine.store.models import Document
+from engine.store.models import Event
 from tests import consistency
 from tests.web.conftest import INTAKE
 from tests.web.conftest import PASSWORD

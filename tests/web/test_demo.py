@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.models import Case
-from engine.models import ProcessInstance
-from engine.models import Task
+from engine.store.models import Case
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
 from tests.web.conftest import sign_in
 from web import demo
 

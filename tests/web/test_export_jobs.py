@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine import export_job
-from engine import worker_tick
 from engine.clock import SystemClock
-from engine.models import Event
-from engine.models import ExportJob
+from engine.operations import worker_tick
+from engine.store.models import Event
+from engine.store.models import ExportJob
 from tests.web.conftest import INTAKE
 from tests.web.conftest import ready_task
 from tests.web.test_audit_trail import check_record

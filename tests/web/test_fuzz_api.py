@@ -16,12 +16,12 @@ from sqlalchemy import func
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from engine.models import Case
-from engine.models import Document
-from engine.models import Event
-from engine.models import ProcessInstance
-from engine.models import Task
-from engine.models import TaskDraft
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
+from engine.store.models import TaskDraft
 from tests.web.conftest import INTAKE
 from tests.web.conftest import PASSWORD
 

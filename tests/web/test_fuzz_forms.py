@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 import handlers
-from engine.forms import FormContext
-from engine.forms import validate_submission
-from engine.library import Library
+from engine.process_library.forms import FormContext
+from engine.process_library.forms import validate_submission
+from engine.process_library.loader import Library
 from web import formfields
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"

@@ -15,8 +15,8 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import text
 
-from engine.models import ProcessInstance
-from engine.models import Task
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
 from tests.web.conftest import ready_task
 from web import inbox
 
@@ -254,7 +254,7 @@ def test_inbox_queries_walk_the_queue_index_in_due_order(app, case, db_session, 
 
 
 def test_the_inbox_reads_no_workflow(login_as, case, db_session, monkeypatch):
-    from engine import spiff
+    from engine.process_library import spiff
 
     def refuse(*args, **kwargs):
         raise AssertionError("the inbox must not deserialize a workflow")

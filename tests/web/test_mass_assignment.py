@@ -17,18 +17,18 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 import handlers
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.config import Settings
-from engine.directory import demo_organisations
-from engine.directory import demo_user
-from engine.forms import FOREIGN
-from engine.forms import foreign_fields
-from engine.library import FormSpec
-from engine.models import Case
-from engine.models import Document
-from engine.models import ProcessInstance
-from engine.models import Task
-from engine.runtime import Actor
+from engine.execution.runtime import Actor
+from engine.process_library.forms import FOREIGN
+from engine.process_library.forms import foreign_fields
+from engine.process_library.loader import FormSpec
 from engine.services import Services
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import ProcessInstance
+from engine.store.models import Task
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import PASSWORD_HASH
 from tests.web.conftest import Browser

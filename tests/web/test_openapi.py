@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from engine.models import Document
-from engine.models import ScheduleItem
+from engine.store.models import Document
+from engine.store.models import ScheduleItem
 from tests.web import openapi_check
 from tests.web.conftest import INTAKE
 from tests.web.conftest import PASSWORD

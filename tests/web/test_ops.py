@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from engine import heartbeat
 from engine.config import Settings
-from engine.health import head_revision
+from engine.operations import heartbeat
+from engine.operations.health import head_revision
 from engine.services import Services
 from tests.web.conftest import INTAKE
 from tests.web.conftest import WEBLIB

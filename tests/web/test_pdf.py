@@ -19,8 +19,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from pypdf import PdfReader
 
-from engine.models import Case
-from engine.models import Document
+from engine.store.models import Case
+from engine.store.models import Document
 from web.pdf import render_document_html
 from web.pdf import render_document_pdf
 from web.pdf import templates_dir

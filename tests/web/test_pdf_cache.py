@@ -8,9 +8,9 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from engine.models import Case
-from engine.models import Document
-from engine.models import RenderedPdf
+from engine.store.models import Case
+from engine.store.models import Document
+from engine.store.models import RenderedPdf
 from tests.web.conftest import INTAKE
 from tests.web.conftest import ready_task
 from web import pdf_cache

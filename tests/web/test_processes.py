@@ -11,17 +11,17 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
 from engine.clock import FixedClock
 from engine.config import Settings
-from engine.directory import demo_organisations
-from engine.directory import demo_user
-from engine.models import Event
-from engine.models import ProcessDraft
-from engine.models import ProcessInstance
-from engine.models import ProcessVersion
-from engine.models import User
-from engine.runtime import Actor
+from engine.execution.runtime import Actor
 from engine.services import Services
+from engine.store.models import Event
+from engine.store.models import ProcessDraft
+from engine.store.models import ProcessInstance
+from engine.store.models import ProcessVersion
+from engine.store.models import User
 from tests.web.conftest import PASSWORD_HASH
 from tests.web.conftest import Browser
 from tests.web.conftest import made_app

@@ -1,4 +1,4 @@
-"""Finding 9 of the security issue: each party reads only its share of a case's 帳票 (engine/readers.py).
+"""Finding 9 of the security issue: each party reads only its share of a case's 帳票 (engine/cases/readers.py).
 
 On tests/fixtures/weblib: the center records the intake and the assessment (planners' documents), the insurer its
 確認票. The provider reads none of them; the insurer reads its own; the office (a planner) reads all — on the case
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import readers
-from engine.library import Library
-from engine.models import Document
+from engine.cases import readers
+from engine.process_library.loader import Library
+from engine.store.models import Document
 from tests.web.conftest import INTAKE
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import ready_task

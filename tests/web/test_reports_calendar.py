@@ -10,7 +10,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from engine.models import CalendarToken
+from engine.store.models import CalendarToken
 from tests.web.test_schedules import scheduled  # noqa: F401  (fixture)
 
 FEED = "/calendar/{token}.ics"
@@ -127,7 +127,7 @@ def test_calendar_feed_of_a_user_moved_elsewhere_leaves_the_old_cases_out(
     db_session,
     world,
 ):
-    from engine.models import User
+    from engine.store.models import User
 
     token = _issue(login_as("alpha.center"))
     user = db_session.get(User, world["alpha.center"].user_id)

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from engine.clock import JST
-from engine.models import Event
-from engine.models import Risk
-from engine.models import ScheduleItem
+from engine.store.models import Event
+from engine.store.models import Risk
+from engine.store.models import ScheduleItem
 from tests.web.conftest import INTAKE
 from tests.web.conftest import ready_task
 
@@ -217,7 +217,7 @@ def test_a_week_that_reaches_next_month_shows_those_days_once(login_as, schedule
 
 
 def test_digest_per_person_on_the_board_in_the_api_and_as_text(login_as, scheduled, world, db_session):
-    from engine import digest
+    from engine.scheduling import digest
 
     browser = login_as("alpha.center")
     page = browser.get("/deadlines").get_data(as_text=True)

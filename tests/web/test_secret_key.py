@@ -12,7 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login.utils import _create_identifier
 
 from engine.config import Settings
-from engine.secret_key import SecretKeyError
+from engine.operations.secret_key import SecretKeyError
 from engine.services import Services
 from tests.web.conftest import WEBLIB
 from tests.web.conftest import made_app

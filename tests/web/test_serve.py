@@ -65,7 +65,7 @@ def test_a_worker_count_of_zero_is_refused(started):
 def test_the_worker_does_its_idle_work_until_there_is_none_then_waits(monkeypatch, tmp_path):
     import signal
 
-    from engine import cli as engine_cli
+    from engine.commands import cli as engine_cli
 
     monkeypatch.setenv("KAIGOFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'worker.sqlite3'}")
     monkeypatch.setenv("KAIGOFLOW_CACHE_DIR", str(tmp_path / "cache"))

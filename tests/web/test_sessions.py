@@ -8,8 +8,8 @@ from sqlalchemy import func
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from engine.models import Event
-from engine.models import User
+from engine.store.models import Event
+from engine.store.models import User
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import sign_in
 from tests.web.conftest import user

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from engine.db import make_engine
-from engine.db import upgrade
-from engine.models import Base
+from engine.store.db import make_engine
+from engine.store.db import upgrade
+from engine.store.models import Base
 from tests.web.conftest import made_app
 
 

@@ -13,12 +13,12 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 import handlers
-from engine import passwords
+from engine.accounts import passwords
 from engine.config import Settings
-from engine.models import Event
-from engine.models import Organisation
-from engine.models import User
 from engine.services import Services
+from engine.store.models import Event
+from engine.store.models import Organisation
+from engine.store.models import User
 from tests.conftest import PROCESSES
 from tests.web.conftest import CSRF
 from tests.web.conftest import PASSWORD
@@ -170,7 +170,7 @@ def test_a_csv_is_checked_first_then_applied_from_the_checked_page(login_as, adm
 
 
 def test_an_administrator_adds_a_municipality_on_the_page_and_others_get_404(tmp_path, database_url, clock):
-    """The page of engine/municipality_new.py, on a copy of the real library (it writes a folder)."""
+    """The page of engine/publishing/municipality_new.py, on a copy of the real library (it writes a folder)."""
     root = tmp_path / "processes"
     shutil.copytree(PROCESSES, root)
     settings = Settings(

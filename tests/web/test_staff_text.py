@@ -19,12 +19,12 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from engine.directory import demo_organisations
-from engine.directory import demo_user
-from engine.forms import FormContext
-from engine.models import Document
-from engine.models import Task
-from engine.runtime import Actor
+from engine.accounts.demo_staff import demo_organisations
+from engine.accounts.demo_staff import demo_user
+from engine.execution.runtime import Actor
+from engine.process_library.forms import FormContext
+from engine.store.models import Document
+from engine.store.models import Task
 from tests.web.conftest import PASSWORD_HASH
 from tests.web.conftest import Browser
 from tests.web.conftest import sign_in

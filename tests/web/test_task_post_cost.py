@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from engine import spiff
-from engine.models import ProcessVersion
+from engine.process_library import spiff
+from engine.store.models import ProcessVersion
 from tests.web.conftest import ready_task
 from tests.web.test_tasks import GOOD_FORM
 

@@ -8,10 +8,10 @@ import lxml.html
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.models import Document
-from engine.models import Event
-from engine.models import Task
-from engine.models import TaskDraft
+from engine.store.models import Document
+from engine.store.models import Event
+from engine.store.models import Task
+from engine.store.models import TaskDraft
 from tests.web.conftest import INTAKE
 from tests.web.conftest import ready_task
 

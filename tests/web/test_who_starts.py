@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.directory import CANNOT_START
+from engine.accounts.demo_staff import CANNOT_START
 from engine.errors import PermissionDenied
-from engine.models import Case
-from engine.models import ProcessInstance
+from engine.store.models import Case
+from engine.store.models import ProcessInstance
 from tests.web.conftest import PASSWORD
 
 BYSTANDERS = ("alpha.provider", "alpha.insurer")

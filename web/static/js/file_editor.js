@@ -1,6 +1,6 @@
 /*
  * Form / decision table / settings editor: checks JSON or XML in the browser before it is posted, so a typo is
- * shown at once; the server checks again (engine/versions.py) and is the one that decides.
+ * shown at once; the server checks again (engine/publishing/versions.py) and is the one that decides.
  */
 (function () {
   "use strict";

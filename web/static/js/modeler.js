@@ -55,7 +55,7 @@ const TYPE_NAMES = {
 };
 
 // The due rule (processes/README.md "dueRule") chosen in words: a starting day, then an optional number of days,
-// weeks, months or years after or before it, or a number of days the municipality sets (engine/duewords.py says
+// weeks, months or years after or before it, or a number of days the municipality sets (engine/scheduling/duewords.py says
 // the same rules in Japanese on the case pages).
 const DUE_RULE = /^\s*([a-z_]+)(?:\.([A-Za-z0-9_]+))?\s*(?:([+-])\s*(?:P(\d+)([YMWD])|days\.([A-Za-z0-9_]+)))?\s*$/;
 const DUE_UNITS = [["D", "日"], ["W", "週間"], ["M", "か月"], ["Y", "年"]];

@@ -1,5 +1,5 @@
 /*
- * Moddle descriptor for the spiffworkflow extension elements the engine reads (engine/library.py, projection.py,
+ * Moddle descriptor for the spiffworkflow extension elements the engine reads (engine/process_library/loader.py, projection.py,
  * spiff.py), so the modeler edits them as typed properties and writes them back unchanged:
  *   <spiffworkflow:properties><spiffworkflow:property name="formJsonSchemaFilename" value="x.schema.json"/>…
  *     (formJsonSchemaFilename, formUiSchemaFilename, dueRule, continueWith, endsCase)

@@ -24,6 +24,7 @@ _NAMESPACES: dict[str, str] = {
     "staff": "engine.accounts.staff",
     "staff_import": "engine.accounts.staff_import",
     "japanese_dates": "engine.japanese_dates",
+    "export_jobs": "engine.operations.export_jobs",
 }
 
 
@@ -59,6 +60,7 @@ _export(
     "WorkerHeartbeat",
     "RenderedPdf",
     "PublishJob",
+    "ExportJob",
 )
 _export("engine.clock", "Clock", "SystemClock", "FixedClock", "JST", "today", "to_datetime")
 _export("engine.config", "Settings", "checked_base_url")
@@ -163,6 +165,7 @@ _export(
     duty_name="name_of",
 )
 _export("engine.scheduling.compliance", "RISKS")
+_export("engine.scheduling.duewords", "describe_due_rule", DUE_DATA_FIELD_NAMES="DATA_FIELD_NAMES")
 _export("engine.scheduling.deadlines", "add_months", "month_end")
 _export("engine.scheduling.digest", build_digest="build", DIGEST_WHEN="WHEN")
 
@@ -210,7 +213,7 @@ _export("engine.demo_stories", seed_demo_stories="seed")
 _export("engine.operations.worker_tick", "work_once")
 _export("engine.operations.secret_key", "installation_key", checked_secret_key="checked")  # noqa: S106 (a name, not a key)
 _export("engine.operations.oplog", configure_logging="configure", log_request="request_line")
-_export("engine.operations.heartbeat", HEARTBEAT_STALE_SECONDS="STALE_SECONDS")
+_export("engine.operations.heartbeat", HEARTBEAT_STALE_SECONDS="STALE_SECONDS", last_worker_tick="last_tick")
 _export("engine.operations.health", "Health", check_health="check")
 _export("engine.commands.cli", ENGINE_COMMANDS="COMMANDS")
 _export("engine.commands.versions_cli", VERSION_COMMANDS="COMMANDS")

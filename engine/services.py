@@ -34,6 +34,9 @@ class Services:
     settings: Settings
     form_handlers: Mapping[str, FormHandler] = field(default_factory=dict)
     python_decisions: Mapping[str, PythonDecision] = field(default_factory=dict)
+    queued_work: list[Callable[[str], int]] = field(default_factory=list)
+    """What people asked for on the pages and a worker does every round, each given the worker's name and returning
+    how much it did (the composition root adds building case exports; the engine knows nothing of PDFs)."""
     idle_work: list[Callable[[], int]] = field(default_factory=list)
     """What `kaigoflow worker` does when nothing is due, each returning how much it did (the composition root adds
     drawing the PDFs of new documents; the engine knows nothing of them)."""

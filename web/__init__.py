@@ -73,6 +73,7 @@ def create_app(
     from web import display
     from web import documents
     from web import errors
+    from web import export_jobs
     from web import extensions
     from web import formfields
     from web import inbox
@@ -96,6 +97,7 @@ def create_app(
     app.register_blueprint(case_page.bp)
     app.register_blueprint(case_opening.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(export_jobs.bp)
     app.register_blueprint(case_list.bp)
     case_list_api.init_app(app)
     app.register_blueprint(admin.bp)

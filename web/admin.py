@@ -101,7 +101,7 @@ def _check_flow(side: Side, flow: str) -> None:
     # A version answers from its own files: a flow added in version 3 is not in version 2.
     if flow not in side.library.process_keys(side.municipality):
         name = side.shown
-        raise NotFoundError(f"手続き「{flow_name(flow)}」({flow})は{name}にありません")
+        raise NotFoundError(f"手続き「{flow_name(flow)}」は{name}にありません")
 
 
 @bp.get("/")
@@ -115,7 +115,11 @@ def compare() -> Any:
     flow = request.args.get("flow", "").strip()
     left_text = request.args.get("left", "").strip()
     right_text = request.args.get("right", "").strip()
+    staff = signed_in.staff()
     context: dict[str, Any] = {
+        # A process owner comes from their 版の履歴 and may only compare its versions: the way back leads there,
+        # not to the administrator's pages (403 for them).
+        "owner_municipality": None if staff.is_admin else library.municipality(staff.municipality),
         "choices": _choices(library),
         "flow": flow,
         "left_text": left_text,

@@ -27,8 +27,12 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def build_services() -> Services:
-    """The product's services (web/composition.py), with the worker's idle work: drawing new documents' PDFs."""
+    """The product's services (web/composition.py), with the worker's web-side work: building the case exports
+    people asked for (web/export_jobs.py) and, when idle, drawing new documents' PDFs."""
+    from web.export_jobs import ExportRunner
+
     services = build_product_services()
+    services.queued_work.append(ExportRunner(services))
     services.idle_work.append(PdfDrawer(services))
     return services
 
@@ -170,7 +174,12 @@ def export_case(services: Services, case_id: int, output: str | None, no_pdf: bo
             if case is None:
                 click.echo(f"エラー: ケース {case_id} は見つかりません", err=True)
                 raise SystemExit(4)
-            content = export.archive(session, services.library, clock, case, with_pdfs=not no_pdf)
+            total = export.document_count(session, case)
+
+            def progress(done: int) -> None:  # drawing a 帳票 takes about a second: say how far it is
+                click.echo(f"\r帳票 {done} / {total} 件", nl=done == total, err=True)
+
+            content = export.archive(session, services.library, clock, case, with_pdfs=not no_pdf, progress=progress)
             target = output or export.filename(case, clock)
             with open(target, "wb") as handle:
                 handle.write(content)

@@ -172,3 +172,12 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda v: CASE_STATUS.get(v, v), "case_status")
     app.add_template_filter(lambda v: INSTANCE_STATUS.get(v, v), "instance_status")
     app.add_template_filter(lambda v: TASK_STATES.get(v, v), "task_state")
+
+
+def period_words(period: str | None) -> str:
+    """A schedule item's or a flow's period for staff: 令和8年11月分 for a month (`2026-11`), 和暦 for a day."""
+    text = (period or "").strip()
+    if len(text) == 7:
+        month = japanese_dates.to_wareki_month(text)
+        return f"{month}分" if month else text
+    return japanese_dates.to_wareki(text) or text

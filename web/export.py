@@ -15,10 +15,12 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from datetime import date
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -166,24 +168,38 @@ def _pdf(session: Session, library: Library, clock: Clock, doc: Document, case: 
         return None  # no PDF engine here: the archive still has every document's data
 
 
-def archive(session: Session, library: Library, clock: Clock, case: Case, with_pdfs: bool = True) -> bytes:
-    """The ZIP of one case's full record."""
+def archive(
+    session: Session,
+    library: Library,
+    clock: Clock,
+    case: Case,
+    with_pdfs: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """The ZIP of one case's full record; `progress(n)` after each of its documents (the export job's page)."""
     body, documents = record(session, case, clock.now())
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for entry, doc in zip(body["documents"], documents, strict=True):
+        for done, (entry, doc) in enumerate(zip(body["documents"], documents, strict=True), start=1):
             snapshot = {"document": entry, "data": doc.data, "schema": doc.schema, "spec_hash": doc.spec_hash}
             zf.writestr(entry["json"], json.dumps(snapshot, ensure_ascii=False, indent=1, default=str))
             pdf = _pdf(session, library, clock, doc, case) if with_pdfs else None
             if pdf is not None:
                 entry["pdf"] = f"{document_stem(doc)}.pdf"
                 zf.writestr(entry["pdf"], pdf)
+            if progress is not None:
+                progress(done)
         zf.writestr("case.json", json.dumps(body, ensure_ascii=False, indent=1, default=str))
     return buffer.getvalue()
 
 
 def filename(case: Case, clock: Clock) -> str:
     return f"case-{case.id}-record-{today(clock):%Y%m%d}.zip"
+
+
+def document_count(session: Session, case: Case) -> int:
+    """How many documents the case's record holds (the export job's total)."""
+    return session.scalar(select(func.count(Document.id)).where(Document.case_id == case.id)) or 0
 
 
 def log_export(session: Session, clock: Clock, case: Case, actor_id: int | None, address: str | None, via: str) -> None:

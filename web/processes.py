@@ -23,11 +23,13 @@ from flask import request
 from flask import url_for
 
 from engine import DRAFT_FILE_PATTERN as FILE_PATTERN
+from engine import DUE_DATA_FIELD_NAMES
 from engine import MAX_DRAFT_FILE_BYTES as MAX_FILE_BYTES
 from engine import ConflictError
 from engine import InstancePlan
 from engine import KaigoflowError
 from engine import NotFoundError
+from engine import Problem
 from engine import PublishRefused
 from engine import ValidationError
 from engine import changed_files
@@ -192,6 +194,11 @@ def edit(municipality: str, path: str) -> Response:
     return _editor(municipality, path, content, draft, problems=[])
 
 
+def _day_parameters(params: dict[str, Any]) -> dict[str, int]:
+    """The municipality's whole-number settings a due rule may read (a day of the month, a number of days)."""
+    return {k: v for k, v in params.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
 def _editor(municipality: str, path: str, content: str, draft: Any, problems: list[dict[str, Any]]) -> Response:
     files, _ = _current_files(municipality)
     forms = sorted(p.removeprefix("forms/").removesuffix(".schema.json") for p in files if p.endswith(".schema.json"))
@@ -215,6 +222,8 @@ def _editor(municipality: str, path: str, content: str, draft: Any, problems: li
             problems=problems,
             forms=sorted(set(forms) | set(common_forms)),
             decisions=decisions,
+            due_fields=DUE_DATA_FIELD_NAMES,
+            due_params=_day_parameters(library.municipality(municipality).params),
         )
     )
     if path.endswith(".dmn"):
@@ -263,7 +272,7 @@ def save(municipality: str) -> Any:
         _, current = _current_files(municipality)
         return _editor(municipality, path if FILE_PATTERN.match(path) else "municipality.toml", kept, current, []), 422
     report = _versions().lint_draft(db.session, municipality)
-    problems = problems_for_page(report.problems)
+    problems = problems_for_page(report.problems, draft.files)
     if as_json:
         return jsonify({"ok": True, "draft_version": draft.version, "problems": problems})
     flash(
@@ -273,6 +282,12 @@ def save(municipality: str) -> Any:
     return _editor(municipality, path, draft.files[path], draft, problems)
 
 
+def _page_problems(municipality: str, problems: list[Problem]) -> list[dict[str, Any]]:
+    """The problems with the names of the elements they are about, read from the draft's files."""
+    files, _ = _current_files(municipality)
+    return problems_for_page(problems, files)
+
+
 @bp.post("/<municipality>/draft/lint")
 def lint_draft(municipality: str) -> Any:
     owner_of(municipality)
@@ -280,7 +295,7 @@ def lint_draft(municipality: str) -> Any:
         report = _versions().lint_draft(db.session, municipality)
     except NotFoundError:
         return jsonify({"ok": False, "error": "下書きがありません"}), 404
-    return jsonify({"ok": report.ok, "problems": problems_for_page(report.problems)})
+    return jsonify({"ok": report.ok, "problems": _page_problems(municipality, report.problems)})
 
 
 @bp.post("/<municipality>/draft/check")
@@ -296,7 +311,7 @@ def check(municipality: str) -> Any:
     return render_template(
         "processes/check.html",
         muni=app_services.services().library.municipality(municipality),
-        problems=report.problems,
+        problems=_page_problems(municipality, report.problems),
         results=results,
     )
 
@@ -323,7 +338,7 @@ def publish(municipality: str) -> Any:
         return render_template(
             "processes/check.html",
             muni=app_services.services().library.municipality(municipality),
-            problems=exc.problems,
+            problems=_page_problems(municipality, exc.problems),
             results=[],
             failures=exc.failures,
             refused=True,

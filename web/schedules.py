@@ -44,6 +44,7 @@ from web import date_input
 from web import display
 from web import inputsafe
 from web import signed_in
+from web.display import period_words
 from web.extensions import db
 
 bp = Blueprint("schedules", __name__)
@@ -66,6 +67,7 @@ def init_app(app: Flask) -> None:
     )
     app.add_template_filter(lambda first, *rest: (first, *rest), "schedule_pair")
     app.add_template_filter(to_wareki_month, "wareki_month")
+    app.add_template_filter(period_words, "period")
 
 
 def duty_name(duty: str, municipality: str | None = None) -> str:
@@ -281,7 +283,7 @@ def record_done(item_id: int) -> Any:
     except KaigoflowError as failure:
         flash(failure.message, "error")
     else:
-        flash(f"「{duty_name(item.duty, case.municipality)}」({item.period})を済にしました", "info")
+        flash(f"「{duty_name(item.duty, case.municipality)}」({period_words(item.period)})を済にしました", "info")
     return redirect(_back(case))
 
 
@@ -300,7 +302,8 @@ def special_circumstances(item_id: int) -> Any:
         except ValidationError as failure:
             problem = failure.details.get("reason") or failure.message
         else:
-            flash(f"「{duty_name(item.duty, case.municipality)}」({item.period})の特段の事情を記録しました", "info")
+            duty = f"「{duty_name(item.duty, case.municipality)}」({period_words(item.period)})"
+            flash(f"{duty}の特段の事情を記録しました", "info")
             return redirect(url_for("cases.show", case_id=case.id) + "#schedule-title")
     page = render_template("schedules/special_circumstances.html", item=item, case=case, reason=reason, problem=problem)
     return page, 422 if problem else 200

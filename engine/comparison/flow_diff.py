@@ -24,6 +24,7 @@ from engine.comparison.flow_model import SequenceFlow
 from engine.comparison.flow_model import load_flow
 from engine.comparison.parameter_diff import ParameterRow
 from engine.comparison.parameter_diff import diff_parameters
+from engine.process_library.canonical import flow_name
 from engine.process_library.loader import FormSpec
 
 FIELD_LABELS = {
@@ -271,10 +272,22 @@ def _element_diff(status: str, shown: Element, left: Element | None, right: Elem
         process=shown.process,
         id=shown.id,
         kind=shown.kind,
-        name=shown.label,
+        name=_title(shown),
         left_process=left.process if left else None,
         right_process=right.process if right else None,
     )
+
+
+def _title(element: Element | None, fallback: str = "") -> str:
+    """What a person calls an element: its name, or for an unnamed gateway or event the word for its kind (the id
+    is shown beside it, small, for those who edit the diagram)."""
+    if element is None:
+        return fallback
+    return element.name or f"名前のない{CATEGORY_NAMES[_category(element)]}"
+
+
+def _node_title(model: FlowModel, process: str, node: str) -> str:
+    return _title(model.elements.get((process, node)), node)
 
 
 def _change(name: str, left: Any, right: Any) -> FieldChange:
@@ -284,7 +297,7 @@ def _change(name: str, left: Any, right: Any) -> FieldChange:
 def _element_changes(left: Element, right: Element, a: FlowModel, b: FlowModel) -> list[FieldChange]:
     changes = []
     if left.process != right.process:
-        changes.append(_change("process", left.process, right.process))
+        changes.append(_change("process", flow_name(left.process), flow_name(right.process)))
     for name in ("kind", "name"):
         if getattr(left, name) != getattr(right, name):
             changes.append(_change(name, getattr(left, name), getattr(right, name)))
@@ -353,26 +366,33 @@ def _diff_flows(a: FlowModel, b: FlowModel) -> list[ElementDiff]:
     for key in _merged_order(_flow_keys_in_order(a), _flow_keys_in_order(b)):
         left, right = a.flows.get(key), b.flows.get(key)
         if left is None and right is not None:
-            diffs.append(_flow_diff("added", right, None, right))
+            diffs.append(_flow_diff("added", right, b, None, right))
         elif right is None and left is not None:
-            diffs.append(_flow_diff("removed", left, left, None))
+            diffs.append(_flow_diff("removed", left, a, left, None))
         elif left is not None and right is not None:
             changes = [
-                _change(name, getattr(left, name), getattr(right, name))
-                for name in ("source", "target", "condition")
+                _change(
+                    name,
+                    _node_title(a, left.process, getattr(left, name)),
+                    _node_title(b, right.process, getattr(right, name)),
+                )
+                for name in ("source", "target")
                 if getattr(left, name) != getattr(right, name)
             ]
+            if left.condition != right.condition:
+                changes.append(_change("condition", left.condition, right.condition))
             if left.name != right.name:
                 changes.append(_change("name", left.name, right.name))
             if changes:
-                diff = _flow_diff("changed", right, left, right)
+                diff = _flow_diff("changed", right, b, left, right)
                 diff.changes = changes
                 diffs.append(diff)
     return diffs
 
 
-def _flow_diff(status: str, shown: SequenceFlow, left: Any, right: Any) -> ElementDiff:
-    arrow = f"{shown.source} → {shown.target}"
+def _flow_diff(status: str, shown: SequenceFlow, model: FlowModel, left: Any, right: Any) -> ElementDiff:
+    source, target = (_node_title(model, shown.process, node) for node in (shown.source, shown.target))
+    arrow = f"{source} → {target}"
     return ElementDiff(
         status=status,
         category="flow",

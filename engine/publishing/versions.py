@@ -30,11 +30,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_
 from sqlalchemy import func
-from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,6 +42,7 @@ from engine.errors import NotFoundError
 from engine.errors import Problem
 from engine.errors import ValidationError
 from engine.execution.runtime import Runtime
+from engine.operations import job_claim
 from engine.process_library import lint
 from engine.process_library import safeload
 from engine.process_library import xmlsafe
@@ -53,7 +51,6 @@ from engine.process_library.forms import PythonDecision
 from engine.process_library.loader import Library
 from engine.publishing import scenario as scenario_module
 from engine.publishing import scenario_suite
-from engine.store.db import rows_changed
 from engine.store.models import Event
 from engine.store.models import ProcessDraft
 from engine.store.models import ProcessVersion
@@ -576,38 +573,7 @@ class Versions:
         return session.get(PublishJob, job_id)
 
     def _claim_job(self, session: Session, worker: str, clock: Clock) -> PublishJob | None:
-        now = clock.now()
-        claimable = or_(
-            PublishJob.status == "queued",
-            and_(PublishJob.status == "running", PublishJob.claimed_until < now),
-        )
-        query = select(PublishJob.id).where(claimable).order_by(PublishJob.id).limit(1)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        job_id = session.scalar(query)
-        if job_id is None:
-            session.rollback()
-            return None
-        claimed = session.execute(
-            update(PublishJob)
-            .where(PublishJob.id == job_id, claimable)
-            .values(
-                status="running",
-                claimed_by=worker,
-                claimed_until=now + timedelta(seconds=JOB_CLAIM_SECONDS),
-                started_at=now,
-                done=0,
-                failures=[],
-            )
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-        if rows_changed(claimed) != 1:
-            return self._claim_job(session, worker, clock)  # another worker took it first
-        job = session.get(PublishJob, job_id)
-        if job is not None:
-            session.refresh(job)
-        return job
+        return job_claim.claim(session, PublishJob, worker, clock, JOB_CLAIM_SECONDS, done=0, failures=[])
 
     def _run_job(self, session: Session, job: PublishJob, clock: Clock) -> None:
         draft = self.draft(session, job.municipality)
@@ -697,6 +663,27 @@ def changed_files(before: Mapping[str, str], after: Mapping[str, str]) -> dict[s
     return result
 
 
-def problems_for_page(problems: Iterable[Problem]) -> list[dict[str, Any]]:
-    """Problems as plain dicts (file, element, message, rule) for the modeler page's list and markers."""
-    return [{"file": p.file, "element": p.element, "message": p.message, "rule": p.rule} for p in problems]
+def problems_for_page(problems: Iterable[Problem], files: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Problems as plain dicts (file, element, element_name, message, rule) for the owner's pages.
+
+    `element_name` is the element's name in the diagram or decision (`files`: the draft's files), so the list says
+    which step in the owner's words; the id stays for the markers and is shown beside it, small.
+    """
+    names: dict[str, dict[str, str]] = {}
+
+    def name_of(problem: Problem) -> str:
+        if not problem.element or files is None:
+            return ""
+        path = next((p for p in files if problem.file == p or problem.file.endswith(f"/{p}")), None)
+        if path is None or not path.endswith(("bpmn", "dmn")):
+            return ""
+        if path not in names:
+            root, _ = xmlsafe.parse(files[path].encode("utf-8"), path)
+            found = root.xpath("//*[@id and @name]") if root is not None else []
+            names[path] = {str(e.get("id")): str(e.get("name")).strip() for e in found}
+        return names[path].get(problem.element, "")
+
+    return [
+        {"file": p.file, "element": p.element, "element_name": name_of(p), "message": p.message, "rule": p.rule}
+        for p in problems
+    ]

@@ -99,7 +99,7 @@ DUTIES: dict[str, DutyKind] = {
     ),
     "home_visit": DutyKind(
         "居宅訪問(面接)",
-        "居宅を訪問し利用者に面接する(判定 monitoring_requirement)",
+        "居宅を訪問し利用者に面接する(訪問が必要な月)",
         "003_ac00e42d951987eb.txt:116, 617-620; 000_ac7815af6fd4c390.txt:194-200; "
         "002_e0c30eafdce75ab5.txt:10; 004_f6001c94592c1eac.txt:1830-1857",
     ),

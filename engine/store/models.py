@@ -403,6 +403,31 @@ class RenderedPdf(Base):
     rendered_at: Mapped[datetime] = mapped_column(_tz())
 
 
+class ExportJob(Base):
+    """A request for one case's record (運営指導 用の記録一式 ZIP), built by a worker while the page shows progress.
+
+    `status` goes queued → running → done (the ZIP is in `archive` until retention deletes the case) or failed
+    (`message`). `done` of `total` documents are in the ZIP so far. Only the person who asked (`actor_id`) may
+    download it; the download is recorded as the `case_exported` event. Claimed like a publish job.
+    """
+
+    __tablename__ = "export_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+    archive: Mapped[bytes | None] = mapped_column(LargeBinary)
+    filename: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    started_at: Mapped[datetime | None] = mapped_column(_tz())
+    finished_at: Mapped[datetime | None] = mapped_column(_tz())
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(_tz())
+
+
 class PublishJob(Base):
     """A request to publish a municipality's draft, run by a worker: its scenarios, then the new version.
 

@@ -29,6 +29,7 @@ from engine.store.db import rows_changed
 from engine.store.models import Case
 from engine.store.models import Document
 from engine.store.models import Event
+from engine.store.models import ExportJob
 from engine.store.models import ProcessInstance
 from engine.store.models import RenderedPdf
 from engine.store.models import RetentionPurge
@@ -110,6 +111,7 @@ def purge_case(session: Session, expired: Expired, now: datetime) -> Purged:
             ("event", delete(Event).where(Event.case_id == case_id)),
             ("task_draft", delete(TaskDraft).where(TaskDraft.task_id.in_(task_ids))),
             ("rendered_pdf", delete(RenderedPdf).where(RenderedPdf.case_id == case_id)),
+            ("export_job", delete(ExportJob).where(ExportJob.case_id == case_id)),
             ("document", delete(Document).where(Document.case_id == case_id)),
             ("timer", delete(Timer).where(Timer.case_id == case_id)),
             ("task", delete(Task).where(Task.case_id == case_id)),
@@ -174,6 +176,7 @@ def _counts(session: Session, case_id: int) -> dict[str, int]:
         "event": count(Event, "case_id"),
         "document": count(Document, "case_id"),
         "rendered_pdf": count(RenderedPdf, "case_id"),
+        "export_job": count(ExportJob, "case_id"),
         "timer": count(Timer, "case_id"),
         "task": count(Task, "case_id"),
         "process_instance": count(ProcessInstance, "case_id"),

@@ -3,7 +3,8 @@
 The demo's stories (tests/browser/conftest.py) give each municipality an office case whose last month's
 モニタリング was never recorded. The care manager finds the person by typing the kana in hiragana, opens the case,
 records last month's モニタリング (the form warns before unsaved input is lost), goes on with 「続けてこの作業へ」 to
-this month's, and finds it on the 期限 board.
+this month's, finds it on the 期限 board and prints the record; no page or PDF on the way shows developer text
+(tests/browser/devtext.py). The other roles' days: tests/browser/test_role_days.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from engine.clock import SystemClock
 from engine.clock import today as clock_today
 from engine.japanese_dates import to_wareki
 from engine.scheduling.deadlines import month_end
+from tests.browser.devtext import assert_clean
+from tests.browser.devtext import assert_clean_pdf
 
 WIDTHS = [pytest.param(1366, "toyokawa", id="desktop-1366"), pytest.param(390, "city-a", id="phone-390")]
 
@@ -51,16 +54,20 @@ def test_find_the_person_record_the_overdue_monitoring_continue_and_see_it_on_th
     search.press("Enter")
     page.wait_for_url("**/cases?q=*")
     assert page.get_by_role("status").inner_text().startswith("1件")
+    assert_clean(page)
     assert overflow(page, "main") == 0, "the list fits the width"
     page.screenshot(path=str(tmp_path / "list.png"), full_page=True)
     page.get_by_role("link", name="中村 勇").click()
 
     # The case: last month's モニタリング first (earliest due)
     assert "中村 勇" in page.locator("h1").inner_text()
+    assert_clean(page)
+    case_url = page.url
     page.locator("a[href^='/tasks/']", has_text="モニタリング").first.click()
     # Months are shown to staff in 和暦 (令和 began in 2019).
     assert page.get_by_label("対象月").input_value() == f"令和{last_month_day.year - 2018}年{last_month_day.month}月"
     first_task = page.url
+    assert_clean(page)
 
     # Typing marks the form; leaving now asks first (the browser's own question), and staying keeps the input.
     page.get_by_label("モニタリングの記録").fill("自宅を訪問し本人と面接。変化なし。")
@@ -88,6 +95,7 @@ def test_find_the_person_record_the_overdue_monitoring_continue_and_see_it_on_th
     page.get_by_role("button", name="完了する").click()
     page.wait_for_url(first_task + "#next-steps")
     assert "「モニタリング」を完了しました" in page.locator(".flashes").inner_text()
+    assert_clean(page)
 
     # 「続けてこの作業へ」: this month's モニタリング of the same person
     go_on = page.get_by_role("link", name="続けてこの作業へ: モニタリング")
@@ -106,6 +114,15 @@ def test_find_the_person_record_the_overdue_monitoring_continue_and_see_it_on_th
     assert f"{to_wareki(due)}" in soon
     page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
     assert overflow(page, "main") == 0, "the board's tables fit the width (cards on a phone)"
+    assert_clean(page)
+
+    # Print: the モニタリング just recorded, as PDF and as the browser's print view
+    page.goto(case_url)
+    pdf = page.locator("a[href$='.pdf'][href^='/documents/']").last.get_attribute("href")
+    assert pdf is not None
+    assert "中村 勇" in assert_clean_pdf(page, pdf)
+    page.goto(pdf.removesuffix(".pdf") + "/print")
+    assert_clean(page)
     assert page_errors == []
 
 

@@ -128,7 +128,7 @@ def test_a_changed_gateway_condition_is_reported_on_its_flow(fixture_library):
     assert flow.status == "changed"
     changes = {c.field: (c.left, c.right) for c in flow.changes}
     assert changes["condition"] == ("points >= 50", "points >= 60")
-    assert changes["target"] == ("call_plan_cycle", "east_extra_check")
+    assert changes["target"] == ("一連の業務", "東市の追加確認")  # the steps by name, as the page shows them
     assert "flow_low" not in by_id(diff.flows)
 
 

@@ -28,6 +28,7 @@ CASE = "case"  # names a case (and maybe one of its instances): visible to the c
 TASK = "task"  # names a task: for the organisation it is assigned to only
 DOCUMENT = "document"  # names a document: for the case's organisations that may read its form (engine/cases/readers.py)
 RECORD = "record"  # the case's whole record (export ZIP): for the case's planners (center, office) only
+EXPORT_JOB = "export_job"  # a case export asked for: the planner who asked only (tests/web/test_export_jobs.py)
 ITEM = "item"  # names a schedule item of a case: its organisations (tests/web/test_schedules.py)
 ADMIN = "admin"  # administrators only; owners for their own municipality's versions (tests/web/test_admin.py)
 OWNER = "owner"  # a municipality's process owners only (tests/web/test_processes.py)
@@ -49,6 +50,10 @@ ROUTES = {
     "case_list_api.cases": OWN,
     "cases.show": CASE,
     "cases.export": RECORD,
+    "case_exports.ask": RECORD,
+    "case_exports.show": EXPORT_JOB,
+    "case_exports.status": EXPORT_JOB,
+    "case_exports.download": EXPORT_JOB,
     "cases.diagram_xml": CASE,
     "cases.start_flow": CASE,
     "api.case": CASE,
@@ -116,7 +121,7 @@ ROUTES = {
     "staff_admin.import_template": STAFF,
 }
 SIGNED_IN = (OWN, ITEM, ADMIN, OWNER, STAFF)
-SCOPED = (CASE, TASK, DOCUMENT, RECORD)
+SCOPED = (CASE, TASK, DOCUMENT, RECORD, EXPORT_JOB)
 # Everyone with no organisation on the case: the other center and office of the same municipality, and every
 # organisation of the other municipality.
 OUTSIDERS = [

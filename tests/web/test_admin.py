@@ -141,7 +141,7 @@ def test_identical_sides_say_there_is_no_difference(admin):
     [
         ("flow=new_case&left=west&right=nowhere", "市町村「nowhere」は登録されていません"),
         ("flow=new_case&left=west", "手続きと、比較する2つの市町村を選んでください"),
-        ("flow=no_such_flow&left=west&right=east", "手続き「no_such_flow」(no_such_flow)はテスト西市にありません"),
+        ("flow=no_such_flow&left=west&right=east", "手続き「no_such_flow」はテスト西市にありません"),
         ("flow=new_case&left=west%403&right=east", "版 3 はありません"),
         ("flow=new_case&left=west%40x&right=east", "版は「west@2」のように番号で指定してください"),
     ],

@@ -229,7 +229,7 @@ def test_publishing_answers_at_once_and_the_worker_publishes_with_progress_shown
     queued = owner.post("/processes/demo/publish", {"reason": "受付の名称を変更"})
     assert queued.status_code == 302
     waiting = owner.get(queued.headers["Location"]).get_data(as_text=True)
-    assert "公開の確認を待っています" in waiting and "publish_progress.js" in waiting
+    assert "公開の確認を待っています" in waiting and "job_progress.js" in waiting
     status_url = queued.headers["Location"] + "/status"
     status = owner.get(status_url).get_json()
     assert status["status"] == "queued" and status["done"] == 0 and status["total"] >= 1
@@ -241,7 +241,7 @@ def test_publishing_answers_at_once_and_the_worker_publishes_with_progress_shown
     status = owner.get(status_url).get_json()
     assert status == {**status, "status": "published", "done": status["total"], "number": 2, "failed": 0}
     assert count(svc, ProcessVersion) == 2 and count(svc, ProcessDraft) == 0
-    assert "publish_progress.js" not in owner.get(queued.headers["Location"]).get_data(as_text=True)
+    assert "job_progress.js" not in owner.get(queued.headers["Location"]).get_data(as_text=True)
 
 
 def test_a_failing_scenario_refuses_the_job_and_keeps_the_draft(login, svc, clock):

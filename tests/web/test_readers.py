@@ -71,7 +71,7 @@ def visible(app, login_as, world, key: str, case_id: int, documents: dict[str, i
     export_api = browser.client.get(f"/api/cases/{case_id}/export", headers=headers).status_code
     seen["export"] = {"zip"} if (export_page, export_api) == (200, 200) else set()
     assert (export_page, export_api) in ((200, 200), (404, 404)), key
-    assert (f'href="/cases/{case_id}/export.zip"' in page) == bool(seen["export"]), key
+    assert (f'action="/cases/{case_id}/exports"' in page) == bool(seen["export"]), key
     return seen
 
 

@@ -177,6 +177,38 @@
     observer.observe(container);
   }
 
+  // 拡大・縮小・全体: buttons over the diagram's corner, large enough for a finger at phone width, for those who
+  // cannot pinch or scroll-zoom (the mouse wheel and dragging still work as well).
+  function addZoomControls(viewer, container) {
+    var canvas = viewer.get("canvas");
+    var box = document.createElement("div");
+    box.className = "kf-zoom";
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "図の表示の大きさ");
+    [
+      ["in", "+", "拡大"],
+      ["out", "−", "縮小"],
+      ["fit", "全体", "図の全体を表示"],
+    ].forEach(function (entry) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "kf-zoom-" + entry[0];
+      button.textContent = entry[1];
+      button.setAttribute("aria-label", entry[2]);
+      button.title = entry[2];
+      button.addEventListener("click", function () {
+        if (entry[0] === "fit") {
+          canvas.zoom("fit-viewport", "auto");
+        } else {
+          canvas.zoom(canvas.zoom() * (entry[0] === "in" ? 1.25 : 0.8), "auto");
+        }
+        container.setAttribute("data-zoom", String(Math.round(canvas.zoom() * 100) / 100));
+      });
+      box.appendChild(button);
+    });
+    container.appendChild(box);
+  }
+
   function render(container) {
     if (container.getAttribute("data-state")) {
       return Promise.resolve();
@@ -223,6 +255,7 @@
       .then(function (viewer) {
         fitWhenVisible(viewer, container);
         decorate(viewer, container);
+        addZoomControls(viewer, container);
         container.setAttribute("data-state", "ready");
         container.removeAttribute("aria-busy");
         container.dispatchEvent(new CustomEvent("kf:diagram-ready", { bubbles: true, detail: { viewer: viewer } }));

@@ -18,13 +18,69 @@ const PROPERTY_FIELDS = {
   "bpmn:UserTask": [
     ["formJsonSchemaFilename", "様式(JSON Schema のファイル名)", "forms"],
     ["formUiSchemaFilename", "画面の並び(UI Schema のファイル名)", null],
-    ["dueRule", "期限の決め方(例: ready+P7D, month_end)", null],
   ],
   "bpmn:EndEvent": [
     ["continueWith", "続けて開始するプロセス", null],
     ["endsCase", "ケースを終了する(true)", null],
   ],
 };
+
+// What each kind of element is called in the properties panel, in the words of the owner's pages.
+const TYPE_NAMES = {
+  "bpmn:UserTask": "手順(担当者の作業)",
+  "bpmn:ManualTask": "手順(手作業)",
+  "bpmn:ServiceTask": "自動の処理",
+  "bpmn:ScriptTask": "自動の処理(スクリプト)",
+  "bpmn:BusinessRuleTask": "判定",
+  "bpmn:CallActivity": "手続きの呼び出し",
+  "bpmn:SubProcess": "まとまった手順",
+  "bpmn:ExclusiveGateway": "分岐(どれか一つへ)",
+  "bpmn:ParallelGateway": "分岐・合流(同時に進める)",
+  "bpmn:InclusiveGateway": "分岐(当てはまるものすべてへ)",
+  "bpmn:EventBasedGateway": "分岐(先に起きたことで決まる)",
+  "bpmn:StartEvent": "開始",
+  "bpmn:EndEvent": "終了",
+  "bpmn:IntermediateCatchEvent": "待ち(日付・連絡)",
+  "bpmn:IntermediateThrowEvent": "途中の知らせ",
+  "bpmn:BoundaryEvent": "期限・割り込み",
+  "bpmn:SequenceFlow": "流れ",
+  "bpmn:Process": "手続き",
+  "bpmn:Collaboration": "手続きの全体",
+  "bpmn:Participant": "参加する組織",
+  "bpmn:Lane": "レーン(担当)",
+  "bpmn:TextAnnotation": "注釈",
+  "bpmn:DataObjectReference": "書類",
+  "bpmn:DataStoreReference": "記録",
+  "bpmn:Group": "グループ",
+};
+
+// The due rule (processes/README.md "dueRule") chosen in words: a starting day, then an optional number of days,
+// weeks, months or years after or before it, or a number of days the municipality sets (engine/scheduling/duewords.py says
+// the same rules in Japanese on the case pages).
+const DUE_RULE = /^\s*([a-z_]+)(?:\.([A-Za-z0-9_]+))?\s*(?:([+-])\s*(?:P(\d+)([YMWD])|days\.([A-Za-z0-9_]+)))?\s*$/;
+const DUE_UNITS = [["D", "日"], ["W", "週間"], ["M", "か月"], ["Y", "年"]];
+
+function parseDueRule(rule) {
+  const match = DUE_RULE.exec(rule || "");
+  if (!rule || !match) {
+    return { base: "", arg: "", sign: "", amount: "", unit: "D", daysParam: "", unknown: Boolean(rule) };
+  }
+  const [, head, arg, sign, amount, unit, daysParam] = match;
+  return { base: head, arg: arg || "", sign: sign || "", amount: amount || "", unit: unit || "D", daysParam: daysParam || "" };
+}
+
+function composeDueRule(parts) {
+  if (!parts.base) {
+    return "";
+  }
+  let rule = parts.base === "ready" || parts.base === "month_end" ? parts.base : `${parts.base}.${parts.arg}`;
+  if (parts.sign && parts.daysParam) {
+    rule += `${parts.sign}days.${parts.daysParam}`;
+  } else if (parts.sign && Number(parts.amount) > 0) {
+    rule += `${parts.sign}P${Number(parts.amount)}${parts.unit}`;
+  }
+  return rule;
+}
 
 function translate(template, replacements) {
   const values = replacements || {};
@@ -132,6 +188,120 @@ function start(Modeler) {
     return wrap;
   }
 
+  function select(label, choices, value, onChange) {
+    const wrap = document.createElement("label");
+    wrap.className = "due-part";
+    const text = document.createElement("span");
+    text.className = "visually-hidden";
+    text.textContent = label;
+    const input = document.createElement("select");
+    choices.forEach(([key, name]) => {
+      const option = document.createElement("option");
+      option.value = key;
+      option.textContent = name;
+      option.selected = key === value;
+      input.appendChild(option);
+    });
+    input.addEventListener("change", () => onChange(input.value));
+    wrap.append(text, input);
+    return wrap;
+  }
+
+  function dueField(element) {
+    const box = document.createElement("fieldset");
+    box.className = "due-rule";
+    const legend = document.createElement("legend");
+    legend.textContent = "期限";
+    box.appendChild(legend);
+    const current = readProperty(element.businessObject, "dueRule");
+    const parts = parseDueRule(current);
+    const fields = parseJson("data-due-fields", {});
+    const params = parseJson("data-due-params", {});
+    const rule = document.createElement("p");
+    rule.className = "help due-rule-code";
+    const row = document.createElement("div");
+    row.className = "due-row";
+    box.append(row, rule);
+
+    function update() {
+      const value = composeDueRule(parts);
+      writeProperty(element, "dueRule", value);
+      draw();
+    }
+
+    function draw() {
+      row.replaceChildren();
+      const bases = [["", "期限なし"], ["ready", "作業できるようになった日"], ["month_end", "その月の末日"], ["next_month_day", "翌月の指定日"]];
+      Object.entries(fields).forEach(([key, name]) => bases.push([`data:${key}`, name]));
+      const baseValue = parts.base === "data" ? `data:${parts.arg}` : parts.base;
+      if (parts.base === "data" && !(parts.arg in fields)) {
+        bases.push([baseValue, `ケースの日付(${parts.arg})`]);
+      }
+      row.appendChild(
+        select("期限の起点", bases, baseValue, (value) => {
+          const [base, arg] = value.startsWith("data:") ? ["data", value.slice(5)] : [value, ""];
+          parts.base = base;
+          parts.arg = base === "next_month_day" ? Object.keys(params).find((k) => /day$/.test(k)) || "10" : arg;
+          update();
+        })
+      );
+      if (parts.base === "next_month_day") {
+        const days = [];
+        for (let day = 1; day <= 28; day += 1) {
+          days.push([String(day), `${day}日`]);
+        }
+        Object.entries(params).forEach(([key, value]) => days.push([key, `${value}日(市町村の設定 ${key})`]));
+        row.appendChild(select("翌月の日", days, parts.arg, (value) => {
+          parts.arg = value;
+          update();
+        }));
+      }
+      if (parts.base) {
+        row.appendChild(
+          select("起点からの前後", [["", "まで"], ["+", "の後"], ["-", "の前"]], parts.sign, (value) => {
+            parts.sign = value;
+            if (value && !parts.amount && !parts.daysParam) {
+              parts.amount = "7";
+            }
+            update();
+          })
+        );
+      }
+      if (parts.base && parts.sign) {
+        const amount = document.createElement("input");
+        amount.type = "number";
+        amount.min = "1";
+        amount.max = "999";
+        amount.value = parts.daysParam ? "" : parts.amount;
+        amount.disabled = Boolean(parts.daysParam);
+        amount.setAttribute("aria-label", "日数・期間");
+        amount.className = "due-amount";
+        amount.addEventListener("change", () => {
+          parts.amount = amount.value;
+          update();
+        });
+        row.appendChild(amount);
+        const units = DUE_UNITS.map(([key, name]) => [key, name]);
+        Object.entries(params).forEach(([key, value]) => units.push([`days:${key}`, `日(市町村の設定 ${key}: ${value}日)`]));
+        const unitValue = parts.daysParam ? `days:${parts.daysParam}` : parts.unit;
+        row.appendChild(select("単位", units, unitValue, (value) => {
+          if (value.startsWith("days:")) {
+            parts.daysParam = value.slice(5);
+          } else {
+            parts.daysParam = "";
+            parts.unit = value;
+          }
+          update();
+        }));
+      }
+      const words = composeDueRule(parts);
+      rule.textContent = parts.unknown ? `書式を読めない期限です: ${current}` : words ? `書式: ${words}` : "この手順に期限はありません";
+    }
+
+    draw();
+    return box;
+  }
+
   function sideEditor(title, path, validate) {
     const box = document.createElement("details");
     box.className = "side-editor";
@@ -201,9 +371,9 @@ function start(Modeler) {
     }
     const bo = element.businessObject;
     const heading = document.createElement("h2");
-    heading.textContent = translate(bo.$type.replace("bpmn:", "").replace(/([a-z])([A-Z])/g, "$1 $2"));
+    heading.textContent = TYPE_NAMES[bo.$type] || "図の要素";
     panel.appendChild(heading);
-    panel.appendChild(field("ID", bo.id, () => {}, { readOnly: true }));
+    panel.appendChild(field("ID(図の中の識別子)", bo.id, () => {}, { readOnly: true }));
     if (bo.$type !== "bpmn:Process" && element.type !== "label") {
       panel.appendChild(field("名前", bo.name, (value) => modeling.updateLabel(element, value)));
     }
@@ -211,6 +381,9 @@ function start(Modeler) {
       const options = list === "forms" ? { list: parseJson("data-forms", []).map((f) => `${f}.schema.json`) } : {};
       panel.appendChild(field(label, readProperty(bo, name), (value) => writeProperty(element, name, value), options));
     });
+    if (bo.$type === "bpmn:UserTask") {
+      panel.appendChild(dueField(element));
+    }
     if (bo.$type === "bpmn:UserTask" || bo.$type === "bpmn:ManualTask") {
       const instructions = findExtension(bo, "spiffworkflow:InstructionsForEndUser");
       panel.appendChild(
@@ -263,6 +436,29 @@ function start(Modeler) {
     }
   }
 
+  // The whole diagram in view, clear of the palette on the left edge: "fit-viewport" alone puts the first task
+  // under the palette's tools.
+  function fitBesidePalette() {
+    canvas.zoom("fit-viewport", "auto");
+    const inner = canvas.viewbox().inner;
+    const palette = container.querySelector(".djs-palette");
+    const frame = container.getBoundingClientRect();
+    const margin = 16;
+    const left = (palette ? palette.getBoundingClientRect().right - frame.left : 0) + margin;
+    const width = container.clientWidth - left - margin;
+    const height = container.clientHeight - 2 * margin;
+    if (!inner.width || !inner.height || width <= 0 || height <= 0) {
+      return;
+    }
+    const scale = Math.min(width / inner.width, height / inner.height, 1);
+    canvas.viewbox({
+      x: inner.x - left / scale,
+      y: inner.y - margin / scale,
+      width: container.clientWidth / scale,
+      height: container.clientHeight / scale,
+    });
+  }
+
   let currentProblems = [];
 
   function showProblems(problems) {
@@ -299,20 +495,23 @@ function start(Modeler) {
     problems.forEach((p) => {
       const item = document.createElement("li");
       item.dataset.element = p.element || "";
-      const where = p.element ? ` [${p.element}]` : "";
-      if (p.element && registry.get(p.element)) {
+      const shape = p.element ? registry.get(p.element) : null;
+      const name = (shape && shape.businessObject.name) || p.element_name || (p.element ? "名前のない要素" : "");
+      const id = document.createElement("small");
+      id.className = "muted";
+      id.textContent = p.element ? ` ${p.element}` : "";
+      if (shape) {
         const link = document.createElement("button");
         link.type = "button";
         link.className = "link-button";
-        link.textContent = `${p.file}${where}`;
+        link.textContent = `${p.file} ${name}`;
         link.addEventListener("click", () => {
-          const element = registry.get(p.element);
-          selection.select(element);
-          canvas.scrollToElement(element);
+          selection.select(shape);
+          canvas.scrollToElement(shape);
         });
-        item.append(link, document.createTextNode(`: ${p.message}`));
+        item.append(link, id, document.createTextNode(`: ${p.message}`));
       } else {
-        item.textContent = `${p.file}${where}: ${p.message}`;
+        item.append(document.createTextNode(`${p.file}${p.element ? ` ${name}` : ""}`), id, document.createTextNode(`: ${p.message}`));
       }
       list.appendChild(item);
     });
@@ -384,7 +583,7 @@ function start(Modeler) {
     })
     .then((xml) => modeler.importXML(xml))
     .then(() => {
-      canvas.zoom("fit-viewport", "auto");
+      fitBesidePalette();
       showProblems(parseJson("data-problems", []));
       container.setAttribute("data-state", "ready");
       window.kaigoflowModeler = modeler;

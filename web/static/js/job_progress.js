@@ -1,8 +1,9 @@
-/* The publish page while its job runs in the worker: poll the job's status, show the count of scenarios run, and
-   reload the page when the job moves on (the server renders the outcome). No inline script (strict CSP). */
+/* A page whose job runs in the worker (publishing: scenarios run; a case export: documents done): poll the job's
+   status, show how far it is, and reload the page when the job moves on (the server renders the outcome).
+   The box is the element with data-status-url; no inline script (strict CSP). */
 (function () {
   "use strict";
-  var box = document.getElementById("publish-progress");
+  var box = document.querySelector(".job-progress[data-status-url]");
   if (!box) {
     return;
   }

@@ -95,7 +95,9 @@ def test_the_insurer_issues_the_equipment_confirmation_and_prints(page, page_err
     page.locator("a[href^='/tasks/']", has_text="協議").first.click()
     assert_clean(page)
     page.get_by_label("協議日").fill(to_wareki(today))
-    page.get_by_label("確認書を発行した").check()
+    # Required yes/no questions are はい・いいえ radios (an unanswered one is refused, not read as いいえ).
+    page.get_by_role("group", name="確認書を発行した").get_by_label("はい").check()
+    page.get_by_role("group", name="暫定ケアプランによる事前協議で了承した").get_by_label("いいえ").check()
     page.get_by_label("確認書の発行日").fill(to_wareki(today))
     page.get_by_label("確認書の番号").fill("第12号")
     page.get_by_role("button", name="完了する").click()

@@ -741,7 +741,8 @@ def _update_organisation(state: _ScenarioRun, change: Mapping[str, Any]) -> None
     fields = {k: v for k, v in change.items() if k != "org"}
     unknown = sorted(set(fields) - ORGANISATION_FACTS)
     if "org" not in change or unknown or not fields:
-        raise ScenarioFailure(f"update_organisation は org と {sorted(ORGANISATION_FACTS)} をとります: {sorted(change)}")
+        allowed = ", ".join(sorted(ORGANISATION_FACTS))
+        raise ScenarioFailure(f"update_organisation は org と {allowed} をとります: {sorted(change)}")
     value = _resolve(fields["proxy_receipt_mandate_filed_on"], state.clock)
     operator = staff.Operator(user_id=None, via="scenario")
     staff.record_proxy_receipt_mandate(

@@ -12,6 +12,7 @@ from engine.process_library.forms import PythonDecision
 from handlers import equipment_forms
 from handlers import provisional_forms
 from handlers.basic_checklist import BasicChecklist
+from handlers.commission_notice import CommissionNotice
 from handlers.decisions.certification_application import certification_application
 from handlers.decisions.certification_result import certification_result
 from handlers.decisions.checklist_assessment import checklist_assessment
@@ -55,6 +56,7 @@ def form_handlers() -> dict[str, FormHandler]:
         PlanOriginalsSubmission(),
         ServiceEnd(),
         PlanReview(),
+        CommissionNotice(),
         *provisional_forms.HANDLERS,
         *equipment_forms.HANDLERS,
     ]

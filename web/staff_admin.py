@@ -32,6 +32,8 @@ from web import access
 from web import app_services
 from web import auth
 from web import signed_in
+from web.date_input import DateInputError
+from web.date_input import parse_date_input
 from web.extensions import db
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff")
@@ -148,7 +150,9 @@ def new_organisation() -> Any:
     return _organisation_page(None, values, errors)
 
 
-def _organisation_page(org: Organisation | None, values: staff.OrganisationInput, errors: dict[str, str]) -> Any:
+def _organisation_page(
+    org: Organisation | None, values: staff.OrganisationInput, errors: dict[str, str], typed_filed_on: str | None = None
+) -> Any:
     members = staff.list_users(db.session, _op(), org.id) if org is not None else []
     page = render_template(
         "staff_admin/organisation.html",
@@ -160,6 +164,7 @@ def _organisation_page(org: Organisation | None, values: staff.OrganisationInput
         kinds=staff.ORG_KINDS,
         members=members,
         job_roles=staff.JOB_ROLES,
+        typed_filed_on=typed_filed_on,
     )
     return page, 422 if errors else 200
 
@@ -189,6 +194,30 @@ def organisation(org_id: int) -> Any:
             flash(f"「{org.name}」を保存しました", "info")
             return redirect(url_for("staff_admin.organisation", org_id=org.id))
     return _organisation_page(org, values, errors)
+
+
+@bp.post("/organisations/<int:org_id>/proxy-receipt")
+def proxy_receipt(org_id: int) -> Any:
+    """代理受領委任状の提出日 of an office (豊川: filed once with the 委託契約); 和暦 or 西暦, blank to clear."""
+    org = _organisation_or_404(org_id)
+    text = request.form.get("proxy_receipt_mandate_filed_on", "").strip()
+    try:
+        filed_on = parse_date_input(text) if text else None
+        staff.record_proxy_receipt_mandate(db.session, _op(), org.id, filed_on, _now())
+    except DateInputError as refused:
+        return _proxy_receipt_refused(org, text, str(refused))
+    except ValidationError as refused:
+        db.session.rollback()
+        return _proxy_receipt_refused(org, text, refused.details.get("proxy_receipt_mandate_filed_on", refused.message))
+    flash(f"「{org.name}」の代理受領委任状の提出日を保存しました", "info")
+    return redirect(url_for("staff_admin.organisation", org_id=org.id))
+
+
+def _proxy_receipt_refused(org: Organisation, text: str, message: str) -> Any:
+    """The organisation page again, with the date as typed and why it was refused (nothing saved)."""
+    values = staff.OrganisationInput(org.municipality, org.role, org.name, org.code, org.address)
+    page, _status = _organisation_page(org, values, {"proxy_receipt_mandate_filed_on": message}, typed_filed_on=text)
+    return page, 422
 
 
 @bp.post("/organisations/<int:org_id>/close")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +31,9 @@ DEMO_ORGS = {
     "insurer": ["介護保険課"],
     "provider": ["ひまわりデイサービス"],
 }
+DEMO_PROXY_RECEIPT_FILED_ON = date(2025, 4, 1)
+"""The demo offices have their 委託契約 and filed the 代理受領委任状 at the start of a fiscal year (豊川 001:8-22): a
+scenario of an office that has not clears it (`update_organisation`)."""
 
 
 def demo_organisations(session: Session, municipality: Municipality) -> dict[str, list[Organisation]]:
@@ -44,6 +49,8 @@ def demo_organisations(session: Session, municipality: Municipality) -> dict[str
                 if role != "insurer":
                     name = f"{municipality.name} {base}"
                 org = Organisation(municipality=municipality.key, role=role, name=name, code=code)
+                if role == "office":
+                    org.proxy_receipt_mandate_filed_on = DEMO_PROXY_RECEIPT_FILED_ON
                 session.add(org)
                 session.flush()
             result[role].append(org)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.process_library.forms import DIRECTORY
+from engine.store.models import Case
 from engine.store.models import Organisation
 from engine.store.models import User
 
@@ -28,6 +29,16 @@ def form_directory(session: Session, municipality: str) -> dict[str, frozenset[s
         if staff_name and staff_active:
             names.setdefault(f"{role}-staff", set()).add(staff_name)
     return {kind: frozenset(found) for kind, found in names.items()}
+
+
+def office_record(session: Session, case_id: int | None) -> dict[str, Any] | None:
+    """What is recorded of a case's 居宅介護支援事業所 that a form may depend on (FormContext.office); None without one.
+    豊川's 委託連絡票 needs the office's 代理受領委任状 filed (001:8-22): a fact of the office, not of the case."""
+    case = session.get(Case, case_id) if case_id is not None else None
+    office = session.get(Organisation, case.office_org_id) if case is not None and case.office_org_id else None
+    if office is None:
+        return None
+    return {"name": office.name, "proxy_receipt_mandate_filed_on": office.proxy_receipt_mandate_filed_on}
 
 
 def registered_example(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from engine.accounts import passwords
 from engine.accounts.demo_staff import ROLE_NAMES
+from engine.clock import JST
 from engine.errors import NotFoundError
 from engine.errors import PermissionDenied
 from engine.errors import ValidationError
@@ -226,6 +228,30 @@ def change_organisation(
     changes = apply_changes(org, {"name": cleaned.name, "code": cleaned.code, "address": cleaned.address})
     if changes:
         record(session, op, now, "organisation_changed", {"organisation_id": org.id, "changes": changes})
+    session.commit()
+    return org
+
+
+def record_proxy_receipt_mandate(
+    session: Session, op: Operator, org_id: int, filed_on: date | None, now: datetime
+) -> Organisation:
+    """Record (or clear) the day a 居宅介護支援事業所 filed its 代理受領委任状 with the insurer (豊川 001:8-22), with an
+    `organisation_changed` event (old -> new, who). Only an office files one; a day after today is refused."""
+    org = organisation(session, op, org_id)
+    if org.role != "office":
+        raise ValidationError(
+            "代理受領委任状の提出日を記録できません",
+            details={"proxy_receipt_mandate_filed_on": "代理受領委任状は居宅介護支援事業所が提出するものです"},
+        )
+    if filed_on is not None and filed_on > now.astimezone(JST).date():
+        raise ValidationError(
+            "代理受領委任状の提出日を記録できません",
+            details={"proxy_receipt_mandate_filed_on": "提出日に未来の日付は入力できません"},
+        )
+    changes = apply_changes(org, {"proxy_receipt_mandate_filed_on": filed_on})
+    if changes:
+        detail = {field: [None if v is None else v.isoformat() for v in pair] for field, pair in changes.items()}
+        record(session, op, now, "organisation_changed", {"organisation_id": org.id, "changes": detail})
     session.commit()
     return org
 

@@ -165,7 +165,8 @@ class TaskActions(InstanceRuns):
             raise NotFoundError(f"様式「{row.form}」がこの版にありません")
         params = self.params(session, row.municipality)
         names = form_register.form_directory(session, row.municipality) if has_directory_fields(form.schema) else None
-        context = FormContext(clock_module.today(self.clock), row.municipality, params, data, names)
+        office = form_register.office_record(session, row.case_id)
+        context = FormContext(clock_module.today(self.clock), row.municipality, params, data, names, office)
         handler = self.handlers.get(form.name)
         errors = validate_submission(form.schema, submission, handler, context)
         if errors:

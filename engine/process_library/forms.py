@@ -24,6 +24,9 @@ class FormContext:
     directory: Mapping[str, frozenset[str]] | None = None
     """The names a `x-directory` field may hold, by its value (engine.accounts.form_register.form_directory); None
     where no database is at hand (a handler tested alone), and then such fields are not checked."""
+    office: Mapping[str, Any] | None = None
+    """What is recorded of the case's 居宅介護支援事業所 (`name`, `proxy_receipt_mandate_filed_on`: a date or None);
+    None where the case has no office or no database is at hand (engine.accounts.form_register.office_record)."""
 
 
 class FormHandler(Protocol):

@@ -16,6 +16,7 @@ done}}`,
   `expect_no_schedule: [KEY]`, `expect_risks: [CODE or {code, since, severity}]` (with `only: true`: no others),
   `expect_no_risks: []` (none) or `[CODE]`, `record_duty: KEY` (as: ROLE, on: DATE) for duties no flow records,
   `excuse: KEY` with `reason:` (特段の事情), and `update_case: {field: value}` (e.g. `video_conditions_met`);
+- `update_organisation: {org: office.1, proxy_receipt_mandate_filed_on: null}` records a fact of a demo organisation;
 - which task, when several are ready with one step id: `flow:` (process key) and `month:` (a monthly instance's
   YYYY-MM) beside `complete`, `expect_ready`, `expect_not_ready`, `expect_never_ready` and `expect_due`;
 - a task's organisation: `step@role:org` or `{step, role, org, flow, month}`, org = `center.1`, `office.2`, …;
@@ -48,6 +49,7 @@ from sqlalchemy.orm import Session
 
 from engine.accounts import demo_staff
 from engine.accounts import form_register
+from engine.accounts import staff
 from engine.cases import facts
 from engine.clock import JST
 from engine.clock import FixedClock
@@ -226,6 +228,8 @@ def _prepare(runtime: Runtime, session: Session, clock: FixedClock, scenario: di
         for org in members:  # one member of staff in every organisation: a task handed to the 2nd office is theirs
             user = demo_staff.demo_user(session, org)
             actors[org.id] = Actor(user_id=user.id, organisation_id=org.id, role=role)
+    for office in orgs["office"]:  # each scenario starts from the demo offices as made, whatever one before changed
+        office.proxy_receipt_mandate_filed_on = demo_staff.DEMO_PROXY_RECEIPT_FILED_ON
     session.commit()
     _ORG_IDS.set({(role, i): org.id for role, members in orgs.items() for i, org in enumerate(members, start=1)})
     fields: dict[str, Any] = {}
@@ -324,6 +328,8 @@ def _run_step(state: _ScenarioRun, step: dict[str, Any]) -> None:
         state.runtime.record_special_circumstances(state.session, row.id, str(step.get("reason", "")), actor)
     elif "update_case" in step:
         _update_case(state, step["update_case"])
+    elif "update_organisation" in step:
+        _update_organisation(state, step["update_organisation"])
     else:
         raise ScenarioFailure(f"知らない手順です: {sorted(step)}")
 
@@ -723,6 +729,25 @@ def _update_case(state: _ScenarioRun, fields: Mapping[str, Any]) -> None:
     state.case.data = extra
     state.session.commit()
     state.runtime.refresh_schedule(state.session, state.case.id)
+
+
+ORGANISATION_FACTS = frozenset({"proxy_receipt_mandate_filed_on"})
+"""What `update_organisation` may change: the facts of an organisation a flow depends on."""
+
+
+def _update_organisation(state: _ScenarioRun, change: Mapping[str, Any]) -> None:
+    """Record a fact of a demo organisation as its municipal administrator would (`{org: office.1,
+    proxy_receipt_mandate_filed_on: null}`: an office that has not filed its 代理受領委任状), with its event."""
+    fields = {k: v for k, v in change.items() if k != "org"}
+    unknown = sorted(set(fields) - ORGANISATION_FACTS)
+    if "org" not in change or unknown or not fields:
+        allowed = ", ".join(sorted(ORGANISATION_FACTS))
+        raise ScenarioFailure(f"update_organisation は org と {allowed} をとります: {sorted(change)}")
+    value = _resolve(fields["proxy_receipt_mandate_filed_on"], state.clock)
+    operator = staff.Operator(user_id=None, via="scenario")
+    staff.record_proxy_receipt_mandate(
+        state.session, operator, _org_id(str(change["org"])), as_date(value) if value else None, state.clock.now()
+    )
 
 
 def advance_case(runtime: Runtime, session: Session, clock: FixedClock, case: Case, until: date) -> None:

@@ -83,6 +83,9 @@ class Organisation(Base):
     address: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     """False once closed: kept (cases and history name it), no longer offered for new staff or cases."""
+    proxy_receipt_mandate_filed_on: Mapped[date | None] = mapped_column(Date)
+    """代理受領委任状の提出日: a 居宅介護支援事業所 files it once, at its 委託契約, with the insurer (豊川 001:8-22);
+    a fact of the office, not of a case. None while not filed (or not known)."""
 
 
 class User(Base):

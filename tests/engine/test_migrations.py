@@ -87,3 +87,38 @@ def test_0006_moves_delegated_into_planner_without_loss_on_sqlite(tmp_path):
 
 def test_0006_moves_delegated_into_planner_without_loss_on_postgresql(empty_postgres_url):
     assert _migrate_cases(empty_postgres_url) == EXPECTED_AFTER_0006
+
+
+def _proxy_receipt_up_and_down(url: str) -> tuple[list, list[str]]:
+    """An office written under 0009, upgraded to head (no 代理受領委任状 date yet) and downgraded again."""
+    from alembic import command
+    from sqlalchemy import inspect
+    from sqlalchemy import text
+
+    config = alembic_config(url)
+    command.upgrade(config, "0009_export_job")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO organisation (id, name, role, municipality) VALUES (1, '居宅', 'office', 'demo')")
+            )
+        upgrade(url)
+        with engine.connect() as conn:
+            after_up = conn.execute(text("SELECT name, proxy_receipt_mandate_filed_on FROM organisation")).all()
+        command.downgrade(config, "0009_export_job")
+        engine.dispose()
+        columns = [c["name"] for c in inspect(engine).get_columns("organisation")]
+        with engine.connect() as conn:
+            names = [row[0] for row in conn.execute(text("SELECT name FROM organisation"))]
+    finally:
+        engine.dispose()
+    return [tuple(row) for row in after_up], [*names, *(c for c in columns if c.startswith("proxy"))]
+
+
+def test_0010_adds_the_proxy_receipt_date_and_removes_it_on_sqlite(tmp_path):
+    assert _proxy_receipt_up_and_down(f"sqlite:///{tmp_path / 'proxy.sqlite3'}") == ([("居宅", None)], ["居宅"])
+
+
+def test_0010_adds_the_proxy_receipt_date_and_removes_it_on_postgresql(empty_postgres_url):
+    assert _proxy_receipt_up_and_down(empty_postgres_url) == ([("居宅", None)], ["居宅"])

@@ -89,6 +89,28 @@ def test_a_change_records_old_and_new_and_closing_waits_for_the_staff(session, l
     ]
 
 
+def test_only_an_office_records_a_proxy_receipt_date_and_never_one_in_the_future(session, library, insurer, clock):
+    """代理受領委任状 (豊川 001:8-22): filed once by a 居宅介護支援事業所; a refusal changes nothing."""
+    from datetime import timedelta
+
+    office = staff.add_organisation(
+        session, library, staff.CLI, staff.OrganisationInput("demo", "office", "さくら居宅"), clock.now()
+    )
+    today = clock.now().date()
+    with pytest.raises(ValidationError) as not_an_office:
+        staff.record_proxy_receipt_mandate(session, staff.CLI, insurer.id, today, clock.now())
+    assert "居宅介護支援事業所" in not_an_office.value.details["proxy_receipt_mandate_filed_on"]
+    with pytest.raises(ValidationError) as future:
+        staff.record_proxy_receipt_mandate(session, staff.CLI, office.id, today + timedelta(days=2), clock.now())
+    assert "未来" in future.value.details["proxy_receipt_mandate_filed_on"]
+    session.rollback()
+    assert session.get(Organisation, office.id).proxy_receipt_mandate_filed_on is None
+    staff.record_proxy_receipt_mandate(session, staff.CLI, office.id, today, clock.now())
+    staff.record_proxy_receipt_mandate(session, staff.CLI, office.id, today, clock.now())  # the same: no event
+    [changed] = events(session, "organisation_changed")
+    assert changed.detail["changes"] == {"proxy_receipt_mandate_filed_on": [None, today.isoformat()]}
+
+
 def test_a_care_manager_needs_the_8_digit_number_and_others_have_none(session, insurer, clock):
     with pytest.raises(ValidationError) as missing:
         staff.add_user(

@@ -112,6 +112,7 @@ ROUTES = {
     "staff_admin.new_organisation": STAFF,
     "staff_admin.organisation": STAFF,
     "staff_admin.close_organisation": STAFF,
+    "staff_admin.proxy_receipt": STAFF,
     "staff_admin.users": STAFF,
     "staff_admin.new_user": STAFF,
     "staff_admin.user": STAFF,

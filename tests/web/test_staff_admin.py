@@ -86,6 +86,37 @@ def test_an_organisation_with_errors_keeps_what_was_typed_then_is_added(login_as
     assert added.actor_id == admins["alpha.insurer"].user_id and added.detail["via"] == "web"
 
 
+def test_a_municipal_administrator_records_an_offices_proxy_receipt_date_in_wareki(login_as, admins, db_session, world):
+    """代理受領委任状の提出日 (豊川 001:8-22): typed in 和暦, refused with the text kept, old -> new and who."""
+    browser = login_as("alpha.center2")
+    office = world.orgs["alpha.office"]
+    office_id = office.id
+    url = f"/staff/organisations/{office_id}/proxy-receipt"
+    before = office.proxy_receipt_mandate_filed_on  # the demo offices have filed theirs
+    assert "代理受領委任状の提出日" in browser.get(f"/staff/organisations/{office_id}").get_data(as_text=True)
+    center_page = browser.get(f"/staff/organisations/{world.orgs['alpha.center'].id}").get_data(as_text=True)
+    assert "代理受領委任状の提出日" not in center_page  # only a 居宅介護支援事業所 files one
+    for typed, message in (("令和7年2月30日", ""), ("令和20年4月1日", "未来の日付は入力できません")):
+        refused = browser.post(url, {"proxy_receipt_mandate_filed_on": typed})
+        page = html.unescape(refused.get_data(as_text=True))
+        assert refused.status_code == 422 and f'value="{typed}"' in page and message in page
+    db_session.expire_all()
+    assert db_session.get(Organisation, office_id).proxy_receipt_mandate_filed_on == before
+    assert browser.post(url, {"proxy_receipt_mandate_filed_on": "R6.10.1"}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Organisation, office_id).proxy_receipt_mandate_filed_on.isoformat() == "2024-10-01"
+    assert "令和6年10月1日" in browser.get(f"/staff/organisations/{office_id}").get_data(as_text=True)
+    assert browser.post(url, {"proxy_receipt_mandate_filed_on": ""}).status_code == 302
+    changed = db_session.scalars(select(Event).where(Event.kind == "organisation_changed").order_by(Event.id)).all()
+    assert [e.detail["changes"]["proxy_receipt_mandate_filed_on"] for e in changed] == [
+        [before.isoformat(), "2024-10-01"],
+        ["2024-10-01", None],
+    ]
+    assert {e.actor_id for e in changed} == {admins["alpha.center2"].user_id}
+    beta_office = world.orgs["beta.office"].id
+    assert browser.post(f"/staff/organisations/{beta_office}/proxy-receipt", {}).status_code == 404
+
+
 def test_a_new_care_manager_gets_a_one_time_password_once_and_must_change_it(app, login_as, admins, db_session, world):
     browser = login_as("alpha.center2")
     form = {

@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import union_all
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -340,27 +342,35 @@ count only as the latest of their form (the contract, the plan in force, the las
 ten-year case reads as much on each refresh as a one-year case does."""
 
 
-_DOCUMENTS = (
-    select(Document.form, Document.submitted_at, Document.data)
-    .where(
-        Document.case_id == bindparam("case_id"),
-        or_(
-            Document.submitted_at >= bindparam("cutoff"),
-            Document.id.in_(
-                select(func.max(Document.id))
-                .where(Document.case_id == bindparam("case_id"), Document.submitted_at < bindparam("cutoff"))
-                .group_by(Document.form)
-            ),
+_DOCUMENTS = select(
+    literal("document").label("source"),
+    Document.form.label("name"),
+    Document.submitted_at.label("at"),
+    Document.data.label("data"),
+    Document.id.label("id"),
+).where(
+    Document.case_id == bindparam("case_id"),
+    or_(
+        Document.submitted_at >= bindparam("cutoff"),
+        Document.id.in_(
+            select(func.max(Document.id))
+            .where(Document.case_id == bindparam("case_id"), Document.submitted_at < bindparam("cutoff"))
+            .group_by(Document.form)
         ),
-    )
-    .order_by(Document.submitted_at, Document.id)
+    ),
 )
-"""All documents since the cutoff and the latest of each form before it, oldest first (built once: see rowsync)."""
-_RECORD_EVENTS = (
-    select(Event.kind, Event.at, Event.detail)
-    .where(Event.case_id == bindparam("case_id"), Event.kind.in_(RECORD_EVENTS), Event.at >= bindparam("cutoff"))
-    .order_by(Event.at, Event.id)
-)
+"""All documents since the cutoff and the latest of each form before it."""
+_RECORD_EVENTS = select(
+    literal("event").label("source"),
+    Event.kind.label("name"),
+    Event.at.label("at"),
+    Event.detail.label("data"),
+    Event.id.label("id"),
+).where(Event.case_id == bindparam("case_id"), Event.kind.in_(RECORD_EVENTS), Event.at >= bindparam("cutoff"))
+"""The events that record duties done or excused since the cutoff."""
+_RECORDS = union_all(_DOCUMENTS, _RECORD_EVENTS).order_by("source", "at", "id")
+"""Both in one statement (a completion's refresh counts its statements, issue 14), each oldest first (built once:
+see rowsync)."""
 
 
 def gather(session: Session, case: Case, since: date | None = None) -> duties.Records:
@@ -368,19 +378,20 @@ def gather(session: Session, case: Case, since: date | None = None) -> duties.Re
     that record duties done or excused."""
     records = duties.Records()
     cutoff = datetime.combine(since or EARLIEST, datetime.min.time(), tzinfo=JST)
-    for form, at, data in rowsync.run(session, _DOCUMENTS, {"case_id": case.id, "cutoff": cutoff}):
-        records.documents.append((form, duties.japan_date(at), data or {}))
     # Duties older than `since` are history rows that are no longer recomputed: their records are not needed.
-    for kind, at, detail in rowsync.run(session, _RECORD_EVENTS, {"case_id": case.id, "cutoff": cutoff}):
-        key = (detail or {}).get("schedule_key")
+    for source, name, at, data, _ in rowsync.run(session, _RECORDS, {"case_id": case.id, "cutoff": cutoff}):
+        if source == "document":
+            records.documents.append((name, duties.japan_date(at), data or {}))
+            continue
+        key = (data or {}).get("schedule_key")
         if not key:
             continue
-        if kind == "duty_recorded":
-            records.recorded[key] = as_date(detail.get("done_on")) or duties.japan_date(at)
-        elif kind == "duty_record_withdrawn":
+        if name == "duty_recorded":
+            records.recorded[key] = as_date(data.get("done_on")) or duties.japan_date(at)
+        elif name == "duty_record_withdrawn":
             records.recorded.pop(key, None)
-        elif kind == "special_circumstances_recorded":
-            records.excused[key] = str(detail.get("reason", ""))
+        elif name == "special_circumstances_recorded":
+            records.excused[key] = str(data.get("reason", ""))
     return records
 
 

@@ -16,9 +16,11 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy import cast
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import literal
+from sqlalchemy import null
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import union_all
@@ -204,10 +206,9 @@ def refresh(
     # rows kept in step below.
     rows = _OPEN_ROWS.read(session, case_id=case.id)
     oldest_open = min((row.values["due_date"] for row in rows.values()), default=None)
-    records = gather(session, case, since=min(oldest_open or today, today) - RECORDS_LOOKBACK)
+    records, user_id = gather(session, case, since=min(oldest_open or today, today) - RECORDS_LOOKBACK)
     items = duties.compute(case, params, records, decide, today, since=oldest_open)
     orgs = {role: _organisation(case, role) for role in ("center", "office", "provider")}
-    user_id = care_manager(session, case)
     # Rows that are history (done, missed, excused and no longer computed) are not read again; computed ones that
     # are not open are read only when there are some.
     others = [item.key for item in items if item.key not in rows]
@@ -368,18 +369,47 @@ _RECORD_EVENTS = select(
     Event.id.label("id"),
 ).where(Event.case_id == bindparam("case_id"), Event.kind.in_(RECORD_EVENTS), Event.at >= bindparam("cutoff"))
 """The events that record duties done or excused since the cutoff."""
-_RECORDS = union_all(_DOCUMENTS, _RECORD_EVENTS).order_by("source", "at", "id")
-"""Both in one statement (a completion's refresh counts its statements, issue 14), each oldest first (built once:
-see rowsync)."""
+_CARE_MANAGER = (
+    select(Task.completed_by_id, Task.claimed_by_id)
+    .where(Task.case_id == bindparam("case_id"), Task.organisation_id == bindparam("org"))
+    .where((Task.completed_by_id.is_not(None)) | (Task.claimed_by_id.is_not(None)))
+    .order_by(func.coalesce(Task.completed_at, Task.claimed_at).desc())
+    .limit(1)
+)
+_HOLDER = (
+    select(
+        literal("holder").label("source"),
+        cast(null(), Document.form.type).label("name"),
+        func.coalesce(Task.completed_at, Task.claimed_at).label("at"),
+        cast(null(), Document.data.type).label("data"),  # typed: PostgreSQL unions json with json only
+        func.coalesce(Task.completed_by_id, Task.claimed_by_id).label("id"),
+    )
+    .where(Task.case_id == bindparam("case_id"), Task.organisation_id == bindparam("org"))
+    .where((Task.completed_by_id.is_not(None)) | (Task.claimed_by_id.is_not(None)))
+    .order_by(func.coalesce(Task.completed_at, Task.claimed_at).desc())
+    .limit(1)
+    .subquery()
+)
+"""care_manager's row as a third part of _RECORDS: its user id in the `id` column."""
+_RECORDS = union_all(_DOCUMENTS, _RECORD_EVENTS, select(*_HOLDER.c)).order_by("source", "at", "id")
+"""The three in one statement (a completion's refresh counts its statements, issue 14), documents and events oldest
+first (built once: see rowsync)."""
 
 
-def gather(session: Session, case: Case, since: date | None = None) -> duties.Records:
-    """The case's documents (oldest first: all since `since`, and the latest of each form before it) and the events
-    that record duties done or excused."""
+def gather(session: Session, case: Case, since: date | None = None) -> tuple[duties.Records, int | None]:
+    """The case's documents (oldest first: all since `since`, and the latest of each form before it), the events
+    that record duties done or excused, and the care manager (see care_manager), in one statement."""
     records = duties.Records()
+    holder: int | None = None
     cutoff = datetime.combine(since or EARLIEST, datetime.min.time(), tzinfo=JST)
+    org = _organisation(case, duties.planner_role(case))  # None: no organisation, no holder row
     # Duties older than `since` are history rows that are no longer recomputed: their records are not needed.
-    for source, name, at, data, _ in rowsync.run(session, _RECORDS, {"case_id": case.id, "cutoff": cutoff}):
+    for source, name, at, data, row_id in rowsync.run(
+        session, _RECORDS, {"case_id": case.id, "cutoff": cutoff, "org": org}
+    ):
+        if source == "holder":
+            holder = row_id
+            continue
         if source == "document":
             records.documents.append((name, duties.japan_date(at), data or {}))
             continue
@@ -392,16 +422,7 @@ def gather(session: Session, case: Case, since: date | None = None) -> duties.Re
             records.recorded.pop(key, None)
         elif name == "special_circumstances_recorded":
             records.excused[key] = str(data.get("reason", ""))
-    return records
-
-
-_CARE_MANAGER = (
-    select(Task.completed_by_id, Task.claimed_by_id)
-    .where(Task.case_id == bindparam("case_id"), Task.organisation_id == bindparam("org"))
-    .where((Task.completed_by_id.is_not(None)) | (Task.claimed_by_id.is_not(None)))
-    .order_by(func.coalesce(Task.completed_at, Task.claimed_at).desc())
-    .limit(1)
-)
+    return records, holder
 
 
 def care_manager(session: Session, case: Case) -> int | None:

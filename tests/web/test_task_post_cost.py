@@ -18,7 +18,7 @@ from engine.store.models import ProcessVersion
 from tests.web.conftest import ready_task
 from tests.web.test_tasks import GOOD_FORM
 
-MAX_STATEMENTS = 17
+MAX_STATEMENTS = 16
 """What a completion sends today: the request's user and organisation, the lock, the task, the instance, the
 version, the write set (document, events, task, instance, new task rows), the drafts, and the schedule refresh's
 six reads (issue 14 asks for 12: the refresh is what is left, see bench/RESULTS.md). It was 37 before."""

@@ -369,13 +369,6 @@ _RECORD_EVENTS = select(
     Event.id.label("id"),
 ).where(Event.case_id == bindparam("case_id"), Event.kind.in_(RECORD_EVENTS), Event.at >= bindparam("cutoff"))
 """The events that record duties done or excused since the cutoff."""
-_CARE_MANAGER = (
-    select(Task.completed_by_id, Task.claimed_by_id)
-    .where(Task.case_id == bindparam("case_id"), Task.organisation_id == bindparam("org"))
-    .where((Task.completed_by_id.is_not(None)) | (Task.claimed_by_id.is_not(None)))
-    .order_by(func.coalesce(Task.completed_at, Task.claimed_at).desc())
-    .limit(1)
-)
 _HOLDER = (
     select(
         literal("holder").label("source"),
@@ -390,7 +383,9 @@ _HOLDER = (
     .limit(1)
     .subquery()
 )
-"""care_manager's row as a third part of _RECORDS: its user id in the `id` column."""
+"""Whoever last completed or claimed a task of the organisation `org` in the case, as the `id` column (a third part of
+_RECORDS, and care_manager's query)."""
+_CARE_MANAGER = select(_HOLDER.c.id)
 _RECORDS = union_all(_DOCUMENTS, _RECORD_EVENTS, select(*_HOLDER.c)).order_by("source", "at", "id")
 """The three in one statement (a completion's refresh counts its statements, issue 14), documents and events oldest
 first (built once: see rowsync)."""
@@ -430,10 +425,7 @@ def care_manager(session: Session, case: Case) -> int | None:
     org = _organisation(case, duties.planner_role(case))
     if org is None:
         return None
-    row = rowsync.run(session, _CARE_MANAGER, {"case_id": case.id, "org": org}).first()
-    if row is None:
-        return None
-    holder: int | None = row[0] or row[1]
+    holder: int | None = rowsync.run(session, _CARE_MANAGER, {"case_id": case.id, "org": org}).scalar()
     return holder
 
 

@@ -173,10 +173,11 @@ class InstanceRuns(OtherInstances):
             )
             on = and_(ProcessVersion.municipality == Case.municipality, ProcessVersion.number == newest)
             query = query.add_columns(ProcessVersion).outerjoin(ProcessVersion, on)
-        found = session.execute(query).one_or_none()
+        found: Any = session.execute(query).one_or_none()  # two or three entities: typed by hand below
         if found is None:
             raise NotFoundError("手続きが見つかりません")
-        instance, case = found[0], found[1]
+        instance: ProcessInstance = found[0]
+        case: Case = found[1]
         if with_version:
             self._remember_library(session, case.municipality, found[2])
         if seen is not None and seen[0] == instance.version and seen[1] == case.version:

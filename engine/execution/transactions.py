@@ -31,6 +31,7 @@ from engine.process_library.loader import ResolvedSpec
 from engine.store.models import Case
 from engine.store.models import Event
 from engine.store.models import ProcessInstance
+from engine.store.models import ProcessVersion
 
 
 class PublishedLibraries(Protocol):
@@ -38,6 +39,10 @@ class PublishedLibraries(Protocol):
     Library new instances of a municipality start on (its newest published version). `Versions` is one."""
 
     def active_library(self, session: Session, municipality: str) -> Library: ...
+
+    def library_for_row(self, municipality: str, row: ProcessVersion | None) -> Library:
+        """The same from a newest-version row the runtime read with its own query (None: nothing published)."""
+        ...
 
 
 @dataclass(frozen=True)

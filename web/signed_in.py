@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask import request
 from flask_login import UserMixin
+from sqlalchemy import select
 
 from engine import Actor
 from engine import Organisation
@@ -55,11 +56,13 @@ class Staff(UserMixin):
 
 
 def load_staff(user_id: int) -> Staff | None:
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
+    # One statement per request for both (issue 14: a task POST counts its statements).
+    found = db.session.execute(
+        select(User, Organisation).join(Organisation, Organisation.id == User.organisation_id).where(User.id == user_id)
+    ).first()
+    if found is None or not found[0].active:
         return None
-    organisation = db.session.get(Organisation, user.organisation_id)
-    return Staff(user, organisation) if organisation is not None else None
+    return Staff(found[0], found[1])
 
 
 def staff() -> Staff:

@@ -149,7 +149,9 @@ def show(task_id: str) -> Any:
 def submit(task_id: str) -> Any:
     if request.form.get("action", "complete") == "complete":
         # The case is locked first, so the form is read and completed on one restored instance (runtime.lock_task).
-        app_services.runtime().lock_task(db.session(), task_id)
+        # Held here: the session's identity map keeps rows only while referenced, and the access check, the form
+        # and the completion all read this row again without a statement.
+        _locked = app_services.runtime().lock_task(db.session(), task_id)
     row = access.task_or_404(task_id)
     staff = signed_in.staff()
     view = task_view(app_services.runtime(), db.session(), task_id, with_prefill=False)

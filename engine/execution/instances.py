@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -31,6 +33,7 @@ from engine.process_library.loader import ResolvedSpec
 from engine.store.db import rows_changed
 from engine.store.models import Case
 from engine.store.models import ProcessInstance
+from engine.store.models import ProcessVersion
 from engine.store.models import Task
 
 
@@ -152,15 +155,31 @@ class InstanceRuns(OtherInstances):
             # completes): nobody else can have written the instance or the case since, and we have not either
             # (our own writes move the versions: a completion's instance, a fact change's case).
             return seen[3]
-        found = session.execute(
+        query = (
             select(ProcessInstance, Case)
             .join(Case, Case.id == ProcessInstance.case_id)
             .where(ProcessInstance.id == instance_id)
             .execution_options(populate_existing=True)
-        ).one_or_none()
+        )
+        # The first load of a transaction also brings the newest published version of the case's municipality
+        # (the active library, see SpecCache.active_library): one statement for both (issue 14).
+        with_version = self.published is not None and not memo["libraries"]
+        if with_version:
+            newest = (
+                select(func.max(ProcessVersion.number))
+                .where(ProcessVersion.municipality == Case.municipality)
+                .correlate(Case)
+                .scalar_subquery()
+            )
+            on = and_(ProcessVersion.municipality == Case.municipality, ProcessVersion.number == newest)
+            query = query.add_columns(ProcessVersion).outerjoin(ProcessVersion, on)
+        found: Any = session.execute(query).one_or_none()  # two or three entities: typed by hand below
         if found is None:
             raise NotFoundError("手続きが見つかりません")
-        instance, case = found
+        instance: ProcessInstance = found[0]
+        case: Case = found[1]
+        if with_version:
+            self._remember_library(session, case.municipality, found[2])
         if seen is not None and seen[0] == instance.version and seen[1] == case.version:
             # Already restored in this transaction (the page read the form, now it completes) and nobody has
             # written the instance or the case's facts since: the stored state is what that workflow holds.

@@ -18,6 +18,7 @@ from engine.process_library.decisions import Decisions
 from engine.process_library.loader import Library
 from engine.process_library.loader import ResolvedSpec
 from engine.store.models import Case
+from engine.store.models import ProcessVersion
 from engine.store.models import SpecVersion
 
 
@@ -37,6 +38,11 @@ class SpecCache(RuntimeTransactions):
             libraries[municipality] = self.published.active_library(session, municipality)
         found: Library = libraries[municipality]
         return found
+
+    def _remember_library(self, session: Session, municipality: str, row: ProcessVersion | None) -> None:
+        """The active library from a newest-version row read with something else (None: nothing published)."""
+        if self.published is not None:
+            _memo(session)["libraries"][municipality] = self.published.library_for_row(municipality, row)
 
     def params(self, session: Session, municipality: str) -> dict[str, Any]:
         """The municipality's parameters (deadlines, switches) as its newest published version sets them."""

@@ -116,7 +116,8 @@ class TaskActions(InstanceRuns):
         try:
             with self._transaction(session):
                 row = self._complete(session, task_id, submission, actor)
-                session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
+                if task_id not in memo["draftless"]:
+                    session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
                 claimed = sorted(
                     memo.get("claimed", []), key=lambda t: (t.due_date is None, t.due_date or date.min, t.ready_at)
                 )
@@ -217,11 +218,20 @@ class TaskActions(InstanceRuns):
             .values(version=Case.version)
             .execution_options(synchronize_session=False)
         )
-        row = session.scalar(select(Task).where(Task.id == task_id).execution_options(populate_existing=True))
-        if row is not None:
-            memo = _memo(session)
-            memo["locked"].add(row.case_id)
-            memo["fresh_tasks"].add(row.id)
+        # Whether the task has drafts comes with the same read, so a completion of a task nobody drafted sends no
+        # DELETE for them (issue 14: a task POST counts its statements).
+        drafted = select(TaskDraft.task_id).where(TaskDraft.task_id == Task.id).exists()
+        found = session.execute(
+            select(Task, drafted).where(Task.id == task_id).execution_options(populate_existing=True)
+        ).first()
+        if found is None:
+            return None
+        row, has_drafts = found
+        memo = _memo(session)
+        memo["locked"].add(row.case_id)
+        memo["fresh_tasks"].add(row.id)
+        if not has_drafts:
+            memo["draftless"].add(row.id)
         return row
 
     def _ready_task(self, session: Session, task_id: str, actor: Actor) -> Task:

@@ -31,6 +31,7 @@ from engine.process_library.loader import ResolvedSpec
 from engine.store.models import Case
 from engine.store.models import Event
 from engine.store.models import ProcessInstance
+from engine.store.models import ProcessVersion
 
 
 class PublishedLibraries(Protocol):
@@ -38,6 +39,10 @@ class PublishedLibraries(Protocol):
     Library new instances of a municipality start on (its newest published version). `Versions` is one."""
 
     def active_library(self, session: Session, municipality: str) -> Library: ...
+
+    def library_for_row(self, municipality: str, row: ProcessVersion | None) -> Library:
+        """The same from a newest-version row the runtime read with its own query (None: nothing published)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,11 @@ class LoadedInstance:
     """The tasks already completed when the instance was loaded: the steps of this run are the others."""
 
 
+def _fresh_memo() -> dict[str, Any]:
+    # draftless: tasks read under the lock that had no draft then (complete_and_continue deletes none for them).
+    return {"libraries": {}, "loaded": {}, "locked": set(), "fresh_tasks": set(), "draftless": set()}
+
+
 def _memo(session: Session) -> dict[str, Any]:
     """What this session's current transaction has already looked up: the active libraries, the instances
     loaded, the cases locked. Dropped when the transaction ends (a commit or rollback starts a fresh one), so a
@@ -76,10 +86,10 @@ def _memo(session: Session) -> dict[str, Any]:
     real = session() if callable(session) and not isinstance(session, Session) else session
     transaction = real.get_transaction()
     if transaction is None:
-        return {"libraries": {}, "loaded": {}, "locked": set(), "fresh_tasks": set()}  # nothing read yet
+        return _fresh_memo()  # nothing read yet
     held = session.info.get("kaigoflow_memo")
     if held is None or held[0] is not transaction:
-        held = (transaction, {"libraries": {}, "loaded": {}, "locked": set(), "fresh_tasks": set()})
+        held = (transaction, _fresh_memo())
         session.info["kaigoflow_memo"] = held
     return held[1]
 

@@ -253,8 +253,11 @@ class Versions:
         Version 1 with nothing published is the files under processes/ (the base Library itself).
         Raises NotFoundError for an unknown municipality or version number.
         """
+        return self.library_for_row(municipality, self._row(session, municipality, number))
+
+    def library_for_row(self, municipality: str, row: ProcessVersion | None) -> Library:
+        """The Library of a version row already read (None: nothing published, the files under processes/)."""
         self.base.municipality(municipality)
-        row = self._row(session, municipality, number)
         if row is None:
             return self.base
         return self.library_for_files(municipality, row.files)

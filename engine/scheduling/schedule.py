@@ -16,10 +16,14 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy import cast
 from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import null
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import union_all
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -202,10 +206,9 @@ def refresh(
     # rows kept in step below.
     rows = _OPEN_ROWS.read(session, case_id=case.id)
     oldest_open = min((row.values["due_date"] for row in rows.values()), default=None)
-    records = gather(session, case, since=min(oldest_open or today, today) - RECORDS_LOOKBACK)
+    records, user_id = gather(session, case, since=min(oldest_open or today, today) - RECORDS_LOOKBACK)
     items = duties.compute(case, params, records, decide, today, since=oldest_open)
     orgs = {role: _organisation(case, role) for role in ("center", "office", "provider")}
-    user_id = care_manager(session, case)
     # Rows that are history (done, missed, excused and no longer computed) are not read again; computed ones that
     # are not open are read only when there are some.
     others = [item.key for item in items if item.key not in rows]
@@ -340,57 +343,81 @@ count only as the latest of their form (the contract, the plan in force, the las
 ten-year case reads as much on each refresh as a one-year case does."""
 
 
-_DOCUMENTS = (
-    select(Document.form, Document.submitted_at, Document.data)
-    .where(
-        Document.case_id == bindparam("case_id"),
-        or_(
-            Document.submitted_at >= bindparam("cutoff"),
-            Document.id.in_(
-                select(func.max(Document.id))
-                .where(Document.case_id == bindparam("case_id"), Document.submitted_at < bindparam("cutoff"))
-                .group_by(Document.form)
-            ),
+_DOCUMENTS = select(
+    literal("document").label("source"),
+    Document.form.label("name"),
+    Document.submitted_at.label("at"),
+    Document.data.label("data"),
+    Document.id.label("id"),
+).where(
+    Document.case_id == bindparam("case_id"),
+    or_(
+        Document.submitted_at >= bindparam("cutoff"),
+        Document.id.in_(
+            select(func.max(Document.id))
+            .where(Document.case_id == bindparam("case_id"), Document.submitted_at < bindparam("cutoff"))
+            .group_by(Document.form)
         ),
+    ),
+)
+"""All documents since the cutoff and the latest of each form before it."""
+_RECORD_EVENTS = select(
+    literal("event").label("source"),
+    Event.kind.label("name"),
+    Event.at.label("at"),
+    Event.detail.label("data"),
+    Event.id.label("id"),
+).where(Event.case_id == bindparam("case_id"), Event.kind.in_(RECORD_EVENTS), Event.at >= bindparam("cutoff"))
+"""The events that record duties done or excused since the cutoff."""
+_HOLDER = (
+    select(
+        literal("holder").label("source"),
+        cast(null(), Document.form.type).label("name"),
+        func.coalesce(Task.completed_at, Task.claimed_at).label("at"),
+        cast(null(), Document.data.type).label("data"),  # typed: PostgreSQL unions json with json only
+        func.coalesce(Task.completed_by_id, Task.claimed_by_id).label("id"),
     )
-    .order_by(Document.submitted_at, Document.id)
-)
-"""All documents since the cutoff and the latest of each form before it, oldest first (built once: see rowsync)."""
-_RECORD_EVENTS = (
-    select(Event.kind, Event.at, Event.detail)
-    .where(Event.case_id == bindparam("case_id"), Event.kind.in_(RECORD_EVENTS), Event.at >= bindparam("cutoff"))
-    .order_by(Event.at, Event.id)
-)
-
-
-def gather(session: Session, case: Case, since: date | None = None) -> duties.Records:
-    """The case's documents (oldest first: all since `since`, and the latest of each form before it) and the events
-    that record duties done or excused."""
-    records = duties.Records()
-    cutoff = datetime.combine(since or EARLIEST, datetime.min.time(), tzinfo=JST)
-    for form, at, data in rowsync.run(session, _DOCUMENTS, {"case_id": case.id, "cutoff": cutoff}):
-        records.documents.append((form, duties.japan_date(at), data or {}))
-    # Duties older than `since` are history rows that are no longer recomputed: their records are not needed.
-    for kind, at, detail in rowsync.run(session, _RECORD_EVENTS, {"case_id": case.id, "cutoff": cutoff}):
-        key = (detail or {}).get("schedule_key")
-        if not key:
-            continue
-        if kind == "duty_recorded":
-            records.recorded[key] = as_date(detail.get("done_on")) or duties.japan_date(at)
-        elif kind == "duty_record_withdrawn":
-            records.recorded.pop(key, None)
-        elif kind == "special_circumstances_recorded":
-            records.excused[key] = str(detail.get("reason", ""))
-    return records
-
-
-_CARE_MANAGER = (
-    select(Task.completed_by_id, Task.claimed_by_id)
     .where(Task.case_id == bindparam("case_id"), Task.organisation_id == bindparam("org"))
     .where((Task.completed_by_id.is_not(None)) | (Task.claimed_by_id.is_not(None)))
     .order_by(func.coalesce(Task.completed_at, Task.claimed_at).desc())
     .limit(1)
+    .subquery()
 )
+"""Whoever last completed or claimed a task of the organisation `org` in the case, as the `id` column (a third part of
+_RECORDS, and care_manager's query)."""
+_CARE_MANAGER = select(_HOLDER.c.id)
+_RECORDS = union_all(_DOCUMENTS, _RECORD_EVENTS, select(*_HOLDER.c)).order_by("source", "at", "id")
+"""The three in one statement (a completion's refresh counts its statements, issue 14), documents and events oldest
+first (built once: see rowsync)."""
+
+
+def gather(session: Session, case: Case, since: date | None = None) -> tuple[duties.Records, int | None]:
+    """The case's documents (oldest first: all since `since`, and the latest of each form before it), the events
+    that record duties done or excused, and the care manager (see care_manager), in one statement."""
+    records = duties.Records()
+    holder: int | None = None
+    cutoff = datetime.combine(since or EARLIEST, datetime.min.time(), tzinfo=JST)
+    org = _organisation(case, duties.planner_role(case))  # None: no organisation, no holder row
+    # Duties older than `since` are history rows that are no longer recomputed: their records are not needed.
+    for source, name, at, data, row_id in rowsync.run(
+        session, _RECORDS, {"case_id": case.id, "cutoff": cutoff, "org": org}
+    ):
+        if source == "holder":
+            holder = row_id
+            continue
+        if source == "document":
+            records.documents.append((name, duties.japan_date(at), data or {}))
+            continue
+        key = (data or {}).get("schedule_key")
+        if not key:
+            continue
+        if name == "duty_recorded":
+            records.recorded[key] = as_date(data.get("done_on")) or duties.japan_date(at)
+        elif name == "duty_record_withdrawn":
+            records.recorded.pop(key, None)
+        elif name == "special_circumstances_recorded":
+            records.excused[key] = str(data.get("reason", ""))
+    return records, holder
 
 
 def care_manager(session: Session, case: Case) -> int | None:
@@ -398,10 +425,7 @@ def care_manager(session: Session, case: Case) -> int | None:
     org = _organisation(case, duties.planner_role(case))
     if org is None:
         return None
-    row = rowsync.run(session, _CARE_MANAGER, {"case_id": case.id, "org": org}).first()
-    if row is None:
-        return None
-    holder: int | None = row[0] or row[1]
+    holder: int | None = rowsync.run(session, _CARE_MANAGER, {"case_id": case.id, "org": org}).scalar()
     return holder
 
 

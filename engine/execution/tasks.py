@@ -166,9 +166,11 @@ class TaskActions(InstanceRuns):
             raise NotFoundError(f"様式「{row.form}」がこの版にありません")
         params = self.params(session, row.municipality)
         names = form_register.form_directory(session, row.municipality) if has_directory_fields(form.schema) else None
-        office = form_register.office_record(session, row.case_id)
-        context = FormContext(clock_module.today(self.clock), row.municipality, params, data, names, office)
         handler = self.handlers.get(form.name)
+        # The office's own record costs a query on every completion; only a handler that says it reads it gets it.
+        reads_office = bool(getattr(handler, "reads_office", False))
+        office = form_register.office_record(session, row.case_id) if reads_office else None
+        context = FormContext(clock_module.today(self.clock), row.municipality, params, data, names, office)
         errors = validate_submission(form.schema, submission, handler, context)
         if errors:
             raise ValidationError(f"「{form.title}」の入力内容に誤りがあります", details=errors)

@@ -26,7 +26,8 @@ class FormContext:
     where no database is at hand (a handler tested alone), and then such fields are not checked."""
     office: Mapping[str, Any] | None = None
     """What is recorded of the case's 居宅介護支援事業所 (`name`, `proxy_receipt_mandate_filed_on`: a date or None);
-    None where the case has no office or no database is at hand (engine.accounts.form_register.office_record)."""
+    None where the case has no office, no database is at hand, or the form's handler does not set `reads_office`
+    (engine.accounts.form_register.office_record)."""
 
 
 class FormHandler(Protocol):

@@ -61,10 +61,6 @@ def test_one_task_post_deserializes_once_looks_up_the_version_once_and_sends_a_b
         response = browser.post(f"/tasks/{task.id}", data=GOOD_FORM)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert ready_task(db_session, case.id, "assessment") is not None  # it really completed
-    import os
-
-    if os.environ.get("SHOWSQL"):
-        print("\n---\n".join(s[:300] for s in seen["statements"]))
     assert len(seen["deserialized"]) == 1
     assert len(version_lookups(seen["statements"])) == 1, version_lookups(seen["statements"])
     assert len(seen["statements"]) <= MAX_STATEMENTS, "\n".join(seen["statements"])

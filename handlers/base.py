@@ -12,6 +12,8 @@ class Handler:
     """A form handler (engine.process_library.forms.FormHandler): override `validate`, `derive`, or both."""
 
     form = ""
+    reads_office = False
+    """True where `validate` reads `context.office` (the case's office record): only then does the runtime fetch it."""
 
     def validate(self, submission: Mapping[str, Any], context: FormContext) -> dict[str, str]:
         return {}

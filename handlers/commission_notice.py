@@ -23,7 +23,7 @@ NOT_FILED = (
 
 class CommissionNotice(Handler):
     form = "toyokawa_commission_notice"
-    reads_office = True  # the runtime fills FormContext.office only for handlers that read it
+    reads_office = True
 
     def validate(self, submission: Mapping[str, Any], context: FormContext) -> dict[str, str]:
         office = context.office

@@ -355,6 +355,19 @@ def _job_key(text: str) -> str:
     return aliases.get(text, text)
 
 
+def user_values(cleaned: UserInput) -> dict[str, Any]:
+    """The columns a checked staff record sets (adding, changing and the CSV import set the same ones)."""
+    return {
+        "display_name": cleaned.display_name,
+        "organisation_id": cleaned.organisation_id,
+        "job_role": cleaned.job_role,
+        "care_manager_number": cleaned.care_manager_number,
+        "is_process_owner": cleaned.is_process_owner,
+        "is_admin": cleaned.is_admin,
+        "is_municipal_admin": cleaned.is_municipal_admin,
+    }
+
+
 def add_user(
     session: Session, op: Operator, data: UserInput, now: datetime, password: str | None = None
 ) -> tuple[User, str | None]:
@@ -372,13 +385,7 @@ def add_user(
         raise ValidationError("職員を登録できません", details=problems)
     user = User(
         login=cleaned.login,
-        display_name=cleaned.display_name,
-        organisation_id=cleaned.organisation_id,
-        job_role=cleaned.job_role,
-        care_manager_number=cleaned.care_manager_number,
-        is_process_owner=cleaned.is_process_owner,
-        is_admin=cleaned.is_admin,
-        is_municipal_admin=cleaned.is_municipal_admin,
+        **user_values(cleaned),
         password_hash=passwords.hash_password(password if password is not None else str(one_time)),
         must_change_password=one_time is not None,
         active=True,
@@ -428,18 +435,7 @@ def change_user(session: Session, op: Operator, user_id: int, data: UserInput, n
         problems["is_admin"] = "ご自分の管理者の権限は外せません(別の管理者に依頼してください)"
     if problems:
         raise ValidationError("職員の情報を変更できません", details=problems)
-    changes = apply_changes(
-        user,
-        {
-            "display_name": cleaned.display_name,
-            "organisation_id": cleaned.organisation_id,
-            "job_role": cleaned.job_role,
-            "care_manager_number": cleaned.care_manager_number,
-            "is_process_owner": cleaned.is_process_owner,
-            "is_admin": cleaned.is_admin,
-            "is_municipal_admin": cleaned.is_municipal_admin,
-        },
-    )
+    changes = apply_changes(user, user_values(cleaned))
     if changes:
         if "organisation_id" in changes or any(flag.startswith("is_") for flag in changes):
             # What the person may see changed: their open sessions and tokens end, the next sign-in gets the new.

@@ -14,7 +14,6 @@ import io
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -288,7 +287,7 @@ def import_users(session: Session, op: staff.Operator, data: bytes, now: datetim
             action = "追加"
         else:
             before = staff.user_fields(existing)
-            after = {**before, **_user_values(cleaned)}
+            after = {**before, **staff.user_values(cleaned)}
             action = "変更なし" if before == after else "変更"
         report.actions.append((number, action, cleaned.login))
     report.problems = _in_file_order(report.problems, USER_COLUMNS)
@@ -303,14 +302,14 @@ def import_users(session: Session, op: staff.Operator, data: bytes, now: datetim
                 password_hash=passwords.hash_password(one_time),
                 must_change_password=True,
                 active=True,
-                **_user_values(cleaned),
+                **staff.user_values(cleaned),
             )
             session.add(user)
             session.flush()
             staff.record(session, op, now, "user_added", {"user_id": user.id, **staff.user_fields(user), "csv": True})
             report.one_time_passwords[user.login] = one_time
         else:
-            changes = staff.apply_changes(existing, _user_values(cleaned))
+            changes = staff.apply_changes(existing, staff.user_values(cleaned))
             if changes:
                 if "organisation_id" in changes or any(name.startswith("is_") for name in changes):
                     existing.session_epoch += 1
@@ -324,18 +323,6 @@ def import_users(session: Session, op: staff.Operator, data: bytes, now: datetim
     session.commit()
     report.applied = True
     return report
-
-
-def _user_values(cleaned: staff.UserInput) -> dict[str, Any]:
-    return {
-        "display_name": cleaned.display_name,
-        "organisation_id": cleaned.organisation_id,
-        "job_role": cleaned.job_role,
-        "care_manager_number": cleaned.care_manager_number,
-        "is_process_owner": cleaned.is_process_owner,
-        "is_admin": cleaned.is_admin,
-        "is_municipal_admin": cleaned.is_municipal_admin,
-    }
 
 
 def template(kind: str) -> bytes:

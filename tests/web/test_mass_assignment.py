@@ -100,30 +100,37 @@ def snapshot(session, case_id: int) -> tuple[Any, ...]:
     return columns, documents, tasks
 
 
+def open_a_case_in_every_municipality(runtime: Any, session: Any) -> dict[str, tuple[int, str, str]]:
+    """Per municipality: a 要支援 case with its new_case started, as (case id, first ready task id, the login of the
+    staff member that task is for); committed."""
+    opened: dict[str, tuple[int, str, str]] = {}
+    for key, municipality in LIBRARY.municipalities().items():
+        orgs = demo_organisations(session, municipality)
+        staff = {role: demo_user(session, found[0], 1, password_hash=PASSWORD_HASH) for role, found in orgs.items()}
+        center = staff["center"]
+        actor = Actor(user_id=center.id, organisation_id=center.organisation_id, role="center")
+        case = runtime.open_case(
+            session,
+            key,
+            actor,
+            client_name="山田 花子",
+            insured_number="0123456789",
+            care_level="shien1",
+            **{f"{role}_org_id": found[0].id for role, found in orgs.items() if role != "center"},
+            center_org_id=center.organisation_id,
+        )
+        runtime.start(session, case.id, "new_case", actor=actor)
+        task = session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready")).first()
+        login = next(u.login for u in staff.values() if u.organisation_id == task.organisation_id)
+        opened[key] = (case.id, task.id, login)
+    session.commit()
+    return opened
+
+
 def test_every_form_refuses_keys_it_does_not_have_on_the_page_and_the_api(real_app, real_services, clock):
     runtime = real_app.extensions["kaigoflow_runtime"]
     with real_services.sessions() as session:
-        opened: dict[str, tuple[int, str, str]] = {}
-        for key, municipality in LIBRARY.municipalities().items():
-            orgs = demo_organisations(session, municipality)
-            staff = {role: demo_user(session, found[0], 1, password_hash=PASSWORD_HASH) for role, found in orgs.items()}
-            center = staff["center"]
-            actor = Actor(user_id=center.id, organisation_id=center.organisation_id, role="center")
-            case = runtime.open_case(
-                session,
-                key,
-                actor,
-                client_name="山田 花子",
-                insured_number="0123456789",
-                care_level="shien1",
-                **{f"{role}_org_id": found[0].id for role, found in orgs.items() if role != "center"},
-                center_org_id=center.organisation_id,
-            )
-            runtime.start(session, case.id, "new_case", actor=actor)
-            task = session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready")).first()
-            login = next(u.login for u in staff.values() if u.organisation_id == task.organisation_id)
-            opened[key] = (case.id, task.id, login)
-        session.commit()
+        opened = open_a_case_in_every_municipality(runtime, session)
         other_org = demo_organisations(session, LIBRARY.municipality(sorted(opened)[-1]))["center"][0].id
 
         clients: dict[str, tuple[Browser, str]] = {}

@@ -17,21 +17,17 @@ from html.parser import HTMLParser
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
 
-from engine.accounts.demo_staff import demo_organisations
-from engine.accounts.demo_staff import demo_user
-from engine.execution.runtime import Actor
 from engine.process_library.forms import FormContext
 from engine.store.models import Document
 from engine.store.models import Task
-from tests.web.conftest import PASSWORD_HASH
 from tests.web.conftest import Browser
 from tests.web.conftest import sign_in
 from tests.web.test_fuzz_forms import FORMS
 from tests.web.test_fuzz_forms import HANDLERS
 from tests.web.test_fuzz_forms import LIBRARY
 from tests.web.test_mass_assignment import ask_for
+from tests.web.test_mass_assignment import open_a_case_in_every_municipality
 from tests.web.test_mass_assignment import real_app  # noqa: F401 (fixture)
 from tests.web.test_mass_assignment import real_services  # noqa: F401 (fixture)
 from web.stafftext import staff_text
@@ -128,29 +124,7 @@ def test_every_form_reads_without_developer_text_on_its_task_page_document_page_
     runtime = real_app.extensions["kaigoflow_runtime"]
     found: list[tuple[str, str, str, list[str]]] = []
     with real_services.sessions() as session:
-        opened: dict[str, tuple[int, str, str]] = {}
-        for key, municipality in LIBRARY.municipalities().items():
-            orgs = demo_organisations(session, municipality)
-            staff = {
-                role: demo_user(session, found_[0], 1, password_hash=PASSWORD_HASH) for role, found_ in orgs.items()
-            }
-            center = staff["center"]
-            actor = Actor(user_id=center.id, organisation_id=center.organisation_id, role="center")
-            case = runtime.open_case(
-                session,
-                key,
-                actor,
-                client_name="山田 花子",
-                insured_number="0123456789",
-                care_level="shien1",
-                **{f"{role}_org_id": found_[0].id for role, found_ in orgs.items() if role != "center"},
-                center_org_id=center.organisation_id,
-            )
-            runtime.start(session, case.id, "new_case", actor=actor)
-            task = session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready")).first()
-            login = next(u.login for u in staff.values() if u.organisation_id == task.organisation_id)
-            opened[key] = (case.id, task.id, login)
-        session.commit()
+        opened = open_a_case_in_every_municipality(runtime, session)
         clients: dict[str, Browser] = {}
         for key, (_, _, login) in opened.items():
             client = real_app.test_client()

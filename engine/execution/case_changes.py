@@ -121,6 +121,7 @@ class CaseChanges(SpecCache):
         # the row lock orders them on PostgreSQL (SQLite has one writer anyway).
         if case.id not in _memo(session)["locked"]:
             session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+        self._write_events(session)  # the refresh reads the duty records among them
         params = self.params(session, case.municipality)
         decide = schedule.remembered_decisions(self.python_decisions, params) if self.python_decisions else None
         return schedule.refresh(session, case, params, decide, self.clock.now())

@@ -7,10 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_
-from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,6 +18,7 @@ from engine.errors import ConflictError
 from engine.errors import KaigoflowError
 from engine.errors import NotFoundError
 from engine.errors import PermissionDenied
+from engine.execution import prebuilt
 from engine.execution import projection
 from engine.execution.supersede import OtherInstances
 from engine.execution.transactions import SYSTEM
@@ -33,7 +31,6 @@ from engine.process_library.loader import ResolvedSpec
 from engine.store.db import rows_changed
 from engine.store.models import Case
 from engine.store.models import ProcessInstance
-from engine.store.models import ProcessVersion
 from engine.store.models import Task
 
 
@@ -155,31 +152,19 @@ class InstanceRuns(OtherInstances):
             # completes): nobody else can have written the instance or the case since, and we have not either
             # (our own writes move the versions: a completion's instance, a fact change's case).
             return seen[3]
-        query = (
-            select(ProcessInstance, Case)
-            .join(Case, Case.id == ProcessInstance.case_id)
-            .where(ProcessInstance.id == instance_id)
-            .execution_options(populate_existing=True)
-        )
-        # The first load of a transaction also brings the newest published version of the case's municipality
-        # (the active library, see SpecCache.active_library): one statement for both (issue 14).
-        with_version = self.published is not None and not memo["libraries"]
-        if with_version:
-            newest = (
-                select(func.max(ProcessVersion.number))
-                .where(ProcessVersion.municipality == Case.municipality)
-                .correlate(Case)
-                .scalar_subquery()
-            )
-            on = and_(ProcessVersion.municipality == Case.municipality, ProcessVersion.number == newest)
-            query = query.add_columns(ProcessVersion).outerjoin(ProcessVersion, on)
-        found: Any = session.execute(query).one_or_none()  # two or three entities: typed by hand below
-        if found is None:
-            raise NotFoundError("手続きが見つかりません")
-        instance: ProcessInstance = found[0]
-        case: Case = found[1]
-        if with_version:
-            self._remember_library(session, case.municipality, found[2])
+        prefetched = memo["prefetched"].pop(instance_id, None)
+        if prefetched is not None:
+            instance, case = prefetched  # read with the locked task, in this transaction (lock_task)
+        else:
+            with_version = self._reads_newest_version(session)
+            query = prebuilt.INSTANCE_WITH_CASE[with_version]
+            # Two or three entities: typed by hand below.
+            found: Any = session.execute(query, {"instance_id": instance_id}).one_or_none()
+            if found is None:
+                raise NotFoundError("手続きが見つかりません")
+            instance, case = found[0], found[1]
+            if with_version:
+                self._remember_library(session, case.municipality, found[2])
         if seen is not None and seen[0] == instance.version and seen[1] == case.version:
             # Already restored in this transaction (the page read the form, now it completes) and nobody has
             # written the instance or the case's facts since: the stored state is what that workflow holds.
@@ -194,9 +179,14 @@ class InstanceRuns(OtherInstances):
             # The current record, not the copy the instance started with (a 更新 may have changed it since).
             # A superseded instance keeps its own period's data: it no longer speaks for the case.
             casedata.inject(workflow.get_tasks(state=LIVE), case)
-        loaded = LoadedInstance(instance, case, resolved, workflow, completed)
+        loaded = LoadedInstance(instance, case, resolved, workflow, completed, projection.ready_user_tasks(workflow))
         loaded_here[instance_id] = (instance.version, case.version, case.id in memo["locked"], loaded)
         return loaded
+
+    def _reads_newest_version(self, session: Session) -> bool:
+        """Whether the next read of a case should bring its municipality's newest published version (issue 14: the
+        first load of a transaction looks it up, in the same statement)."""
+        return self.published is not None and not _memo(session)["libraries"]
 
     def _run(self, loaded: LoadedInstance, step: Any) -> None:
         """Run Spiff with our clock; unwrap our own errors that Spiff wrapped on the way out."""
@@ -229,16 +219,17 @@ class InstanceRuns(OtherInstances):
         completed = workflow.is_completed()
         state = spiff.instance_to_dict(workflow)
         expected = instance.version
-        result = session.execute(
-            update(ProcessInstance)
-            .where(ProcessInstance.id == instance.id, ProcessInstance.version == expected)
-            .values(
-                state=state,
-                version=expected + 1,
-                status="completed" if completed else "running",
-                ended_at=now if completed else None,
-            )
-            .execution_options(synchronize_session=False)
+        status = "completed" if completed else "running"
+        ended_at = now if completed else None
+        result = session.connection().execute(
+            prebuilt.SAVE_INSTANCE,
+            {
+                "instance_id": instance.id,
+                "expected": expected,
+                "new_state": state,
+                "new_status": status,
+                "new_ended_at": ended_at,
+            },
         )
         if rows_changed(result) != 1:
             raise ConflictError("他の職員が先にこのケースを更新しました。画面を開き直してください")
@@ -246,11 +237,13 @@ class InstanceRuns(OtherInstances):
         for name, value in (
             ("state", state),
             ("version", expected + 1),
-            ("status", "completed" if completed else "running"),
-            ("ended_at", now if completed else None),
+            ("status", status),
+            ("ended_at", ended_at),
         ):
             set_committed_value(instance, name, value)
-        created = projection.sync_tasks(session, workflow, instance, case, loaded.resolved, params, now)
+        created, loaded.ready_rows = projection.sync_tasks(
+            session, workflow, instance, case, loaded.resolved, params, now, loaded.ready_rows
+        )
         self._claim_for_completer(session, created, now)
         if loaded.resolved.has_timers:
             projection.sync_timers(session, workflow, instance)

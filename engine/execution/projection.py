@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from engine.clock import JST
 from engine.process_library import spiff
@@ -56,6 +58,19 @@ def lane_role(resolved: ResolvedSpec, task_spec: Any) -> str:
     return resolved.lanes.get(lane or "", "planner")
 
 
+def _ready_user_tasks(workflow: Any) -> dict[str, Any]:
+    return {
+        str(t.id): t
+        for t in workflow.get_tasks(state=spiff.TaskState.READY)
+        if isinstance(t.task_spec, spiff.UserTaskMixin)
+    }
+
+
+def ready_user_tasks(workflow: Any) -> frozenset[str]:
+    """The ids of the workflow's ready user tasks: the rows `sync_tasks` keeps `ready`."""
+    return frozenset(_ready_user_tasks(workflow))
+
+
 def sync_tasks(
     session: Session,
     workflow: Any,
@@ -64,21 +79,30 @@ def sync_tasks(
     resolved: ResolvedSpec,
     params: Mapping[str, Any],
     now: datetime,
-) -> list[Task]:
+    known: frozenset[str],
+) -> tuple[list[Task], frozenset[str]]:
     """Insert rows for newly READY user tasks and cancel rows whose task is no longer ready.
 
-    Returns the new rows. Completed rows are written by the caller, which knows who completed them.
+    `known`: the rows that are `ready` in the database, which are the ready user tasks of the state as it was stored
+    (LoadedInstance.ready_rows): not read again (issue 14). Returns the new rows and the ready ones now. Completed
+    rows are written by the caller, which knows who completed them; a row this transaction already moved out of
+    `ready` is left as it is.
     """
-    ready = {
-        str(t.id): t
-        for t in workflow.get_tasks(state=spiff.TaskState.READY)
-        if isinstance(t.task_spec, spiff.UserTaskMixin)
-    }
-    rows = session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "ready")).all()
-    known = {row.id for row in rows}
-    for row in rows:
-        if row.id not in ready:
-            row.state = "cancelled"
+    ready = _ready_user_tasks(workflow)
+    gone = []
+    for task_id in known.difference(ready):
+        held = session.identity_map.get(identity_key(Task, task_id))
+        if held is None:
+            gone.append(task_id)
+        elif held.state == "ready":
+            held.state = "cancelled"
+    if gone:
+        session.execute(
+            update(Task)
+            .where(Task.id.in_(gone), Task.state == "ready")
+            .values(state="cancelled")
+            .execution_options(synchronize_session=False)
+        )
     today = now.astimezone(JST).date()
     created = []
     for task_id, task in ready.items():
@@ -104,7 +128,7 @@ def sync_tasks(
         )
         session.add(row)
         created.append(row)
-    return created
+    return created, frozenset(ready)
 
 
 def sync_timers(session: Session, workflow: Any, instance: ProcessInstance) -> None:

@@ -10,10 +10,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete
-from sqlalchemy import func
-from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import clock as clock_module
 from engine.accounts import form_register
@@ -21,6 +19,7 @@ from engine.cases import access
 from engine.errors import ConflictError
 from engine.errors import NotFoundError
 from engine.errors import ValidationError
+from engine.execution import prebuilt
 from engine.execution.instances import InstanceRuns
 from engine.execution.transactions import Actor
 from engine.execution.transactions import LoadedInstance
@@ -30,8 +29,6 @@ from engine.process_library.forms import FormContext
 from engine.process_library.forms import has_directory_fields
 from engine.process_library.forms import validate_submission
 from engine.scheduling import duties
-from engine.store.models import Case
-from engine.store.models import Document
 from engine.store.models import Task
 from engine.store.models import TaskDraft
 
@@ -128,7 +125,7 @@ class TaskActions(InstanceRuns):
         return done
 
     def _complete(self, session: Session, task_id: str, submission: Mapping[str, Any], actor: Actor) -> Task:
-        row = self._ready_task(session, task_id, actor)
+        row = self._ready_task(session, task_id, actor, with_instance=True)
         if row.claimed_by_id not in (None, actor.user_id) and not actor.system:
             raise ConflictError("このタスクは他の職員が担当しています。担当者に確認してください")
         loaded = self.load(session, row.instance_id)
@@ -143,7 +140,9 @@ class TaskActions(InstanceRuns):
         task.data.update(derived)
         self._run(loaded, lambda: task.run())
         now = self.clock.now()
-        row.state, row.completed_by_id, row.completed_at = "completed", actor.user_id, now
+        session.connection().execute(prebuilt.COMPLETE_TASK, {"task_id": row.id, "by": actor.user_id, "at": now})
+        for name, value in (("state", "completed"), ("completed_by_id", actor.user_id), ("completed_at", now)):
+            set_committed_value(row, name, value)  # what was just written, without a unit of work to compare it
         if row.form:
             self._snapshot(session, loaded, row, submission, derived, actor, now)
         self._event(
@@ -187,63 +186,56 @@ class TaskActions(InstanceRuns):
         now: datetime,
     ) -> None:
         form = loaded.resolved.forms[row.form or ""]
-        # Numbered inside the INSERT, saving a round trip; the unique (case, form, version) guards races.
-        version = (
-            select(func.coalesce(func.max(Document.version), 0) + 1)
-            .where(Document.case_id == row.case_id, Document.form == form.name)
-            .scalar_subquery()
-        )
-        session.add(
-            Document(
-                case_id=row.case_id,
-                instance_id=row.instance_id,
-                task_id=row.id,
-                form=form.name,
-                title=form.title,
-                version=version,
-                data={**submission, **{f"_{k}": v for k, v in derived.items()}},
-                schema=form.schema,
-                spec_hash=loaded.resolved.hash,
-                submitted_by_id=actor.user_id,
-                submitted_at=now,
-            )
+        values = {
+            "case_id": row.case_id,
+            "instance_id": row.instance_id,
+            "task_id": row.id,
+            "form": form.name,
+            "title": form.title,
+            "data": {**submission, **{f"_{k}": v for k, v in derived.items()}},
+            "schema": form.schema,
+            "spec_hash": loaded.resolved.hash,
+            "submitted_by_id": actor.user_id,
+            "submitted_at": now,
+        }
+        session.connection().execute(
+            prebuilt.INSERT_DOCUMENT, {**values, "number_case": row.case_id, "number_form": form.name}
         )
 
-    def lock_task(self, session: Session, task_id: str) -> Task | None:
+    def lock_task(self, session: Session, task_id: str, with_instance: bool = True) -> Task | None:
         """Lock the case of a task (see _lock_case), then read the task: a page that will complete it reads the
         form and the instance under the lock, and the completion reads nothing twice. None if there is no such task.
+
+        With the task come whether it has drafts and (`with_instance`) a ready task's instance and case, with the
+        newest published version on the transaction's first read, so the completion's `load` reads nothing (issue 14:
+        a task POST counts its statements).
         """
-        case_id = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
-        session.execute(
-            update(Case)
-            .where(Case.id == case_id)
-            .values(version=Case.version)
-            .execution_options(synchronize_session=False)
-        )
-        # Whether the task has drafts comes with the same read, so a completion of a task nobody drafted sends no
-        # DELETE for them (issue 14: a task POST counts its statements).
-        drafted = select(TaskDraft.task_id).where(TaskDraft.task_id == Task.id).exists()
-        found = session.execute(
-            select(Task, drafted).where(Task.id == task_id).execution_options(populate_existing=True)
-        ).first()
+        session.connection().execute(prebuilt.LOCK_CASE_OF_TASK, {"task_id": task_id})
+        with_version = with_instance and self._reads_newest_version(session)
+        query = prebuilt.LOCKED_TASK[with_instance, with_version]
+        found: Any = session.execute(query, {"task_id": task_id}).first()  # two to five entities: typed by hand
         if found is None:
             return None
-        row, has_drafts = found
+        row: Task = found[0]
         memo = _memo(session)
         memo["locked"].add(row.case_id)
         memo["fresh_tasks"].add(row.id)
-        if not has_drafts:
+        if not found[1]:
             memo["draftless"].add(row.id)
+        if with_instance and found[2] is not None:
+            memo["prefetched"][row.instance_id] = (found[2], found[3])
+            if with_version:
+                self._remember_library(session, found[3].municipality, found[4])
         return row
 
-    def _ready_task(self, session: Session, task_id: str, actor: Actor) -> Task:
-        row = session.get(Task, task_id)
+    def _ready_task(self, session: Session, task_id: str, actor: Actor, with_instance: bool = False) -> Task:
+        """The task, ready, read under its case's lock (once per transaction: the page may have read it so)."""
+        if task_id in _memo(session)["fresh_tasks"]:
+            row = session.get(Task, task_id)
+        else:
+            row = self.lock_task(session, task_id, with_instance)
         if row is None or not (actor.system or access.task_is_for(row, actor.organisation_id)):
             raise NotFoundError("タスクが見つかりません")
-        memo = _memo(session)
-        if row.case_id not in memo["locked"] or row.id not in memo["fresh_tasks"]:
-            self._lock_case(session, row.case_id)
-            session.refresh(row)
         if row.state == "completed":
             raise ConflictError("このタスクはすでに完了しています(二重送信または他の職員が先に完了)")
         if row.state != "ready":

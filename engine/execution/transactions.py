@@ -16,7 +16,6 @@ from typing import Protocol
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from engine import clock as clock_module
@@ -24,12 +23,12 @@ from engine.cases import access
 from engine.clock import Clock
 from engine.errors import NotFoundError
 from engine.errors import PermissionDenied
+from engine.execution import prebuilt
 from engine.process_library.forms import FormHandler
 from engine.process_library.forms import PythonDecision
 from engine.process_library.loader import Library
 from engine.process_library.loader import ResolvedSpec
 from engine.store.models import Case
-from engine.store.models import Event
 from engine.store.models import ProcessInstance
 from engine.store.models import ProcessVersion
 
@@ -63,19 +62,30 @@ SYSTEM = Actor(system=True)
 class LoadedInstance:
     """An instance restored for one run: its row, its case, the spec it runs and the live workflow."""
 
-    """An instance restored for one run: its row, its case, the spec it runs and the live workflow."""
-
     instance: ProcessInstance
     case: Case
     resolved: ResolvedSpec
     workflow: Any
     completed_before: frozenset[UUID] = frozenset()
     """The tasks already completed when the instance was loaded: the steps of this run are the others."""
+    ready_rows: frozenset[str] = frozenset()
+    """The ids of the task rows that are `ready` in the database: the ready user tasks of the stored state (the
+    projection writes both in one transaction), so the projection knows them without reading them."""
 
 
 def _fresh_memo() -> dict[str, Any]:
     # draftless: tasks read under the lock that had no draft then (complete_and_continue deletes none for them).
-    return {"libraries": {}, "loaded": {}, "locked": set(), "fresh_tasks": set(), "draftless": set()}
+    # prefetched: instances (with their case) read with the locked task, for the first `load` of each.
+    # events: the events of this transaction not yet written (see RuntimeTransactions._event).
+    return {
+        "libraries": {},
+        "loaded": {},
+        "locked": set(),
+        "fresh_tasks": set(),
+        "draftless": set(),
+        "prefetched": {},
+        "events": [],
+    }
 
 
 def _memo(session: Session) -> dict[str, Any]:
@@ -137,16 +147,26 @@ class RuntimeTransactions:
         is read for the change, so a lost race is seen as a completed task (409), never as a unique-key error.
         The instance's version check stays as the last line of defence.
         """
-        session.execute(
-            update(Case)
-            .where(Case.id == case_id)
-            .values(version=Case.version)
-            .execution_options(synchronize_session=False)
-        )
+        session.connection().execute(prebuilt.LOCK_CASE, {"case_id": case_id})
         _memo(session)["locked"].add(case_id)
 
     def _event(self, session: Session, actor: Actor, kind: str, **fields: Any) -> None:
-        session.add(Event(at=self.clock.now(), actor_id=actor.user_id, kind=kind, address=actor.address, **fields))
+        """Record an event of this transaction. Kept until `_write_events` (before the schedule refresh, which reads
+        events, and before the commit), so a completion's events (the task completed, the next steps claimed)
+        are one INSERT (issue 14: a task POST counts its statements). Nobody reads an event back before then."""
+        session.connection()  # the transaction the pending events belong to
+        row = {"instance_id": None, "task_id": None, "case_id": None, "detail": {}, **fields}
+        row.update(at=self.clock.now(), actor_id=actor.user_id, kind=kind, address=actor.address)
+        _memo(session)["events"].append(row)
+
+    @staticmethod
+    def _write_events(session: Session) -> None:
+        """Write the pending events of this transaction, after the rows they name, in the order they happened."""
+        pending: list[dict[str, Any]] = _memo(session)["events"]
+        if pending:
+            session.flush()
+            session.connection().execute(prebuilt.INSERT_EVENT, list(pending))
+            pending.clear()
 
     @contextlib.contextmanager
     def _transaction(self, session: Session) -> Iterator[None]:
@@ -157,6 +177,7 @@ class RuntimeTransactions:
         session.info["kaigoflow_in_tx"] = True
         try:
             yield
+            self._write_events(session)
             session.commit()
         except BaseException:
             session.rollback()

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.orm import defer
 
 from engine.store.models import Base
 from engine.store.models import Case
@@ -41,7 +42,9 @@ def with_newest_version(query: Any) -> Any:
         .scalar_subquery()
     )
     on = and_(ProcessVersion.municipality == Case.municipality, ProcessVersion.number == newest)
-    return query.add_columns(ProcessVersion).outerjoin(ProcessVersion, on)
+    # Without its file bundle: the active library is found by the bundle's hash (PublishedLibraries.library_for_row),
+    # and the bundle is read only by a process that has not built that library yet.
+    return query.add_columns(ProcessVersion).outerjoin(ProcessVersion, on).options(defer(ProcessVersion.files))
 
 
 _CASES = _table(Case)

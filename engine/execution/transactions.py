@@ -40,7 +40,8 @@ class PublishedLibraries(Protocol):
     def active_library(self, session: Session, municipality: str) -> Library: ...
 
     def library_for_row(self, municipality: str, row: ProcessVersion | None) -> Library:
-        """The same from a newest-version row the runtime read with its own query (None: nothing published)."""
+        """The same from a newest-version row the runtime read with its own query (None: nothing published); the
+        row's `files` may be left unloaded (it is then loaded only if the library is not cached)."""
         ...
 
 

@@ -236,10 +236,14 @@ class Versions:
 
     def library_for_files(self, municipality: str, files: Mapping[str, str]) -> Library:
         """A Library in which the municipality's folder is these files (cached per content hash)."""
-        key = (municipality, bundle_hash(files))
+        return self._library(municipality, bundle_hash(files), lambda: files)
+
+    def _library(self, municipality: str, digest: str, files: Callable[[], Mapping[str, str]]) -> Library:
+        """The cached Library of the bundle with this hash; `files` is asked for only when it is not cached."""
+        key = (municipality, digest)
         library = self._libraries.pop(key, None)
         if library is None:
-            folder = self.materialise(files)
+            folder = self.materialise(files())
             overlays = {**self.base.overlays, municipality: folder}
             library = Library(self.base.root, self.base.python_decisions, overlays=overlays, cache=self.base.cache)
         self._libraries[key] = library  # most recently used last
@@ -260,7 +264,9 @@ class Versions:
         self.base.municipality(municipality)
         if row is None:
             return self.base
-        return self.library_for_files(municipality, row.files)
+        # By the hash stored with the row: the bundle (the row's `files`, which the runtime's read leaves unloaded)
+        # is read, decoded and hashed only when this process has not built its Library yet (issue 14).
+        return self._library(municipality, row.bundle_hash, lambda: row.files)
 
     def active_library(self, session: Session, municipality: str) -> Library:
         """What new process instances of the municipality start on: its newest published version."""

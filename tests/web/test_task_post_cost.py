@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from engine.process_library import spiff
+from engine.publishing import versions
 from engine.store.models import ProcessVersion
 from tests.web.conftest import ready_task
 from tests.web.test_tasks import GOOD_FORM
@@ -75,4 +76,43 @@ def test_a_refused_post_costs_no_more_than_a_completion(login_as, case, db_sessi
     assert response.status_code == 422
     assert len(seen["deserialized"]) == 1
     assert len(version_lookups(seen["statements"])) <= 1
+    assert len(seen["statements"]) <= MAX_STATEMENTS, "\n".join(seen["statements"])
+
+
+def test_with_a_published_version_the_post_reads_the_version_row_without_its_bundle(
+    login_as, case, db_session, web_services, clock, monkeypatch
+):
+    """The active library is found by the hash stored with the newest version: a process that built it already
+    neither reads the version's file bundle nor hashes it again."""
+    files = web_services.versions.files(db_session, "alpha")
+    db_session.add(
+        ProcessVersion(
+            municipality="alpha",
+            number=2,
+            bundle_hash=versions.bundle_hash(files),
+            files=files,
+            reason="版 2",
+            published_by="owner",
+            published_at=clock.now(),
+        )
+    )
+    db_session.commit()
+    browser = login_as("alpha.center")
+    task = ready_task(db_session, case.id, "intake")
+    assert browser.get(f"/tasks/{task.id}").status_code == 200  # the first use builds the version's library
+    hashed: list[object] = []
+    real_hash = versions.bundle_hash
+
+    def bundle_hash(files):
+        hashed.append(files)
+        return real_hash(files)
+
+    monkeypatch.setattr(versions, "bundle_hash", bundle_hash)
+    with counted(monkeypatch) as seen:
+        response = browser.post(f"/tasks/{task.id}", data=GOOD_FORM)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    lookups = version_lookups(seen["statements"])
+    assert len(lookups) == 1, lookups
+    assert "process_version.files" not in lookups[0]
+    assert hashed == []
     assert len(seen["statements"]) <= MAX_STATEMENTS, "\n".join(seen["statements"])

@@ -21,9 +21,8 @@ from tests.web.test_tasks import GOOD_FORM
 
 MAX_STATEMENTS = 12
 """What a completion sends today (bench/RESULTS.md, goal 4, lists them): the user with the organisation, the lock,
-the task (with whether it has drafts), the instance with its case and newest version, the write set (document, two
-events, task, instance, ready rows, new task), and the refresh's four reads. Issue 14 asks for 12; it was 21, 37
-before that."""
+the task read with its drafts, instance, case and newest version, the write set (task, document, instance, new task,
+the events as one INSERT), and the refresh's four reads. Issue 14 asks for 12; it was 15, 21 and 37 before that."""
 
 
 @contextlib.contextmanager

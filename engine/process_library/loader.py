@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -172,7 +173,7 @@ class Library:
 
     `overlays` replaces a municipality's folder with another directory (a draft or a published version,
     materialised by engine/publishing/versions.py) while common/ and the other municipalities stay where they are.
-    `cache` keeps parsed flows on disk by the content hash of the files they could read
+    `cache` keeps parsed flows on disk by the content hash of the files they reach
     (engine/process_library/parsecache.py), so a new process does not parse an unchanged library again.
     """
 
@@ -191,12 +192,14 @@ class Library:
         self._municipalities: dict[str, Municipality] | None = None
         self._folders: dict[str, FolderFiles] = {}
         self._decoded: dict[tuple[str, str], Any] = {}
+        self._by_content: dict[str, ResolvedSpec] = {}
 
     def reload(self) -> None:
         self._resolved.clear()
         self._municipalities = None
         self._folders.clear()
         self._decoded.clear()
+        self._by_content.clear()
 
     # -- municipalities -------------------------------------------------------------------------
 
@@ -379,6 +382,7 @@ class Library:
         by_content = self._content_key(process_key, resolved.hash)
         self.cache.put("parsed", by_content, self._entry(by_content, resolved))
         self.cache.put("resolve", by_folder, by_content)
+        self._by_content[by_content] = resolved
         return resolved
 
     def _content_key(self, process_key: str, spec_hash: str) -> str:
@@ -405,6 +409,8 @@ class Library:
         The entry is JSON read by Spiff's registry, which builds only the classes registered with it: a damaged or
         foreign entry can fail to restore, never run code, and failing is a miss.
         """
+        if key in self._by_content:  # another municipality's flow of the same files: its specs, read-only, shared
+            return replace(self._by_content[key], municipality=municipality)
         entry = self.cache.get("parsed", key)
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
@@ -421,7 +427,7 @@ class Library:
             return self._decoded_json(_at(rel))
 
         try:
-            return ResolvedSpec(
+            restored = ResolvedSpec(
                 municipality=municipality,
                 process_key=process_key,
                 hash=str(entry["hash"]),
@@ -441,6 +447,8 @@ class Library:
             )
         except Exception:  # whatever a damaged entry makes Spiff raise, it is only a miss
             return None
+        self._by_content[key] = restored
+        return restored
 
     def _resolve(self, municipality: str, process_key: str) -> ResolvedSpec:
         parser = spiff.KaigoflowParser(validator=spiff.VALIDATOR)

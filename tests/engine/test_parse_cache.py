@@ -119,6 +119,13 @@ def test_municipalities_that_resolve_a_flow_to_the_same_files_parse_it_once(libr
     }
 
 
+def test_one_process_holds_the_specs_of_the_same_files_once(library_dir, tmp_path):
+    library = fresh(library_dir, tmp_path / "cache")
+    alpha, beta = (library.resolve(municipality, "new_case") for municipality in ("alpha", "beta"))
+    assert (alpha.municipality, beta.municipality) == ("alpha", "beta")
+    assert beta.spec is alpha.spec
+
+
 def test_an_edit_the_flow_does_not_reach_keeps_it_parsed(library_dir, tmp_path, monkeypatch):
     before = fresh(library_dir, tmp_path / "cache").resolve("alpha", "new_case")
     (library_dir / "alpha" / "forms").mkdir()

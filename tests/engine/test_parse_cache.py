@@ -232,3 +232,13 @@ def test_a_changed_glossary_is_checked_again(library_dir, tmp_path):
     names = "".join(f"- `{p.element}`\n" for p in missing)
     (library_dir / "GLOSSARY.md").write_text(f"# 用語集\n{names}", encoding="utf-8")
     assert "glossary" not in {p.rule for p in lint_library(fresh(library_dir, tmp_path / "cache")).problems}
+
+
+def test_an_edited_file_is_linted_again(library_dir, tmp_path):
+    before = lint_library(fresh(library_dir, tmp_path / "cache")).problems
+    form = library_dir / "common" / "forms" / "intake.schema.json"
+    schema = json.loads(form.read_text(encoding="utf-8"))
+    schema.pop("title")
+    form.write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+    after = lint_library(fresh(library_dir, tmp_path / "cache")).problems
+    assert [(p.rule, p.file) for p in after if p not in before] == [("form-title", "common/forms/intake.schema.json")]

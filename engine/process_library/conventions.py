@@ -95,7 +95,10 @@ def glossary_inputs(library: Library, folders: Iterable[str]) -> tuple[str | byt
     glossary_path = library.root / GLOSSARY
     parts: list[str | bytes] = [glossary_path.read_bytes() if glossary_path.is_file() else "(none)"]
     for folder in folders:
-        parts += [folder, library.folder_digest(folder), *(p.read_bytes() for p in _readmes(library, folder))]
+        readmes = _readmes(library, folder)
+        parts += [folder, library.folder_digest(folder), str(len(readmes))]
+        for readme in readmes:
+            parts += [readme.name, readme.read_bytes()]
     return (*parts, "\0".join(sorted(library.python_decisions)))
 
 

@@ -472,8 +472,8 @@ def lint_library(library: Library, municipalities: Iterable[str] | None = None) 
     """Lint every file, then resolve every flow of every (or the given) municipality.
 
     Each part's problems come from the parse cache when what it reads is unchanged (`_cached`): a file by its
-    bytes, the glossary by every id it must name, a flow by every file it could reach and its municipality's
-    settings; so linting an unchanged library restores no spec.
+    bytes, the glossary check by the glossary, the READMEs and the folders' files, a flow by every file it could
+    reach and its municipality's settings; so linting an unchanged library restores no spec.
     """
     report = LintReport()
     keys = list(municipalities) if municipalities is not None else sorted(library.municipalities())

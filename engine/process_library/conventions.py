@@ -76,9 +76,8 @@ def check_glossary(library: Library, folders: Iterable[str]) -> list[Problem]:
     common_text = glossary_path.read_text(encoding="utf-8")
     problems = []
     for folder in folders:
-        base = library.folder(folder)
-        text = common_text + "".join(p.read_text(encoding="utf-8") for p in sorted(base.glob("README*.md")))
-        for rel, identifier in _defined_ids(library, base):
+        text = common_text + "".join(p.read_text(encoding="utf-8") for p in _readmes(library, folder))
+        for rel, identifier in _defined_ids(library, folder):
             if f"`{identifier}`" not in text:
                 message = f"「{identifier}」が用語集(processes/GLOSSARY.md、または市町村の README)にありません"
                 problems.append(Problem(rel, message, element=identifier, rule="glossary"))
@@ -90,18 +89,36 @@ def check_glossary(library: Library, folders: Iterable[str]) -> list[Problem]:
     return problems
 
 
-def _defined_ids(library: Library, folder: Path) -> Iterator[tuple[str, str]]:
-    for path in sorted(folder.glob("*.bpmn")):
+def glossary_inputs(library: Library, folders: Iterable[str]) -> tuple[str | bytes, ...]:
+    """Everything `check_glossary` reads, for the parse cache's key: the glossary, each folder's READMEs and
+    files, and the Python decisions."""
+    glossary_path = library.root / GLOSSARY
+    parts: list[str | bytes] = [glossary_path.read_bytes() if glossary_path.is_file() else "(none)"]
+    for folder in folders:
+        readmes = _readmes(library, folder)
+        parts += [folder, library.folder_digest(folder), str(len(readmes))]
+        for readme in readmes:
+            parts += [readme.name, readme.read_bytes()]
+    return (*parts, "\0".join(sorted(library.python_decisions)))
+
+
+def _readmes(library: Library, folder: str) -> list[Path]:
+    return sorted(library.folder(folder).glob("README*.md"))
+
+
+def _defined_ids(library: Library, folder: str) -> Iterator[tuple[str, str]]:
+    files = library.files(folder).files
+    for name in sorted(n for n in files if n.endswith(".bpmn") and "/" not in n):
         try:
-            tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+            root = etree.fromstring(files[name], etree.XMLParser(resolve_entities=False, no_network=True))
         except etree.XMLSyntaxError:
             continue  # lint reports the file itself
         for kind in GLOSSARY_KINDS:
-            for element in tree.iter(f"{{{NS['bpmn']}}}{kind}"):
+            for element in root.iter(f"{{{NS['bpmn']}}}{kind}"):
                 if element.get("id"):
-                    yield library.relative(path), str(element.get("id"))
-    for path in sorted(folder.glob("decisions/*.dmn")):
-        yield library.relative(path), path.stem
+                    yield f"{folder}/{name}", str(element.get("id"))
+    for name in sorted(n for n in files if n.startswith("decisions/") and n.endswith(".dmn") and n.count("/") == 1):
+        yield f"{folder}/{name}", name.removeprefix("decisions/").removesuffix(".dmn")
 
 
 # -- decision tables -------------------------------------------------------------------------------

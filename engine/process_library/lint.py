@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from functools import partial
 from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -38,6 +39,7 @@ from engine.process_library.forms import linear_time_validator
 from engine.process_library.forms import pattern_problem
 from engine.process_library.loader import NS
 from engine.process_library.loader import Library
+from engine.process_library.loader import decoded_text
 from engine.process_library.parsecache import key_of
 from engine.scheduling import deadlines
 from engine.vocabulary import NODE_KINDS
@@ -411,14 +413,25 @@ def _pattern_problems(node: dict[str, Any], rel: str) -> list[Problem]:
 
 def check_form(path: Path, rel: str) -> list[Problem]:
     if path.stat().st_size > MAX_FORM_BYTES:
-        return [Problem(rel, f"ファイルが大きすぎます(上限 {MAX_FORM_BYTES // 1024} KB)", rule="bad-form")]
+        return _too_big(rel)
+    return check_form_content(path.read_bytes(), rel)
+
+
+def _too_big(rel: str) -> list[Problem]:
+    return [Problem(rel, f"ファイルが大きすぎます(上限 {MAX_FORM_BYTES // 1024} KB)", rule="bad-form")]
+
+
+def check_form_content(content: bytes, rel: str) -> list[Problem]:
+    """A form schema (or its uischema, `rel` ending in .uischema.json) as read from its file."""
+    if len(content) > MAX_FORM_BYTES:
+        return _too_big(rel)
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        schema = json.loads(decoded_text(content))
     except ValueError as exc:
         return [Problem(rel, f"JSONとして読めません: {exc}", rule="bad-form")]
     except RecursionError:
         return [Problem(rel, "JSONの入れ子が深すぎます", rule="bad-form")]
-    if path.name.endswith(".uischema.json"):
+    if rel.endswith(".uischema.json"):
         return []
     if not isinstance(schema, dict):
         return [Problem(rel, "様式はJSONのオブジェクト({...})で書いてください", rule="bad-form")]
@@ -456,45 +469,54 @@ def check_form(path: Path, rel: str) -> list[Problem]:
 
 
 def lint_library(library: Library, municipalities: Iterable[str] | None = None) -> LintReport:
-    """Lint every file, then resolve every flow of every (or the given) municipality."""
+    """Lint every file, then resolve every flow of every (or the given) municipality.
+
+    Each part's problems come from the parse cache when what it reads is unchanged (`_cached`): a file by its
+    bytes, the glossary check by the glossary, the READMEs and the folders' files, a flow by every file it could
+    reach and its municipality's settings; so linting an unchanged library restores no spec.
+    """
     report = LintReport()
     keys = list(municipalities) if municipalities is not None else sorted(library.municipalities())
     folders = ["common", *keys]
     for folder in folders:
-        for path in sorted(library.folder(folder).rglob("*")):
-            rel = library.relative(path)
-            if path.suffix == ".bpmn":
+        files = library.files(folder).files
+        for name in sorted(files, key=lambda name: PurePosixPath(name).parts):
+            rel, content = f"{folder}/{name}", files[name]
+            if name.endswith(".bpmn"):
                 report.files += 1
-                content = path.read_bytes()
-                report.add(_cached(library, "diagram", rel, content, partial(check_diagram, content, rel)))
-            elif path.suffix == ".dmn":
+                report.add(_cached(library, ("diagram", rel, content), partial(check_diagram, content, rel)))
+            elif name.endswith(".dmn"):
                 report.files += 1
-                content = path.read_bytes()
-                report.add(_cached(library, "decision", rel, content, partial(check_decision, content, rel)))
-            elif path.name.endswith(".json") and "forms" in path.parts:
+                report.add(_cached(library, ("decision", rel, content), partial(check_decision, content, rel)))
+            elif name.endswith(".json") and "forms" in PurePosixPath(name).parts[:-1]:
                 report.files += 1
-                if path.stat().st_size > MAX_FORM_BYTES:
-                    report.add(check_form(path, rel))  # refused before reading: nothing worth caching
+                if len(content) > MAX_FORM_BYTES:
+                    report.add(_too_big(rel))  # refused before decoding: nothing worth caching
                     continue
-                report.add(_cached(library, "form", rel, path.read_bytes(), partial(check_form, path, rel)))
-    report.add(conventions.check_glossary(library, folders))
+                report.add(_cached(library, ("form", rel, content), partial(check_form_content, content, rel)))
+    glossary = conventions.glossary_inputs(library, folders)
+    report.add(_cached(library, ("glossary", *glossary), partial(conventions.check_glossary, library, folders)))
     for key in keys:
+        settings = json.dumps(library.municipality(key).raw, sort_keys=True, ensure_ascii=False, default=str)
         for process_key in library.process_keys(key):
-            report.add(_resolve_problems(library, key, process_key))
+            parts = ("flow", library.resolve_key(key, process_key), settings)
+            report.add(_cached(library, parts, partial(_resolve_problems, library, key, process_key)))
     return report
 
 
-def _cached(
-    library: Library, rule_set: str, rel: str, content: bytes, check: Callable[[], list[Problem]]
-) -> list[Problem]:
-    """A file's problems from the parse cache when the same bytes under the same name were checked before.
+def _cached(library: Library, parts: tuple[str | bytes, ...], check: Callable[[], list[Problem]]) -> list[Problem]:
+    """Problems from the parse cache when the same inputs (`parts`: the rule set, then everything it reads) were
+    checked before.
 
     Checking a form schema against the meta-schema is most of a cold lint (bench/engine_bench.py (c)).
     """
-    key = key_of("lint", rule_set, rel, content)
+    key = key_of("lint", *parts)
     stored = library.cache.get("lint", key)
     if isinstance(stored, list):
-        return [Problem(**entry) for entry in stored]
+        try:
+            return [Problem(**entry) for entry in stored]
+        except TypeError:
+            pass  # not an entry this code wrote: check again
     problems = check()
     library.cache.put("lint", key, [asdict(problem) for problem in problems])
     return problems

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,30 @@ class FormSpec:
         return dict(examples[0])
 
 
+LIBRARY_SUFFIXES = (".bpmn", ".dmn", ".json")
+"""The files a flow can read: diagrams, decision tables, forms."""
+
+
+@dataclass(frozen=True)
+class FolderFiles:
+    """A folder's diagrams, decisions and forms: relative POSIX path -> bytes, and a hash of them all."""
+
+    files: dict[str, bytes]
+    digest: str
+
+    @classmethod
+    def read(cls, folder: Path) -> FolderFiles:
+        files: dict[str, bytes] = {}
+        digest = hashlib.sha256()
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in LIBRARY_SUFFIXES and path.is_file():
+                name = path.relative_to(folder).as_posix()
+                files[name] = path.read_bytes()
+                digest.update(name.encode() + b"\0")
+                digest.update(hashlib.sha256(files[name]).digest())
+        return cls(files, digest.hexdigest())
+
+
 @dataclass
 class ResolvedSpec:
     """A flow as one municipality runs it: parsed specs plus every form and decision table they name."""
@@ -81,6 +106,11 @@ class ResolvedSpec:
     sources: dict[str, str]
     bpmn: dict[str, str] = field(default_factory=dict)
     """process id -> BPMN XML text, kept so any version's diagram can be drawn and diffed."""
+    form_sources: dict[str, list[str | None]] = field(default_factory=dict)
+    """form name -> [schema file, uischema file or None] as `<folder key>/<name>` (empty when read from a stored
+    version): the parse cache keeps these instead of the texts."""
+    dmn_sources: dict[str, str] = field(default_factory=dict)
+    bpmn_sources: dict[str, str] = field(default_factory=dict)
 
     def to_record(self) -> dict[str, Any]:
         """The JSON stored once per hash in `spec_version`."""
@@ -143,7 +173,7 @@ class Library:
 
     `overlays` replaces a municipality's folder with another directory (a draft or a published version,
     materialised by engine/publishing/versions.py) while common/ and the other municipalities stay where they are.
-    `cache` keeps parsed flows on disk by the content hash of the files they could read
+    `cache` keeps parsed flows on disk by the content hash of the files they reach
     (engine/process_library/parsecache.py), so a new process does not parse an unchanged library again.
     """
 
@@ -160,12 +190,16 @@ class Library:
         self.cache = cache or ParseCache(None)
         self._resolved: dict[tuple[str, str], ResolvedSpec] = {}
         self._municipalities: dict[str, Municipality] | None = None
-        self._folder_digests: dict[str, str] = {}
+        self._folders: dict[str, FolderFiles] = {}
+        self._decoded: dict[tuple[str, str], Any] = {}
+        self._by_content: dict[str, ResolvedSpec] = {}
 
     def reload(self) -> None:
         self._resolved.clear()
         self._municipalities = None
-        self._folder_digests.clear()
+        self._folders.clear()
+        self._decoded.clear()
+        self._by_content.clear()
 
     # -- municipalities -------------------------------------------------------------------------
 
@@ -224,7 +258,12 @@ class Library:
         return None
 
     def process_keys(self, municipality: str) -> list[str]:
-        keys = {p.stem for folder in (municipality, COMMON) for p in self.folder(folder).glob("*.bpmn")}
+        keys = {
+            name.removesuffix(".bpmn")
+            for folder in (municipality, COMMON)
+            for name in self.files(folder).files
+            if name.endswith(".bpmn") and "/" not in name
+        }
         return sorted(keys)
 
     def flows(self, municipality: str) -> list[str]:
@@ -252,13 +291,41 @@ class Library:
         )
 
     def form(self, municipality: str, name: str) -> FormSpec:
-        schema_path = self.find(municipality, f"forms/{name}.schema.json")
-        if schema_path is None:
+        schema_at = self.located(municipality, f"forms/{name}.schema.json")
+        if schema_at is None:
             raise NotFoundError(f"様式「{name}」が見つかりません")
-        ui_path = self.find(municipality, f"forms/{name}.uischema.json")
-        schema = json.loads(schema_path.read_text(encoding="utf-8"))
-        uischema = json.loads(ui_path.read_text(encoding="utf-8")) if ui_path else {}
-        return FormSpec(name, schema, uischema)
+        ui_at = self.located(municipality, f"forms/{name}.uischema.json")
+        return FormSpec(name, self._decoded_json(schema_at), self._decoded_json(ui_at) if ui_at else {})
+
+    # -- the files as read once -----------------------------------------------------------------
+
+    def files(self, key: str) -> FolderFiles:
+        """Every diagram, decision and form of a folder (its overlay if any), read once until `reload()`.
+
+        Parsing, linting and the cache keys all use these bytes, so a file edited while a process runs cannot
+        be parsed in one version and keyed in another.
+        """
+        if key not in self._folders:
+            self._folders[key] = FolderFiles.read(self.folder(key))
+        return self._folders[key]
+
+    def located(self, municipality: str, name: str) -> tuple[str, str] | None:
+        """(folder key, name) of the municipality's file if it has one, else common's, else None."""
+        for folder in (municipality, COMMON):
+            if name in self.files(folder).files:
+                return folder, name
+        return None
+
+    def content(self, at: tuple[str, str]) -> bytes:
+        folder, name = at
+        return self.files(folder).files[name]
+
+    def _decoded_json(self, at: tuple[str, str]) -> Any:
+        """A form file's JSON, decoded once per library: the flows that show the same form share it (nothing
+        changes a schema once loaded)."""
+        if at not in self._decoded:
+            self._decoded[at] = json.loads(self.content(at).decode("utf-8"))
+        return self._decoded[at]
 
     # -- resolution -----------------------------------------------------------------------------
 
@@ -274,42 +341,147 @@ class Library:
 
     def folder_digest(self, key: str) -> str:
         """A hash of every diagram, decision and form in a folder (its overlay if any), by relative path."""
-        if key not in self._folder_digests:
-            folder = self.folder(key)
-            digest = hashlib.sha256()
-            for path in sorted(folder.rglob("*")):
-                if path.suffix in (".bpmn", ".dmn", ".json") and path.is_file():
-                    digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-                    digest.update(hashlib.sha256(path.read_bytes()).digest())
-            self._folder_digests[key] = digest.hexdigest()
-        return self._folder_digests[key]
+        return self.files(key).digest
 
-    def _resolve_cached(self, municipality: str, process_key: str) -> ResolvedSpec:
-        """`_resolve`, or its result from the parse cache when no file it could read has changed.
-
-        The key covers everything a resolution reads: the municipality's folder and common/ (every file, since
-        which ones a flow reaches is only known after parsing), its lanes and the Python decisions.
-        """
-        muni = self.municipality(municipality)
-        key = key_of(
+    def resolve_key(self, municipality: str, process_key: str) -> str:
+        """The parse cache's key of a flow as this library holds it: the municipality's folder and common/ (every
+        file, since which ones a flow reaches is only known after reading them), its lanes, the Python decisions."""
+        return key_of(
             "resolve",
             municipality,
             process_key,
             self.folder_digest(municipality),
             self.folder_digest(COMMON),
-            json.dumps(muni.lanes, sort_keys=True, ensure_ascii=False),
+            json.dumps(self.municipality(municipality).lanes, sort_keys=True, ensure_ascii=False),
             json.dumps(sorted(self.python_decisions)),
         )
-        stored = self.cache.get("resolve", key)
-        if stored is not None:
-            return ResolvedSpec.from_record(municipality, process_key, stored["hash"], stored["record"], owned=True)
+
+    def _resolve_cached(self, municipality: str, process_key: str) -> ResolvedSpec:
+        """`_resolve`, or its result from the parse cache, found in two steps.
+
+        By folder (`resolve_key`): the files have not changed since a flow was parsed; the entry names the parsed
+        content. By content: the files the flow reaches (its spec hash) were parsed before, for another
+        municipality that resolves the flow to the same files, or before an edit to a file this flow does not
+        reach. Only the second needs the files read again (with lxml, not Spiff), so each distinct content is
+        parsed once.
+        """
+        by_folder = self.resolve_key(municipality, process_key)
+        by_content = self.cache.get("resolve", by_folder)
+        if isinstance(by_content, str) and (found := self._restore(municipality, process_key, by_content)):
+            return found
+        try:
+            reached = self._gather(municipality, process_key, parser=None)
+        except LibraryError:
+            reached = None  # _resolve reports it, in the order a modeller expects
+        if reached is not None:
+            by_content = self._content_key(process_key, reached.hash)
+            if found := self._restore(municipality, process_key, by_content):
+                self.cache.put("resolve", by_folder, by_content)
+                return found
         resolved = self._resolve(municipality, process_key)  # a LibraryError is not cached: it is re-reported
-        self.cache.put("resolve", key, {"hash": resolved.hash, "record": resolved.to_record()})
+        by_content = self._content_key(process_key, resolved.hash)
+        self.cache.put("parsed", by_content, self._entry(by_content, resolved))
+        self.cache.put("resolve", by_folder, by_content)
+        self._by_content[by_content] = resolved
         return resolved
 
+    def _content_key(self, process_key: str, spec_hash: str) -> str:
+        return key_of("parsed", process_key, spec_hash, json.dumps(sorted(self.python_decisions)))
+
+    def _entry(self, key: str, resolved: ResolvedSpec) -> dict[str, Any]:
+        """What the parse cache keeps of a flow: the parsed specs, and where its texts are (they are in the files,
+        which the key covers, so they are not stored again)."""
+        return {
+            "key": key,
+            "hash": resolved.hash,
+            "spec": spiff.spec_to_dict(resolved.spec),
+            "subprocess_specs": {k: spiff.spec_to_dict(v) for k, v in resolved.subprocess_specs.items()},
+            "forms": resolved.form_sources,
+            "dmn": resolved.dmn_sources,
+            "bpmn": resolved.bpmn_sources,
+            "lanes": resolved.lanes,
+            "sources": resolved.sources,
+        }
+
+    def _restore(self, municipality: str, process_key: str, key: str) -> ResolvedSpec | None:
+        """The flow from its parse cache entry; None when there is none or it does not restore.
+
+        The entry is JSON read by Spiff's registry, which builds only the classes registered with it: a damaged or
+        foreign entry can fail to restore, never run code, and failing is a miss.
+        """
+        if key in self._by_content:  # another municipality's flow of the same files: its specs, read-only, shared
+            return replace(self._by_content[key], municipality=municipality)
+        entry = self.cache.get("parsed", key)
+        if not isinstance(entry, dict) or entry.get("key") != key:
+            return None
+
+        def read(rel: str | None) -> bytes:
+            """A file the flow reached, only ever from the two folders a flow reads."""
+            folder, name = _at(rel)
+            if folder not in (municipality, COMMON):
+                raise KeyError(rel)
+            return self.content((folder, name))
+
+        def decoded(rel: str | None) -> Any:
+            read(rel)
+            return self._decoded_json(_at(rel))
+
+        try:
+            restored = ResolvedSpec(
+                municipality=municipality,
+                process_key=process_key,
+                hash=str(entry["hash"]),
+                spec=spiff.spec_from_dict(entry["spec"], copy=False),
+                subprocess_specs={k: spiff.spec_from_dict(v, copy=False) for k, v in entry["subprocess_specs"].items()},
+                forms={
+                    name: FormSpec(name, decoded(schema), decoded(ui) if ui else {})
+                    for name, (schema, ui) in entry["forms"].items()
+                },
+                dmn={d: decoded_text(read(rel)) for d, rel in entry["dmn"].items()},
+                lanes=dict(entry["lanes"]),
+                sources=dict(entry["sources"]),
+                bpmn={pid: read(rel).decode("utf-8") for pid, rel in entry["bpmn"].items()},
+                form_sources=entry["forms"],
+                dmn_sources=entry["dmn"],
+                bpmn_sources=entry["bpmn"],
+            )
+        except Exception:  # whatever a damaged entry makes Spiff raise, it is only a miss
+            return None
+        self._by_content[key] = restored
+        return restored
+
     def _resolve(self, municipality: str, process_key: str) -> ResolvedSpec:
-        muni = self.municipality(municipality)
         parser = spiff.KaigoflowParser(validator=spiff.VALIDATOR)
+        reached = self._gather(municipality, process_key, parser)
+        try:
+            spec = parser.get_spec(process_key)
+            subprocess_specs = parser.get_subprocess_specs(process_key)
+        except spiff.ValidationException as exc:
+            raise LibraryError(
+                f"{self.municipality(municipality).name}の「{process_key}」を読み込めません",
+                [_problem_from_spiff(process_key, exc)],
+            ) from None
+        return ResolvedSpec(
+            municipality=municipality,
+            process_key=process_key,
+            hash=reached.hash,
+            spec=spec,
+            subprocess_specs=subprocess_specs,
+            forms=reached.forms,
+            dmn={d: decoded_text(self.content(_at(rel))) for d, rel in reached.dmn.items()},
+            lanes=reached.lanes,
+            sources=reached.digests,
+            bpmn={Path(r).stem: c.decode("utf-8") for r, c in reached.sources.items() if r.endswith(".bpmn")},
+            form_sources=reached.form_sources,
+            dmn_sources=reached.dmn,
+            bpmn_sources={Path(r).stem: r for r in reached.sources if r.endswith(".bpmn")},
+        )
+
+    def _gather(self, municipality: str, process_key: str, parser: Any) -> _Reached:
+        """Every file a flow reaches (its diagram, the processes it calls, their forms and decisions) and its lanes;
+        LibraryError listing every problem. With a parser, each diagram is also added to it (Spiff validates it);
+        without one, only lxml reads them, to find which parsed content the flow is."""
+        muni = self.municipality(municipality)
         problems: list[Problem] = []
         sources: dict[str, bytes] = {}
         roots: dict[str, Any] = {}
@@ -318,33 +490,37 @@ class Library:
             pid = pending.pop()
             if pid in roots:
                 continue
-            path = self.find(municipality, f"{pid}.bpmn")
-            if path is None:
+            at = self.located(municipality, f"{pid}.bpmn")
+            if at is None:
                 problems.append(Problem(f"{pid}.bpmn", f"プロセス「{pid}」が見つかりません", rule="missing-process"))
                 continue
-            rel = self.relative(path)
-            content = path.read_bytes()
+            rel = _rel(at)
+            content = self.content(at)
             root, found = xmlsafe.parse(content, rel)
             problems.extend(found)
             if root is None:
                 continue
             sources[rel] = content
             roots[pid] = root
-            try:
-                parser.add_bpmn_xml(root, filename=rel)
-            except spiff.ValidationException as exc:
-                problems.append(_problem_from_spiff(rel, exc))
-                continue
+            if parser is not None:
+                try:
+                    parser.add_bpmn_xml(root, filename=rel)
+                except spiff.ValidationException as exc:
+                    problems.append(_problem_from_spiff(rel, exc))
+                    continue
             pending.extend(root.xpath("//bpmn:callActivity/@calledElement", namespaces=NS))
         if problems:
             raise LibraryError(f"{muni.name}の「{process_key}」を読み込めません", problems)
 
-        forms, dmn, lanes = {}, {}, {}
+        forms: dict[str, FormSpec] = {}
+        form_sources: dict[str, list[str | None]] = {}
+        dmn: dict[str, str] = {}
+        lanes: dict[str, str] = {}
         for pid, root in roots.items():
             rel = next(r for r in sources if Path(r).stem == pid)
             for task_id, name in _form_names(root):
-                path = self.find(municipality, f"forms/{name}.schema.json")
-                if path is None:
+                at = self.located(municipality, f"forms/{name}.schema.json")
+                if at is None:
                     message = f"様式「{name}」がありません"
                     problems.append(Problem(rel, message, element=task_id, rule="missing-form"))
                     continue
@@ -352,18 +528,20 @@ class Library:
                     continue
                 try:
                     forms[name] = self.form(municipality, name)
-                except (ValueError, OSError, RecursionError) as exc:
-                    problems.append(Problem(str(path), f"様式のJSONが読めません: {exc}", rule="bad-form"))
+                except (ValueError, RecursionError) as exc:
+                    path = str(self.folder(at[0]) / at[1])
+                    problems.append(Problem(path, f"様式のJSONが読めません: {exc}", rule="bad-form"))
                     continue
-                sources[self.relative(path)] = path.read_bytes()
-                ui = self.find(municipality, f"forms/{name}.uischema.json")
+                sources[_rel(at)] = self.content(at)
+                ui = self.located(municipality, f"forms/{name}.uischema.json")
                 if ui is not None:
-                    sources[self.relative(ui)] = ui.read_bytes()
+                    sources[_rel(ui)] = self.content(ui)
+                form_sources[name] = [_rel(at), _rel(ui) if ui else None]
             for caller_id, decision_id in _decision_ids(root):
-                path = self.find(municipality, f"decisions/{decision_id}.dmn")
-                if path is not None:
-                    dmn[decision_id] = path.read_text(encoding="utf-8")
-                    sources[self.relative(path)] = path.read_bytes()
+                at = self.located(municipality, f"decisions/{decision_id}.dmn")
+                if at is not None:
+                    dmn[decision_id] = _rel(at)
+                    sources[_rel(at)] = self.content(at)
                 elif decision_id not in self.python_decisions:
                     message = f"判定「{decision_id}」がDMNにもPythonにもありません"
                     problems.append(Problem(rel, message, element=caller_id, rule="missing-decision"))
@@ -377,30 +555,7 @@ class Library:
                     lanes[lane] = role
         if problems:
             raise LibraryError(f"{muni.name}の「{process_key}」を読み込めません", problems)
-
-        try:
-            spec = parser.get_spec(process_key)
-            subprocess_specs = parser.get_subprocess_specs(process_key)
-        except spiff.ValidationException as exc:
-            raise LibraryError(
-                f"{muni.name}の「{process_key}」を読み込めません", [_problem_from_spiff(process_key, exc)]
-            ) from None
-        digests = {rel: hashlib.sha256(content).hexdigest() for rel, content in sorted(sources.items())}
-        digests["lanes"] = hashlib.sha256(json.dumps(lanes, sort_keys=True).encode()).hexdigest()
-        spec_hash = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
-        bpmn = {Path(r).stem: c.decode("utf-8") for r, c in sources.items() if r.endswith(".bpmn")}
-        return ResolvedSpec(
-            municipality=municipality,
-            process_key=process_key,
-            hash=spec_hash,
-            spec=spec,
-            subprocess_specs=subprocess_specs,
-            forms=forms,
-            dmn=dmn,
-            lanes=lanes,
-            sources=digests,
-            bpmn=bpmn,
-        )
+        return _Reached(sources, forms, form_sources, dmn, lanes)
 
     @staticmethod
     def _read_toml(path: Path) -> dict[str, Any]:
@@ -411,6 +566,44 @@ class Library:
         except safeload.LoadRefused as exc:
             problem = Problem(str(path), str(exc), rule="bad-toml")
             raise LibraryError(f"{path.name} を読み込めません", [problem]) from None
+
+
+@dataclass
+class _Reached:
+    """What `Library._gather` found: the bytes of every file by `<folder key>/<name>`, the forms, where the forms
+    and decision tables are, and the lanes' roles."""
+
+    sources: dict[str, bytes]
+    forms: dict[str, FormSpec]
+    form_sources: dict[str, list[str | None]]
+    dmn: dict[str, str]
+    lanes: dict[str, str]
+
+    @cached_property
+    def digests(self) -> dict[str, str]:
+        digests = {rel: hashlib.sha256(content).hexdigest() for rel, content in sorted(self.sources.items())}
+        digests["lanes"] = hashlib.sha256(json.dumps(self.lanes, sort_keys=True).encode()).hexdigest()
+        return digests
+
+    @property
+    def hash(self) -> str:
+        """The spec version's identity: the files reached, by name and content, and the lanes."""
+        return hashlib.sha256(json.dumps(self.digests, sort_keys=True).encode()).hexdigest()
+
+
+def _rel(at: tuple[str, str]) -> str:
+    """A file as `<folder key>/<name>`, as problems and spec versions name it."""
+    return f"{at[0]}/{at[1]}"
+
+
+def _at(rel: str | None) -> tuple[str, str]:
+    folder, _, name = str(rel).partition("/")
+    return folder, name
+
+
+def decoded_text(content: bytes) -> str:
+    """A file's text with universal newlines, as `Path.read_text` gives it."""
+    return content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _form_names(root: Any) -> list[tuple[str, str]]:

@@ -1,11 +1,20 @@
 """Parse and lint results kept on disk, keyed by the content hash of what they were computed from.
 
-Parsing the library's diagrams and checking its form schemas against the JSON Schema meta-schema cost about a
-second per process start (bench/engine_bench.py (c)); the files rarely change between starts. A result is stored
-as JSON (never pickle: the directory is a cache, not a trusted code source) under `<directory>/<kind>/<key>.json`,
-written atomically, so several processes may share one directory. The key covers the inputs' bytes and the code
-that turns them into the result (`code_fingerprint`), so an edit to a file, a lint rule or a library upgrade
-simply misses the cache. A missing, unreadable or corrupt entry is a miss, never an error.
+Parsing the library's diagrams and checking its form schemas against the JSON Schema meta-schema cost seconds per
+process start (bench/engine_bench.py (c)); the files rarely change between starts. The kinds of entry:
+
+- `lint`: the problems of one file (by its bytes), of the glossary check, and of one flow (by its `resolve` key and
+  the municipality's settings), so linting an unchanged library restores no spec;
+- `resolve`: a flow as a library holds it (the folders' digests) -> the `parsed` key of the content it reaches;
+- `parsed`: the specs of a flow by the files it reaches (its spec hash), shared by every municipality that resolves
+  the flow to the same files and kept across edits to files the flow does not reach.
+
+A result is stored as JSON under `<directory>/<kind>/<key>.json`, written atomically, so several processes may share
+one directory. Never pickle: unpickling runs whatever the file names, and JSON restored through Spiff's registry
+builds only the spec classes registered with it, so a file planted in the directory can at worst be a wrong cache
+entry, never code. The key covers the inputs' bytes and the code that turns them into the result
+(`code_fingerprint`), so an edit to a file, a lint rule or a library upgrade simply misses the cache. A missing,
+unreadable, corrupt or foreign entry is a miss, never an error.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import IntermediateCatchEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
@@ -217,8 +218,15 @@ def spec_to_dict(spec: Any) -> dict[str, Any]:
 
 
 def spec_from_dict(dct: dict[str, Any], *, copy: bool = True) -> Any:
-    """Restore a spec; Spiff pops keys from what it is given, so `copy=False` only for a dict nobody else holds."""
-    return _SERIALIZER.registry.restore(deepcopy(dct) if copy else dct)
+    """Restore a spec; Spiff pops keys from what it is given, so `copy=False` only for a dict nobody else holds.
+
+    Spiff's registry builds only the classes registered with it and hands back what it does not know as it is; so
+    anything but a process spec is refused here (a damaged parse cache entry, say) instead of failing later.
+    """
+    spec = _SERIALIZER.registry.restore(deepcopy(dct) if copy else dct)
+    if not isinstance(spec, BpmnProcessSpec):
+        raise ValueError(f"not a process spec: {type(spec).__name__}")
+    return spec
 
 
 def instance_to_dict(workflow: BpmnWorkflow) -> dict[str, Any]:

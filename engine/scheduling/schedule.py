@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import JST
 from engine.clock import to_datetime
+from engine.errors import KaigoflowError
 from engine.japanese_dates import as_date
 from engine.process_library.decisions import Decisions
 from engine.process_library.forms import PythonDecision
@@ -182,7 +183,8 @@ SCHEDULE_COLUMNS = (
 RISK_COLUMNS = ("key", "code", "duty_key", "since", "severity", "organisation_id", "user_id", "rule", "source")
 
 
-_DECISIONS: dict[int, tuple[Mapping[str, Any], Mapping[str, PythonDecision], dict[Hashable, dict[str, Any]]]] = {}
+_Results = dict[Hashable, "dict[str, Any] | KaigoflowError"]
+_DECISIONS: dict[int, tuple[Mapping[str, Any], Mapping[str, PythonDecision], _Results]] = {}
 """Results of the schedule's decisions by the parameters they were made with (kept with them, so an id is never
 reused while its entry lives): the monitoring_requirement of every computed month is asked on each refresh, and a
 completion changes the inputs of one or two months at most."""
@@ -210,8 +212,14 @@ def remembered_decisions(python: Mapping[str, PythonDecision], params: Mapping[s
         if key not in results:
             if len(results) >= _DECISIONS_BOUND:
                 results.clear()
-            results[key] = decisions.decide(name, inputs)
-        return _copy(results[key])
+            try:
+                results[key] = decisions.decide(name, inputs)
+            except KaigoflowError as refused:  # a month no rule covers is refused on every refresh: remembered too
+                results[key] = refused
+        result = results[key]
+        if isinstance(result, KaigoflowError):
+            raise result.with_traceback(None)
+        return _copy(result)
 
     return decide
 

@@ -514,8 +514,6 @@ def _sync_risks(
     work.risks = {key: row for key, row in rows.items() if row.values["cleared_at"] is None or key in found}
 
 
-EARLIEST = date(1900, 1, 1)
-"""Before any record (the cutoff when every document is read)."""
 RECORDS_LOOKBACK = timedelta(days=400)
 """How far back every document is read: a plan period (≤ 12 months) and the visit periods before it. Older ones
 count only as the latest of their form (the contract, the plan in force, the last equipment consultation), so a

@@ -72,6 +72,7 @@ class TimerFiring(InstanceRuns):
         if timer is None:
             return
         self._lock_case(session, timer.case_id)
+        kept = schedule.kept_copy(session, timer.case_id) if timer.kind in ("duty", "check") else None
         # Marked fired only if nobody did it first (a worker whose claim expired mid-fire): never fire twice.
         marked = session.execute(
             update(Timer)
@@ -82,6 +83,7 @@ class TimerFiring(InstanceRuns):
         if rows_changed(marked) != 1:
             return
         session.refresh(timer)
+        schedule.note_fired(session, timer.case_id, kept, timer)
         if timer.kind == "bpmn" and timer.instance_id is not None:
             loaded = self.load(session, timer.instance_id)
             self._event(

@@ -10,6 +10,7 @@ a date is what it is. Whether a home visit is due in a month is not decided here
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -350,9 +351,15 @@ FUTURE_MONTHS = 12
 
 def plan_months(plan: Plan, today: date, since: date | None = None) -> list[date]:
     """The plan's months that are computed: from `since` (default HISTORY_DAYS back) to FUTURE_MONTHS ahead."""
+    return list(_plan_months(plan, today, since))
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan_months(plan: Plan, today: date, since: date | None) -> tuple[date, ...]:
+    # Asked five times per refresh for the same plan and day (each monthly duty walks the plan's months).
     earliest = since if since is not None else today - timedelta(days=HISTORY_DAYS)
     latest = add_months(today, FUTURE_MONTHS)
-    return [m for m in months(plan.start, plan.until) if month_end(m) >= earliest and m <= latest]
+    return tuple(m for m in months(plan.start, plan.until) if month_end(m) >= earliest and m <= latest)
 
 
 def plans(case: Case, records: Records, today: date) -> list[Plan]:

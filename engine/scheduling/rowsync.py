@@ -82,8 +82,12 @@ class Changes:
     def update(self, row_id: int, values: dict[str, Any]) -> None:
         self.updates.append({"row_id": row_id, **values})
 
-    def write(self, session: Session, model: type[Base]) -> None:
-        """Delete, update, then insert (a key is never both deleted and added, so the unique keys never clash)."""
+    def __bool__(self) -> bool:
+        return bool(self.inserts or self.updates or self.deletes)
+
+    def write(self, session: Session, model: type[Base]) -> list[int]:
+        """Delete, update, then insert (a key is never both deleted and added, so the unique keys never clash);
+        return the ids of the inserted rows, in order."""
         table = table_of(model)
         if self.deletes:
             run(session, _statement(table, "delete", ()), [{"row_id": row_id} for row_id in self.deletes])
@@ -93,25 +97,48 @@ class Changes:
         for columns, rows in by_columns.items():
             params = [{"row_id": row["row_id"], **{f"v_{name}": row[name] for name in columns}} for row in rows]
             run(session, _statement(table, "update", columns), params)
+        inserted: list[int] = []
         if self.inserts:
-            run(session, table.insert(), self.inserts)
+            inserted = [row[0] for row in run(session, _statement(table, "insert", ()), self.inserts)]
         touched = set(self.deletes) | {row["row_id"] for row in self.updates}
         if touched:
             # An object of these rows already in the session (the item a duty was recorded on) reads them again.
             for held in list(session.identity_map.values()):
                 if isinstance(held, model) and getattr(held, "id", None) in touched:
                     session.expire(held)
+        return inserted
+
+    def apply(
+        self,
+        stored: dict[Any, Stored],
+        columns: Sequence[str],
+        key: Callable[[dict[str, Any]], Hashable],
+        inserted: list[int],
+    ) -> None:
+        """Bring `stored` (rows by key, as read) to what `write` wrote, as a new read would give them."""
+        key_of = {row.id: row_key for row_key, row in stored.items()}
+        for row_id in self.deletes:
+            del stored[key_of[row_id]]
+        for change in self.updates:
+            row = stored[key_of[change["row_id"]]]
+            values = {**row.values, **{name: change[name] for name in columns if name in change}}
+            stored[key_of[change["row_id"]]] = Stored(row.id, values)
+        for row_id, row_values in zip(inserted, self.inserts, strict=True):
+            values = {name: row_values.get(name) for name in columns}  # a column not given: NULL (none has a default)
+            stored[key(values)] = Stored(row_id, values)
 
 
 _STATEMENTS: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 
 
 def _statement(table: Table, kind: str, columns: tuple[str, ...]) -> Any:
-    """A delete or an update of given columns by id, built once."""
+    """An insert returning the new ids in order, a delete or an update of given columns by id, built once."""
     cache_key = (table.name, kind, columns)
     if cache_key not in _STATEMENTS:
         where = table.c.id == bindparam("row_id")
-        if kind == "delete":
+        if kind == "insert":
+            _STATEMENTS[cache_key] = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        elif kind == "delete":
             _STATEMENTS[cache_key] = table.delete().where(where)
         else:
             values = {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}

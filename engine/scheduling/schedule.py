@@ -7,9 +7,13 @@ so a case can run for years while every instance stays small (ARCHITECTURE.md: t
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Hashable
+from collections.abc import Iterable
 from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -29,12 +33,14 @@ from sqlalchemy.orm import Session
 
 from engine.clock import JST
 from engine.clock import to_datetime
+from engine.errors import KaigoflowError
 from engine.japanese_dates import as_date
 from engine.process_library.decisions import Decisions
 from engine.process_library.forms import PythonDecision
 from engine.scheduling import compliance
 from engine.scheduling import duties
 from engine.scheduling import rowsync
+from engine.scheduling import snapshot
 from engine.store.db import rows_changed
 from engine.store.models import Case
 from engine.store.models import Document
@@ -88,6 +94,7 @@ def sync_duties(
     today: date,
     checks: set[date] | None = None,
     visit_months: frozenset[str] = frozenset(),
+    work: _Working | None = None,
 ) -> None:
     """Make the unfired duty and check timers match the case's schedule; fired ones are history and stay.
 
@@ -118,7 +125,7 @@ def sync_duties(
         wanted[("duty", f"{RENEWAL_PROCESS}:{end}")] = (to_datetime(renewal), payload)
     for day in checks or set():
         wanted[("check", f"check:{day.isoformat()}")] = (to_datetime(day), {})
-    existing = _TIMERS.read(session, case_id=case.id, keys=[key for _kind, key in wanted])
+    existing = _known(session, _TIMERS, case, None if work is None else work.timers, wanted)
     changes = rowsync.Changes()
     for (kind, key), row in existing.items():
         if row.values["fired_at"] is not None:
@@ -132,7 +139,30 @@ def sync_duties(
             changes.inserts.append(
                 {"case_id": case.id, "kind": kind, "key": key, "fire_at": fire_at, "payload": payload}
             )
-    changes.write(session, Timer)
+    inserted = changes.write(session, Timer)
+    if work is not None:
+        changes.apply(existing, _TIMERS.columns, _TIMERS.key, inserted)
+        work.wrote |= bool(changes)
+        # Fired timers not wanted again are history: the next refresh does not read them either.
+        work.timers = {k: row for k, row in existing.items() if row.values["fired_at"] is None or k in wanted}
+
+
+def _known(
+    session: Session, reader: rowsync.Reader, case: Case, held: dict[Any, rowsync.Stored] | None, wanted: Iterable[Any]
+) -> dict[Any, rowsync.Stored]:
+    """The stored rows of `reader` (its unsettled ones and those of the `wanted` keys): the held copy, with the keys it
+    does not know read now (they may be history), or all of them read now."""
+    if held is None:
+        return reader.read(session, case_id=case.id, keys=[_plain(key) for key in wanted])
+    unknown = [_plain(key) for key in wanted if key not in held]
+    if unknown:
+        held.update(reader.read(session, case_id=case.id, keys=unknown))
+    return held
+
+
+def _plain(key: Any) -> str:
+    """The `key` column of a row key (a timer's is (kind, key))."""
+    return key[1] if isinstance(key, tuple) else str(key)
 
 
 SCHEDULE_COLUMNS = (
@@ -153,7 +183,8 @@ SCHEDULE_COLUMNS = (
 RISK_COLUMNS = ("key", "code", "duty_key", "since", "severity", "organisation_id", "user_id", "rule", "source")
 
 
-_DECISIONS: dict[int, tuple[Mapping[str, Any], Mapping[str, PythonDecision], dict[Hashable, dict[str, Any]]]] = {}
+_Results = dict[Hashable, "dict[str, Any] | KaigoflowError"]
+_DECISIONS: dict[int, tuple[Mapping[str, Any], Mapping[str, PythonDecision], _Results]] = {}
 """Results of the schedule's decisions by the parameters they were made with (kept with them, so an id is never
 reused while its entry lives): the monitoring_requirement of every computed month is asked on each refresh, and a
 completion changes the inputs of one or two months at most."""
@@ -181,10 +212,26 @@ def remembered_decisions(python: Mapping[str, PythonDecision], params: Mapping[s
         if key not in results:
             if len(results) >= _DECISIONS_BOUND:
                 results.clear()
-            results[key] = decisions.decide(name, inputs)
-        return copy.deepcopy(results[key])
+            try:
+                results[key] = decisions.decide(name, inputs)
+            except KaigoflowError as refused:  # a month no rule covers is refused on every refresh: remembered too
+                results[key] = refused
+        result = results[key]
+        if isinstance(result, KaigoflowError):
+            raise result.with_traceback(None)
+        return _copy(result)
 
     return decide
+
+
+_SCALARS = (bool, int, float, str, type(None))
+
+
+def _copy(result: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a remembered result the caller may change: flat results (the usual: a few flags) copied flat."""
+    if all(isinstance(value, _SCALARS) for value in result.values()):
+        return dict(result)
+    return copy.deepcopy(result)
 
 
 def refresh(
@@ -199,15 +246,14 @@ def refresh(
 
     Rows of duties that no longer apply (a plan or level change moved them) are removed unless they are history
     (done, missed or excused); a risk that no longer holds is cleared, one that holds again is raised again. Only
-    what differs from the stored rows is written (engine.rowsync): a completion changes a few rows of a month.
+    what differs from the stored rows is written (engine.rowsync): a completion changes a few rows of a month. The
+    stored rows and the records come from the copy the case's last refresh kept (engine.scheduling.snapshot) while
+    nobody wrote its rows since; then only the records added since are read.
     """
     today = duties.japan_date(now)
-    # The open rows are read once: they give the oldest open due date (how far back to read records) and are the
-    # rows kept in step below.
-    rows = _OPEN_ROWS.read(session, case_id=case.id)
-    oldest_open = min((row.values["due_date"] for row in rows.values()), default=None)
-    records, user_id = gather(session, case, since=min(oldest_open or today, today) - RECORDS_LOOKBACK)
-    items = duties.compute(case, params, records, decide, today, since=oldest_open)
+    work = _read(session, case, today)
+    records, user_id, rows = work.records, work.holder, work.rows
+    items = duties.compute(case, params, records, decide, today, since=work.oldest_open)
     orgs = {role: _organisation(case, role) for role in ("center", "office", "provider")}
     # Rows that are history (done, missed, excused and no longer computed) are not read again; computed ones that
     # are not open are read only when there are some.
@@ -245,16 +291,144 @@ def refresh(
             changes.update(row.id, {"status": "missed", "updated_at": now})  # it passed before anyone recomputed
         else:
             changes.deletes.append(row.id)
-    changes.write(session, ScheduleItem)
-    _sync_risks(session, case, params, items, records, today, now, orgs, user_id, set(keep))
+    inserted = changes.write(session, ScheduleItem)
+    changes.apply(rows, SCHEDULE_COLUMNS, _by_key, inserted)
+    work.wrote |= bool(changes)
+    # Every computed key has its row now; open rows not computed were removed or marked missed (history).
+    work.rows = {key: rows[key] for key in keep}
+    _sync_risks(session, case, params, items, records, today, now, orgs, user_id, set(keep), work)
     checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
     checks |= compliance.upcoming(case, records, today)
     # A month needs its home visit while its duty is not done (a visit earlier in the 3-month period does it).
     visits = frozenset(
         item.period for item in items if item.duty == "home_visit" and item.done_on is None and item.period is not None
     )
-    sync_duties(session, case, params, duties.plans(case, records, today), today, checks, visits)
+    sync_duties(session, case, params, duties.plans(case, records, today), today, checks, visits, work)
+    _keep(session, case, work)
     return list(keep)
+
+
+@dataclass
+class _Working:
+    """A refresh's view of the case's stored rows (a kept copy or read now, brought up to date as it writes) and of
+    its records."""
+
+    generation: int | None
+    rows: dict[str, rowsync.Stored]
+    """The open schedule rows, and any other read by key."""
+    risks: dict[str, rowsync.Stored] | None
+    """The risks not cleared and any other read by key; None: not read yet."""
+    timers: dict[tuple[str, str], rowsync.Stored] | None
+    """The unfired duty and check timers and any other read by key; None: not read yet."""
+    oldest_open: date | None
+    cutoff: datetime
+    documents: list[snapshot.Record]
+    events: list[snapshot.Record]
+    holder: int | None
+    records: duties.Records = field(default_factory=duties.Records)
+    wrote: bool = False
+
+
+def _read(session: Session, case: Case, today: date) -> _Working:
+    """The stored rows and the records: from the kept copy and the records added since (one statement) when the
+    case's generation is still the copy's, else read from the database."""
+    org = _organisation(case, duties.planner_role(case))  # None: no organisation, no holder row
+    kept = snapshot.held(session, case.id)
+    if kept is not None:
+        oldest_open = _oldest_open(kept.rows)
+        cutoff = _cutoff(today, oldest_open)
+        if cutoff >= kept.cutoff:  # the copy holds every record the refresh needs
+            params = {
+                "case_id": case.id,
+                "cutoff": cutoff,
+                "org": org,
+                "after_document": kept.last_document,
+                "after_event": kept.last_event,
+            }
+            generation, holder, documents, events = _parse(rowsync.run(session, _RECORDS_SINCE, params))
+            if generation is not None and generation == kept.generation:
+                work = _Working(
+                    generation,
+                    dict(kept.rows),
+                    dict(kept.risks),
+                    dict(kept.timers),
+                    oldest_open,
+                    cutoff,
+                    _window([*kept.documents, *documents], cutoff),
+                    sorted((r for r in (*kept.events, *events) if r[2] >= cutoff), key=_oldest_first),
+                    holder,
+                )
+                work.records = _records(work.documents, work.events)
+                return work
+    # The open rows are read first: they give the oldest open due date (how far back to read records) and are the
+    # rows kept in step.
+    rows = _OPEN_ROWS.read(session, case_id=case.id)
+    oldest_open = _oldest_open(rows)
+    cutoff = _cutoff(today, oldest_open)
+    params = {"case_id": case.id, "cutoff": cutoff, "org": org}
+    generation, holder, documents, events = _parse(rowsync.run(session, _RECORDS, params))
+    work = _Working(generation, rows, None, None, oldest_open, cutoff, documents, events, holder)
+    work.records = _records(documents, events)
+    return work
+
+
+def kept_copy(session: Session, case_id: int) -> snapshot.Kept | None:
+    """The copy the case's last refresh kept, if nobody wrote its rows since (one statement; see note_fired)."""
+    kept = snapshot.held(session, case_id)
+    if kept is None or rowsync.run(session, _GENERATION_OF, {"case_id": case_id}).scalar() != kept.generation:
+        return None
+    return kept
+
+
+def note_fired(session: Session, case_id: int, kept: snapshot.Kept | None, timer: Timer) -> None:
+    """Keep `kept` (taken by kept_copy before `timer` was marked fired) right after marking it: a worker fires a
+    month's duty, and the completion of its task that follows should not read every row again."""
+    key = (timer.kind, timer.key)
+    if kept is None or key not in kept.timers:
+        return
+    generation = rowsync.run(session, _GENERATION_OF, {"case_id": case_id}).scalar()
+    stored = kept.timers[key]
+    timers = {**kept.timers, key: rowsync.Stored(stored.id, {**stored.values, "fired_at": timer.fired_at})}
+    snapshot.keep(session, case_id, dataclasses.replace(kept, generation=generation, timers=timers))
+
+
+def _oldest_open(rows: Mapping[str, rowsync.Stored]) -> date | None:
+    due: date | None = min(
+        (row.values["due_date"] for row in rows.values() if row.values["status"] == "open"), default=None
+    )
+    return due
+
+
+def _cutoff(today: date, oldest_open: date | None) -> datetime:
+    """Records older than this are not needed (bar the latest of each form): duties older than the oldest open one
+    are history rows that are no longer recomputed."""
+    since = min(oldest_open or today, today) - RECORDS_LOOKBACK
+    return datetime.combine(since, datetime.min.time(), tzinfo=JST)
+
+
+def _keep(session: Session, case: Case, work: _Working) -> None:
+    """Keep what the refresh leaves for the case's next refresh, under the generation its writes gave the case."""
+    generation = work.generation
+    if work.wrote:
+        generation = rowsync.run(session, _GENERATION_OF, {"case_id": case.id}).scalar()
+    if generation is None or work.risks is None or work.timers is None:
+        snapshot.keep(session, case.id, None)
+        return
+    snapshot.keep(
+        session,
+        case.id,
+        snapshot.Kept(
+            generation,
+            work.rows,
+            work.risks,
+            work.timers,
+            work.cutoff,
+            tuple(work.documents),
+            tuple(work.events),
+            max((record[0] for record in work.documents), default=0),
+            max((record[0] for record in work.events), default=0),
+        ),
+    )
 
 
 def _by_key(row: dict[str, Any]) -> str:
@@ -304,10 +478,11 @@ def _sync_risks(
     orgs: Mapping[str, int | None],
     user_id: int | None,
     computed: set[str],
+    work: _Working,
 ) -> None:
     """Raise what holds, clear what no longer does; a risk of a duty no longer computed (history) stays as it is."""
     found = {risk.key: risk for risk in compliance.find(case, params, items, records, today)}
-    rows = _RISKS.read(session, case_id=case.id, keys=list(found))
+    rows = _known(session, _RISKS, case, work.risks, found)
     changes = rowsync.Changes()
     for key, row in rows.items():
         duty_key = row.values["duty_key"]
@@ -332,11 +507,13 @@ def _sync_risks(
             changes.update(stored.id, {**values, "cleared_at": None, "raised_at": now})
         elif any(stored.values[name] != value for name, value in values.items()):
             changes.update(stored.id, values)
-    changes.write(session, Risk)
+    inserted = changes.write(session, Risk)
+    changes.apply(rows, _RISKS.columns, _RISKS.key, inserted)
+    work.wrote |= bool(changes)
+    # Cleared risks not found again are history: the next refresh does not read them either.
+    work.risks = {key: row for key, row in rows.items() if row.values["cleared_at"] is None or key in found}
 
 
-EARLIEST = date(1900, 1, 1)
-"""Before any record (the cutoff when every document is read)."""
 RECORDS_LOOKBACK = timedelta(days=400)
 """How far back every document is read: a plan period (≤ 12 months) and the visit periods before it. Older ones
 count only as the latest of their form (the contract, the plan in force, the last equipment consultation), so a
@@ -386,29 +563,69 @@ _HOLDER = (
 """Whoever last completed or claimed a task of the organisation `org` in the case, as the `id` column (a third part of
 _RECORDS, and care_manager's query)."""
 _CARE_MANAGER = select(_HOLDER.c.id)
-_RECORDS = union_all(_DOCUMENTS, _RECORD_EVENTS, select(*_HOLDER.c)).order_by("source", "at", "id")
-"""The three in one statement (a completion's refresh counts its statements, issue 14), documents and events oldest
+_GENERATION = select(
+    literal("generation").label("source"),
+    cast(null(), Document.form.type).label("name"),
+    cast(null(), Document.submitted_at.type).label("at"),
+    cast(null(), Document.data.type).label("data"),
+    Case.schedule_generation.label("id"),
+).where(Case.id == bindparam("case_id"))
+"""The case's schedule generation (engine.scheduling.snapshot), as a fourth part of _RECORDS."""
+_GENERATION_OF = select(Case.schedule_generation).where(Case.id == bindparam("case_id"))
+_RECORDS = union_all(_DOCUMENTS, _RECORD_EVENTS, select(*_HOLDER.c), _GENERATION).order_by("source", "at", "id")
+"""The four in one statement (a completion's refresh counts its statements, issue 14), documents and events oldest
 first (built once: see rowsync)."""
+_RECORDS_SINCE = union_all(
+    _DOCUMENTS.where(Document.id > bindparam("after_document")),
+    _RECORD_EVENTS.where(Event.id > bindparam("after_event")),
+    select(*_HOLDER.c),
+    _GENERATION,
+).order_by("source", "at", "id")
+"""The same, only the records added since a kept copy was made (with higher ids than it holds)."""
 
 
-def gather(session: Session, case: Case, since: date | None = None) -> tuple[duties.Records, int | None]:
-    """The case's documents (oldest first: all since `since`, and the latest of each form before it), the events
-    that record duties done or excused, and the care manager (see care_manager), in one statement."""
-    records = duties.Records()
+def _parse(result: Any) -> tuple[int | None, int | None, list[snapshot.Record], list[snapshot.Record]]:
+    """(generation, holder, documents, events) from the rows of _RECORDS or _RECORDS_SINCE."""
+    generation: int | None = None
     holder: int | None = None
-    cutoff = datetime.combine(since or EARLIEST, datetime.min.time(), tzinfo=JST)
-    org = _organisation(case, duties.planner_role(case))  # None: no organisation, no holder row
-    # Duties older than `since` are history rows that are no longer recomputed: their records are not needed.
-    for source, name, at, data, row_id in rowsync.run(
-        session, _RECORDS, {"case_id": case.id, "cutoff": cutoff, "org": org}
-    ):
-        if source == "holder":
+    documents: list[snapshot.Record] = []
+    events: list[snapshot.Record] = []
+    for source, name, at, data, row_id in result:
+        if source == "generation":
+            generation = row_id
+        elif source == "holder":
             holder = row_id
-            continue
-        if source == "document":
-            records.documents.append((name, duties.japan_date(at), data or {}))
-            continue
-        key = (data or {}).get("schedule_key")
+        elif source == "document":
+            documents.append((row_id, name, at, data or {}))
+        else:
+            events.append((row_id, name, at, data or {}))
+    return generation, holder, documents, events
+
+
+def _window(documents: list[snapshot.Record], cutoff: datetime) -> list[snapshot.Record]:
+    """What _DOCUMENTS gives for `cutoff`: every document since, and the latest (highest id) of each form before it;
+    oldest first."""
+    latest: dict[str, snapshot.Record] = {}
+    recent = []
+    for record in documents:
+        if record[2] >= cutoff:
+            recent.append(record)
+        elif record[1] not in latest or record[0] > latest[record[1]][0]:
+            latest[record[1]] = record
+    return sorted([*latest.values(), *recent], key=_oldest_first)
+
+
+def _oldest_first(record: snapshot.Record) -> tuple[datetime, int]:
+    """The order of _RECORDS: by time, then by id."""
+    return record[2], record[0]
+
+
+def _records(documents: list[snapshot.Record], events: list[snapshot.Record]) -> duties.Records:
+    """The documents (oldest first) and the duties recorded done or excused, in the shape the rules read."""
+    records = duties.Records()
+    records.documents = [(form, duties.japan_date(at), data) for _id, form, at, data in documents]
+    for _id, name, at, data in events:
+        key = data.get("schedule_key")
         if not key:
             continue
         if name == "duty_recorded":
@@ -417,7 +634,7 @@ def gather(session: Session, case: Case, since: date | None = None) -> tuple[dut
             records.recorded.pop(key, None)
         elif name == "special_circumstances_recorded":
             records.excused[key] = str(data.get("reason", ""))
-    return records, holder
+    return records
 
 
 def care_manager(session: Session, case: Case) -> int | None:

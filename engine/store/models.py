@@ -13,6 +13,7 @@ from typing import Any
 from typing import ClassVar
 
 from sqlalchemy import JSON
+from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import Date
 from sqlalchemy import DateTime
@@ -31,6 +32,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from engine.store import append_only
+from engine.store import schedule_generation
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -143,6 +145,9 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(_tz())
     ended_at: Mapped[datetime | None] = mapped_column(_tz())
     version: Mapped[int] = mapped_column(Integer, default=1)
+    schedule_generation: Mapped[int | None] = mapped_column(BigInteger)
+    """A new random value whenever a schedule row, risk or duty timer of the case is written (triggers:
+    engine/store/schedule_generation.py); the refresh's copy of those rows is trusted only while it is unchanged."""
 
 
 class SpecVersion(Base):
@@ -457,3 +462,8 @@ class PublishJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(_tz())
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_until: Mapped[datetime | None] = mapped_column(_tz())
+
+
+for _model in (Case, Timer, ScheduleItem, Risk):
+    for _statement in schedule_generation.ddl(_model.__tablename__):
+        sa_event.listen(_model.__table__, "after_create", _statement)

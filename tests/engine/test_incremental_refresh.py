@@ -2,7 +2,11 @@
 is what a recompute from nothing leaves.
 
 After each step the refresh runs once more (the case as the step left it, today by the scenario's clock), then:
-- again, with the remembered decisions forgotten: nothing changes (the diff writes no row twice, drifts nowhere);
+- the copy it kept for the next refresh (engine.scheduling.snapshot) is what the database holds: the rows, risks and
+  timers a refresh would read, the records it would gather, and the case's generation;
+- again, from that copy: nothing changes;
+- again, with the remembered decisions and the kept copies forgotten: nothing changes (the diff writes no row twice,
+  drifts nowhere);
 - from nothing: the open schedule rows and the unfired duty and check timers are deleted and computed again; every
   schedule row, risk and timer equals the incremental one (ids and write times aside).
 Then the step's transaction is rolled back, so the scenario goes on exactly as it would have.
@@ -20,7 +24,10 @@ from sqlalchemy.orm import Session
 
 from engine.commands.cli import run_scenarios
 from engine.publishing import scenario
+from engine.scheduling import rowsync
 from engine.scheduling import schedule
+from engine.scheduling import snapshot
+from engine.store.models import Case
 from engine.store.models import Risk
 from engine.store.models import ScheduleItem
 from engine.store.models import Timer
@@ -59,6 +66,27 @@ def _with_times(session: Session, case_id: int) -> dict[str, Any]:
     return {"schedule": {k: t for k, t in rows}, "risks": {k: (r, c) for k, r, c in risks}}
 
 
+def _check_kept(session: Session, case_id: int, step: int) -> None:
+    """The copy the refresh kept is what a refresh reading everything would find."""
+    kept = snapshot.held(session, case_id)
+    generation = session.scalar(select(Case.schedule_generation).where(Case.id == case_id))
+    if generation is None:  # no row of the case was ever written: nothing to keep
+        assert kept is None, f"手順{step}: a copy kept without a generation"
+        return
+    assert kept is not None, f"手順{step}: the refresh kept no copy"
+    assert kept.generation == generation, f"手順{step}: the kept copy's generation is not the case's"
+    rows = schedule._OPEN_ROWS.read(session, case_id=case_id)
+    rows.update(schedule._ROWS_BY_KEY.read(session, case_id=case_id, keys=list(kept.rows)))
+    assert kept.rows == rows, f"手順{step}: the kept schedule rows differ from the stored ones"
+    risks = schedule._RISKS.read(session, case_id=case_id, keys=list(kept.risks))
+    assert kept.risks == risks, f"手順{step}: the kept risks differ from the stored ones"
+    timers = schedule._TIMERS.read(session, case_id=case_id, keys=[key for _kind, key in kept.timers])
+    assert kept.timers == timers, f"手順{step}: the kept timers differ from the stored ones"
+    params = {"case_id": case_id, "cutoff": kept.cutoff, "org": None}
+    _generation, _holder, documents, events = schedule._parse(rowsync.run(session, schedule._RECORDS, params))
+    assert (list(kept.documents), list(kept.events)) == (documents, events), f"手順{step}: the kept records differ"
+
+
 def _check(state: Any) -> None:
     session, runtime = state.session, state.runtime
     case = state.case
@@ -66,7 +94,15 @@ def _check(state: Any) -> None:
         runtime._refresh(session, case)
         incremental = _state(session, case.id)
         times = _with_times(session, case.id)
+        _check_kept(session, case.id, state.step_no)
+        runtime._refresh(session, case)
+        assert _state(session, case.id) == incremental, (
+            f"手順{state.step_no}: a refresh from the kept copy changed rows"
+        )
+        assert _with_times(session, case.id) == times, f"手順{state.step_no}: a refresh from the kept copy rewrote rows"
         schedule._DECISIONS.clear()
+        snapshot.keep(session, case.id, None)
+        snapshot.forget()
         runtime._refresh(session, case)
         assert _state(session, case.id) == incremental, f"手順{state.step_no}: a second refresh changed rows"
         assert _with_times(session, case.id) == times, f"手順{state.step_no}: a second refresh rewrote rows"

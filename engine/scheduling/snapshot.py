@@ -1,0 +1,96 @@
+"""A case's schedule rows, risks, duty timers and records as its last refresh left them, kept in memory between
+requests (issue 14), so a completion reads only what is new since.
+
+Trusted only while the case's `schedule_generation` is the one seen after that refresh's own writes: triggers give it
+a new random value whenever anyone writes a schedule row, risk or duty timer of the case
+(engine/store/schedule_generation.py). The records (documents and the events that record duties) are never changed
+once written, so what is new is what has a higher id: every writer of a case's records holds the case's lock, as the
+refresh does, so none with a lower id can still appear.
+
+A copy made in a transaction is seen by that transaction only, and by the others once it is committed (a rolled back
+one is dropped with its transaction). Each process keeps its own copies; one that another process made stale is
+noticed by the generation and read again.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import SessionTransaction
+
+from engine.scheduling.rowsync import Stored
+
+Record = tuple[int, str, datetime, dict[str, Any]]
+"""(id, form or event kind, when, data) of a document or an event that records a duty."""
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a refresh left: the rows as stored (by key) and the records it read, as of `generation`."""
+
+    generation: int
+    rows: dict[str, Stored]
+    risks: dict[str, Stored]
+    timers: dict[tuple[str, str], Stored]
+    cutoff: datetime
+    """Every record since is held, and the latest document of each form before it."""
+    documents: tuple[Record, ...]
+    events: tuple[Record, ...]
+    last_document: int
+    last_event: int
+
+
+_KEPT: dict[int, Kept] = {}
+_BOUND = 256
+"""Cases kept per process, the most recently refreshed: a case of a year's plan takes about 150 KB (73 schedule rows,
+69 timers, 24 risks, 14 documents), so about 40 MB at most."""
+_STAGED = "kaigoflow_schedule_kept"
+_PUBLISHING = threading.Lock()
+
+
+def held(session: Session, case_id: int) -> Kept | None:
+    """The copy this transaction made, else the last committed one (to be checked against the generation)."""
+    staged: dict[int, Kept] | None = session.info.get(_STAGED)
+    if staged and case_id in staged:
+        return staged[case_id]
+    return _KEPT.get(case_id)
+
+
+def keep(session: Session, case_id: int, kept: Kept | None) -> None:
+    """Hold `kept` for this transaction; it is seen by others once the transaction commits. None: keep nothing."""
+    session.info.setdefault(_STAGED, {})[case_id] = kept
+
+
+def forget() -> None:
+    """Drop every committed copy (tests that change rows behind the triggers' back, such as a schema reset)."""
+    _KEPT.clear()
+
+
+@event.listens_for(Session, "after_commit")
+def _publish(session: Session) -> None:
+    staged: dict[int, Kept | None] | None = session.info.pop(_STAGED, None)
+    if not staged:
+        return
+    with _PUBLISHING:  # the threads of one web worker
+        for case_id, kept in staged.items():
+            _KEPT.pop(case_id, None)
+            if kept is not None:
+                _KEPT[case_id] = kept  # last in the order: the oldest refreshed go first
+        while len(_KEPT) > _BOUND:
+            del _KEPT[next(iter(_KEPT))]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost: after a commit the copies were published, else they are void
+        session.info.pop(_STAGED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _void(session: Session, _previous: SessionTransaction) -> None:
+    session.info.pop(_STAGED, None)  # any rollback, a savepoint's too: what this transaction wrote may be gone

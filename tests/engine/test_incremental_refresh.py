@@ -18,7 +18,6 @@ from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.commands.cli import run_scenarios
 from engine.publishing import scenario
 from engine.scheduling import schedule
 from engine.store.models import Risk
@@ -82,7 +81,7 @@ def _check(state: Any) -> None:
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_incremental_refresh_equals_a_recompute_after_every_step(name, services, database_url, monkeypatch):
+def test_incremental_refresh_equals_a_recompute_after_every_step(name, services, monkeypatch):
     run_step = scenario._run_step
     checked = []
 
@@ -93,6 +92,6 @@ def test_incremental_refresh_equals_a_recompute_after_every_step(name, services,
             checked.append(state.step_no)
 
     monkeypatch.setattr(scenario, "_run_step", step_then_check)
-    [result] = run_scenarios(services, [PROCESSES / name], database_url=database_url)
+    result = scenario.run_file(PROCESSES / name, services.runtime, services.sessions)  # the fixture's empty database
     assert result.passed, result.message
     assert len(checked) >= 5

@@ -22,7 +22,6 @@ from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.commands.cli import run_scenarios
 from engine.publishing import scenario
 from engine.scheduling import rowsync
 from engine.scheduling import schedule
@@ -118,7 +117,7 @@ def _check(state: Any) -> None:
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_incremental_refresh_equals_a_recompute_after_every_step(name, services, database_url, monkeypatch):
+def test_incremental_refresh_equals_a_recompute_after_every_step(name, services, monkeypatch):
     run_step = scenario._run_step
     checked = []
 
@@ -129,6 +128,6 @@ def test_incremental_refresh_equals_a_recompute_after_every_step(name, services,
             checked.append(state.step_no)
 
     monkeypatch.setattr(scenario, "_run_step", step_then_check)
-    [result] = run_scenarios(services, [PROCESSES / name], database_url=database_url)
+    result = scenario.run_file(PROCESSES / name, services.runtime, services.sessions)  # the fixture's empty database
     assert result.passed, result.message
     assert len(checked) >= 5

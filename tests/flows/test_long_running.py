@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.commands.cli import run_scenarios
+from engine.publishing.scenario import run_file
 from engine.store.db import make_engine
 from engine.store.db import session_factory
 from engine.store.models import Event
@@ -33,7 +33,7 @@ stage, after the fast tests."""
 
 
 def test_ten_years_of_monthly_duties_leave_every_instance_bounded(services, database_url, clock):
-    [result] = run_scenarios(services, [TEN_YEARS], database_url=database_url)
+    result = run_file(TEN_YEARS, services.runtime, services.sessions)  # on the fixture's empty database
     assert result.passed, result.message
     engine = make_engine(database_url)
     with session_factory(engine)() as session:
@@ -73,7 +73,7 @@ def test_ten_years_of_monthly_duties_leave_every_instance_bounded(services, data
     engine.dispose()
 
 
-def test_a_renewal_every_certification_period_keeps_one_plan_chain(services, database_url):
+def test_a_renewal_every_certification_period_keeps_one_plan_chain(services):
     """Two years in, a renewal: after its new plan, the old period's evaluation must not start another plan."""
-    [result] = run_scenarios(services, [RENEWAL_DURING_PLAN_PERIOD], database_url=database_url)
+    result = run_file(RENEWAL_DURING_PLAN_PERIOD, services.runtime, services.sessions)
     assert result.passed, result.message

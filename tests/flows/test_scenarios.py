@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.commands.cli import run_scenarios
 from engine.publishing.scenario import discover
+from engine.publishing.scenario import run_file
 from tests.flows.test_long_running import TEN_YEARS
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
@@ -29,6 +29,7 @@ def test_there_are_scenarios_for_every_municipality_with_flows():
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: str(p.relative_to(PROCESSES)))
-def test_scenario(path, services, database_url):
-    [result] = run_scenarios(services, [path], database_url=database_url)
+def test_scenario(path, services):
+    # `services` is on the fixture's empty database of each backend (tests/conftest.py): no schema made again here.
+    result = run_file(path, services.runtime, services.sessions)
     assert result.passed, result.message

@@ -33,6 +33,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime
@@ -147,16 +148,21 @@ class Server:
         self.port = _free_port()
         command = [_kaigoflow(), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--workers", str(workers), "--threads", str(threads)]
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=_env(url), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-        )
+        # The server's log goes to a file, not a pipe: a pipe nobody reads fills up after a few hundred request
+        # lines and every worker then blocks in its next log write (the bench would measure its own stall).
+        self.log = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=_env(url), stdout=subprocess.DEVNULL, stderr=self.log)
         self._wait_ready(workers)
+
+    def _log_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read()[-2000:]
 
     def _wait_ready(self, workers: int) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn stopped: {self.process.stderr.read()[-2000:]}")
+                raise SystemExit(f"gunicorn stopped: {self._log_tail()}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 conn.request("GET", "/login")
@@ -173,6 +179,7 @@ class Server:
 
     def stop(self) -> None:
         _stop(self.process)
+        self.log.close()
 
 
 class TaskWorkers:

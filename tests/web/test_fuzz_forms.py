@@ -1,7 +1,8 @@
 """Property-based fuzzing of every form in processes/ (each distinct resolved version, in the context of the
-municipalities that have it), along both ways a submission reaches the engine: JSON (the API: validate_submission, then the handler's derive) and the posted web
-form (formfields.from_form and to_submission first). Whatever comes in, the answer is per-field Japanese messages
-or an accepted submission whose derived values can be stored as JSON — never an exception (a 500).
+municipalities that have it), along both ways a submission reaches the engine: JSON (the API: validate_submission,
+then the handler's derive) and the posted web form (formfields.from_form and to_submission first). Whatever comes
+in, the answer is per-field Japanese messages or an accepted submission whose derived values can be stored as
+JSON — never an exception (a 500).
 """
 
 from __future__ import annotations

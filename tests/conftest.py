@@ -33,8 +33,10 @@ import handlers
 from engine.clock import FixedClock
 from engine.config import Settings
 from engine.services import Services
+from engine.store.db import empty_schema_file
 from engine.store.db import make_engine
 from engine.store.db import session_factory
+from engine.store.db import throwaway_pragmas
 from engine.store.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,16 +58,12 @@ def _postgres_reachable() -> str | None:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_commits_without_fsync(dbapi_connection: Any, _record: Any) -> None:
-    """Every SQLite connection a test makes commits without waiting for the disk (`synchronous=OFF`): what a
-    committed transaction leaves is the same and survives the process being killed, only a crash of the machine
-    could lose it, which a throw-away test database does not care about. Waiting for fsync on each commit was
-    a few milliseconds, several times a test. (PostgreSQL's test databases are made with the same setting,
-    `_throwaway_postgres_database`.)"""
+def _sqlite_commits_without_fsync(dbapi_connection: Any, record: Any) -> None:
+    """Every SQLite connection a test makes, the product's own engines included, is a throw-away database's
+    (`db.throwaway_pragmas`): waiting for fsync on each commit was a few milliseconds, several times a test.
+    (PostgreSQL's test databases are made with the same setting, `_throwaway_postgres_database`.)"""
     if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.close()
+        throwaway_pragmas(dbapi_connection, record)
 
 
 @contextmanager
@@ -108,11 +106,7 @@ def empty_postgres_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file with the current schema and no rows, copied for each test."""
-    path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    Base.metadata.create_all(engine)
-    engine.dispose()  # the last connection closed: the WAL is checkpointed into the file, which is all there is
-    return path
+    return empty_schema_file(tmp_path_factory.mktemp("schema") / "template.sqlite3")
 
 
 RESTART_SEQUENCES = (

@@ -14,9 +14,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy import event
-
 from engine.clock import FixedClock
 from engine.publishing import scenario
 from engine.store import db
@@ -45,10 +42,10 @@ def run_each_on_a_fresh_database(
                 Base.metadata.drop_all(engine)
                 Base.metadata.create_all(engine)
             else:
-                template = template or _empty_schema(Path(tmp) / "schema.sqlite3")
+                template = template or db.empty_schema_file(Path(tmp) / "schema.sqlite3")
                 copy = Path(tmp) / f"scenario-{index}.sqlite3"
                 shutil.copyfile(template, copy)
-                engine = _throwaway(db.make_engine(f"sqlite:///{copy}"))
+                engine = db.throwaway_sqlite(copy)
             try:
                 results.append(scenario.run_file(path, make_runtime, db.session_factory(engine)))
             finally:
@@ -56,25 +53,3 @@ def run_each_on_a_fresh_database(
     if progress is not None:
         progress(None, results)
     return results
-
-
-def _empty_schema(path: Path) -> Path:
-    """A SQLite file with the schema and no rows, made once and copied for each file: creating the schema costs
-    more than many a short scenario, copying the file a millisecond."""
-    engine = _throwaway(db.make_engine(f"sqlite:///{path}"))
-    Base.metadata.create_all(engine)
-    engine.dispose()  # the last connection closed: the WAL is checkpointed into the file, which is all there is
-    return path
-
-
-def _throwaway(engine: Engine) -> Engine:
-    """A scenario's database is deleted after its run: waiting for each commit to reach the disk buys nothing (a
-    scenario commits after every step; each wait is milliseconds on a real disk)."""
-    event.listen(engine, "connect", _no_disk_waits)
-    return engine
-
-
-def _no_disk_waits(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=OFF")
-    cursor.close()

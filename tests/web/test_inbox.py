@@ -247,8 +247,13 @@ def test_inbox_queries_walk_the_queue_index_in_due_order(app, case, db_session, 
             select(func.count()).select_from(Task).where(*where, Task.due_date < date(2026, 5, 1)),
             inbox.page_query([*where, Task.due_date.is_not(None)], inbox.DATED_ORDER, 100, 50),
         ]
-        # PostgreSQL may well walk ix_task_inbox when nearly every ready task is unclaimed; both serve due order.
-        indexes = ("ix_task_queue",) if db_session.bind.dialect.name == "sqlite" else ("ix_task_queue", "ix_task_inbox")
+        # PostgreSQL prices the indexes by its statistics: it may walk ix_task_inbox when nearly every ready task
+        # is unclaimed (both serve due order), and may count the unclaimed through ix_task_claimed. What matters is
+        # asserted below for both databases: no scan of the table and no sort of a whole list.
+        if db_session.bind.dialect.name == "sqlite":
+            indexes = ("ix_task_queue",)
+        else:
+            indexes = ("ix_task_queue", "ix_task_inbox", "ix_task_claimed")
         for query in queries:
             plan = _plan(db_session, query)
             assert any(index in plan for index in indexes), plan

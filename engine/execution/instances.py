@@ -28,7 +28,6 @@ from engine.execution.transactions import _memo
 from engine.process_library import sandbox
 from engine.process_library import spiff
 from engine.process_library.loader import ResolvedSpec
-from engine.store.db import rows_changed
 from engine.store.models import Case
 from engine.store.models import ProcessInstance
 from engine.store.models import Task
@@ -221,8 +220,8 @@ class InstanceRuns(OtherInstances):
         expected = instance.version
         status = "completed" if completed else "running"
         ended_at = now if completed else None
-        result = session.connection().execute(
-            prebuilt.SAVE_INSTANCE,
+        result = prebuilt.SAVE_INSTANCE.run(
+            session,
             {
                 "instance_id": instance.id,
                 "expected": expected,
@@ -231,7 +230,7 @@ class InstanceRuns(OtherInstances):
                 "new_ended_at": ended_at,
             },
         )
-        if rows_changed(result) != 1:
+        if result.rowcount != 1:
             raise ConflictError("他の職員が先にこのケースを更新しました。画面を開き直してください")
         # What was just written, without reading the state back (a refresh would re-fetch and re-parse it).
         for name, value in (

@@ -2,7 +2,8 @@
 
 Profiled (issue 14, goal 1), a completion spent much of its own time building the same `select()` and `update()`
 expressions again and passing each through the ORM. Built here once, the reads that need ORM objects (the task, the
-instance and its case) still load them; the writes go as Core statements through the session's connection.
+instance and its case) still load them; the writes are `Prepared` (engine/store/direct.py): compiled once per
+dialect and run on the DB-API cursor of the session's connection, without SQLAlchemy's per-execution cost.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import defer
 
+from engine.store.direct import Prepared
 from engine.store.models import Base
 from engine.store.models import Case
 from engine.store.models import Document
@@ -50,10 +52,10 @@ def with_newest_version(query: Any) -> Any:
 _CASES = _table(Case)
 _TASKS = _table(Task)
 
-LOCK_CASE = update(_CASES).where(_CASES.c.id == bindparam("case_id")).values(version=_CASES.c.version)
+LOCK_CASE = Prepared(update(_CASES).where(_CASES.c.id == bindparam("case_id")).values(version=_CASES.c.version))
 """A no-op UPDATE of the case row that takes its write lock (RuntimeTransactions._lock_case says why)."""
 
-LOCK_CASE_OF_TASK = (
+LOCK_CASE_OF_TASK = Prepared(
     update(_CASES)
     .where(_CASES.c.id == select(_TASKS.c.case_id).where(_TASKS.c.id == bindparam("task_id")).scalar_subquery())
     .values(version=_CASES.c.version)
@@ -96,7 +98,7 @@ INSTANCE_WITH_CASE = {with_version: _instance_with_case(with_version) for with_v
 
 _INSTANCES = _table(ProcessInstance)
 
-SAVE_INSTANCE = (
+SAVE_INSTANCE = Prepared(
     update(_INSTANCES)
     .where(_INSTANCES.c.id == bindparam("instance_id"), _INSTANCES.c.version == bindparam("expected"))
     .values(
@@ -109,7 +111,7 @@ SAVE_INSTANCE = (
 )
 """The instance's state written with its version check: no row changed means someone else wrote it first."""
 
-COMPLETE_TASK = (
+COMPLETE_TASK = Prepared(
     update(_TASKS)
     .where(_TASKS.c.id == bindparam("task_id"))
     .values(
@@ -121,12 +123,14 @@ COMPLETE_TASK = (
 
 _DOCUMENTS = _table(Document)
 
-INSERT_DOCUMENT = _DOCUMENTS.insert().values(
-    # Numbered inside the INSERT, saving a round trip; the unique (case, form, version) guards races.
-    version=select(func.coalesce(func.max(_DOCUMENTS.c.version), 0) + 1)
-    .where(_DOCUMENTS.c.case_id == bindparam("number_case"), _DOCUMENTS.c.form == bindparam("number_form"))
-    .scalar_subquery()
+INSERT_DOCUMENT = Prepared(
+    _DOCUMENTS.insert().values(
+        # Numbered inside the INSERT, saving a round trip; the unique (case, form, version) guards races.
+        version=select(func.coalesce(func.max(_DOCUMENTS.c.version), 0) + 1)
+        .where(_DOCUMENTS.c.case_id == bindparam("number_case"), _DOCUMENTS.c.form == bindparam("number_form"))
+        .scalar_subquery()
+    )
 )
 
-INSERT_EVENT = _table(Event).insert()
+INSERT_EVENT = Prepared(_table(Event).insert())
 """The pending events of a transaction, written as one executemany."""

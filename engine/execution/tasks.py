@@ -140,7 +140,7 @@ class TaskActions(InstanceRuns):
         task.data.update(derived)
         self._run(loaded, lambda: task.run())
         now = self.clock.now()
-        session.connection().execute(prebuilt.COMPLETE_TASK, {"task_id": row.id, "by": actor.user_id, "at": now})
+        prebuilt.COMPLETE_TASK.run(session, {"task_id": row.id, "by": actor.user_id, "at": now})
         for name, value in (("state", "completed"), ("completed_by_id", actor.user_id), ("completed_at", now)):
             set_committed_value(row, name, value)  # what was just written, without a unit of work to compare it
         if row.form:
@@ -198,9 +198,7 @@ class TaskActions(InstanceRuns):
             "submitted_by_id": actor.user_id,
             "submitted_at": now,
         }
-        session.connection().execute(
-            prebuilt.INSERT_DOCUMENT, {**values, "number_case": row.case_id, "number_form": form.name}
-        )
+        prebuilt.INSERT_DOCUMENT.run(session, {**values, "number_case": row.case_id, "number_form": form.name})
 
     def lock_task(self, session: Session, task_id: str, with_instance: bool = True) -> Task | None:
         """Lock the case of a task (see _lock_case), then read the task: a page that will complete it reads the
@@ -210,7 +208,7 @@ class TaskActions(InstanceRuns):
         newest published version on the transaction's first read, so the completion's `load` reads nothing (issue 14:
         a task POST counts its statements).
         """
-        session.connection().execute(prebuilt.LOCK_CASE_OF_TASK, {"task_id": task_id})
+        prebuilt.LOCK_CASE_OF_TASK.run(session, {"task_id": task_id})
         with_version = with_instance and self._reads_newest_version(session)
         query = prebuilt.LOCKED_TASK[with_instance, with_version]
         found: Any = session.execute(query, {"task_id": task_id}).first()  # two to five entities: typed by hand

@@ -148,7 +148,7 @@ class RuntimeTransactions:
         is read for the change, so a lost race is seen as a completed task (409), never as a unique-key error.
         The instance's version check stays as the last line of defence.
         """
-        session.connection().execute(prebuilt.LOCK_CASE, {"case_id": case_id})
+        prebuilt.LOCK_CASE.run(session, {"case_id": case_id})
         _memo(session)["locked"].add(case_id)
 
     def _event(self, session: Session, actor: Actor, kind: str, **fields: Any) -> None:
@@ -166,7 +166,7 @@ class RuntimeTransactions:
         pending: list[dict[str, Any]] = _memo(session)["events"]
         if pending:
             session.flush()
-            session.connection().execute(prebuilt.INSERT_EVENT, list(pending))
+            prebuilt.INSERT_EVENT.run(session, pending)
             pending.clear()
 
     @contextlib.contextmanager

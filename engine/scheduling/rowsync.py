@@ -3,8 +3,9 @@ what changed.
 
 The schedule refresh runs on every completion that records a duty. Profiled (issue 14, goal 1), half of its time was
 SQLAlchemy building the same statements again and loading every row as an ORM object for the unit of work to compare.
-Here the statements are built once with bound parameters (`Reader`, `Changes`) and run through the session's
-connection; rows are plain values; only the differences are written, one executemany per kind of change.
+Here the statements are built once with bound parameters (`Reader`, `Changes`) and, where they can be, `Prepared`
+(engine/store/direct.py: run on the DB-API cursor of the session's connection); rows are plain values; only the
+differences are written, one executemany per kind of change.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.store import direct
 from engine.store.models import Base
 
 
@@ -54,7 +56,9 @@ class Reader:
         table = table_of(model)
         self.columns = tuple(columns)
         self.key = key
-        self.statement: Select[Any] = select(table.c.id, *(table.c[name] for name in columns)).where(*where(table))
+        statement: Select[Any] = select(table.c.id, *(table.c[name] for name in columns)).where(*where(table))
+        # A list of keys given at execution (`keys`) changes the SQL each time: those stay with SQLAlchemy.
+        self.statement: Any = direct.Prepared(statement) if direct.can_run(statement) else statement
 
     def read(self, session: Session, **params: Any) -> dict[Any, Stored]:
         found: dict[Any, Stored] = {}
@@ -65,9 +69,11 @@ class Reader:
 
 
 def run(session: Session, statement: Any, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Any:
-    """Run a prebuilt Core statement in the session's transaction, after writing its pending ORM changes (as an ORM
-    query would)."""
+    """Run a prebuilt statement (`direct.Prepared` or Core) in the session's transaction, after writing its pending
+    ORM changes (as an ORM query would). Either result gives its rows by iteration and `scalar()`."""
     session.flush()
+    if isinstance(statement, direct.Prepared):
+        return statement.run(session, params)
     return session.connection().execute(statement, params)
 
 
@@ -132,15 +138,16 @@ _STATEMENTS: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 
 
 def _statement(table: Table, kind: str, columns: tuple[str, ...]) -> Any:
-    """An insert returning the new ids in order, a delete or an update of given columns by id, built once."""
+    """An insert returning the new ids in order, a delete or an update of given columns by id, built once. The
+    insert stays with SQLAlchemy: several rows returning their ids in order is its batched "insertmanyvalues"."""
     cache_key = (table.name, kind, columns)
     if cache_key not in _STATEMENTS:
         where = table.c.id == bindparam("row_id")
         if kind == "insert":
             _STATEMENTS[cache_key] = table.insert().returning(table.c.id, sort_by_parameter_order=True)
         elif kind == "delete":
-            _STATEMENTS[cache_key] = table.delete().where(where)
+            _STATEMENTS[cache_key] = direct.Prepared(table.delete().where(where))
         else:
             values = {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}
-            _STATEMENTS[cache_key] = table.update().where(where).values(values)
+            _STATEMENTS[cache_key] = direct.Prepared(table.update().where(where).values(values))
     return _STATEMENTS[cache_key]

@@ -42,6 +42,7 @@ from engine.scheduling import duties
 from engine.scheduling import rowsync
 from engine.scheduling import snapshot
 from engine.store.db import rows_changed
+from engine.store.direct import Prepared
 from engine.store.models import Case
 from engine.store.models import Document
 from engine.store.models import Event
@@ -562,7 +563,7 @@ _HOLDER = (
 )
 """Whoever last completed or claimed a task of the organisation `org` in the case, as the `id` column (a third part of
 _RECORDS, and care_manager's query)."""
-_CARE_MANAGER = select(_HOLDER.c.id)
+_CARE_MANAGER = Prepared(select(_HOLDER.c.id))
 _GENERATION = select(
     literal("generation").label("source"),
     cast(null(), Document.form.type).label("name"),
@@ -571,16 +572,20 @@ _GENERATION = select(
     Case.schedule_generation.label("id"),
 ).where(Case.id == bindparam("case_id"))
 """The case's schedule generation (engine.scheduling.snapshot), as a fourth part of _RECORDS."""
-_GENERATION_OF = select(Case.schedule_generation).where(Case.id == bindparam("case_id"))
-_RECORDS = union_all(_DOCUMENTS, _RECORD_EVENTS, select(*_HOLDER.c), _GENERATION).order_by("source", "at", "id")
+_GENERATION_OF = Prepared(select(Case.schedule_generation).where(Case.id == bindparam("case_id")))
+_RECORDS = Prepared(
+    union_all(_DOCUMENTS, _RECORD_EVENTS, select(*_HOLDER.c), _GENERATION).order_by("source", "at", "id")
+)
 """The four in one statement (a completion's refresh counts its statements, issue 14), documents and events oldest
 first (built once: see rowsync)."""
-_RECORDS_SINCE = union_all(
-    _DOCUMENTS.where(Document.id > bindparam("after_document")),
-    _RECORD_EVENTS.where(Event.id > bindparam("after_event")),
-    select(*_HOLDER.c),
-    _GENERATION,
-).order_by("source", "at", "id")
+_RECORDS_SINCE = Prepared(
+    union_all(
+        _DOCUMENTS.where(Document.id > bindparam("after_document")),
+        _RECORD_EVENTS.where(Event.id > bindparam("after_event")),
+        select(*_HOLDER.c),
+        _GENERATION,
+    ).order_by("source", "at", "id")
+)
 """The same, only the records added since a kept copy was made (with higher ids than it holds)."""
 
 

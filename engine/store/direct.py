@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
-from weakref import WeakKeyDictionary
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 from sqlalchemy import exc
@@ -48,26 +48,15 @@ class Unsupported(ValueError):
     """The statement needs something only `Connection.execute` does (see the module's docstring)."""
 
 
-@dataclass(frozen=True)
-class _Parameter:
-    """One bound parameter: the key it is given by (its bindparam's key, else its compiled name), the value the
-    statement binds itself when the caller gives none (`_ABSENT`: required), and its type's bind processor."""
+class _Parameter(NamedTuple):
+    """One bound parameter: its compiled name, the key it is given by (its bindparam's key; the name also does, as
+    for Connection.execute), the value the statement binds itself when the caller gives none (`_ABSENT`: required),
+    and its type's bind processor."""
 
     name: str
     key: str
     default: Any
     processor: Processor | None
-
-    def value(self, params: Mapping[str, Any]) -> Any:
-        if self.key in params:
-            value = params[self.key]
-        elif self.name in params:
-            value = params[self.name]
-        elif self.default is _ABSENT:
-            raise exc.InvalidRequestError(f"A value is required for bind parameter {self.key!r}")
-        else:
-            value = self.default
-        return value if self.processor is None else self.processor(value)
 
 
 @dataclass
@@ -85,9 +74,22 @@ class _Compiled:
     """Result processors by the driver's column types (psycopg names each column's type; SQLite none)."""
 
     def bind(self, params: Mapping[str, Any]) -> Any:
+        """The parameters as the driver takes them (a tuple, or a dict by name), each through its processor."""
+        # One plain loop, no call per value: this runs for every value of every row.
+        values = []
+        for name, key, default, processor in self.parameters:
+            if key in params:
+                value = params[key]
+            elif name in params:
+                value = params[name]
+            elif default is _ABSENT:
+                raise exc.InvalidRequestError(f"A value is required for bind parameter {key!r}")
+            else:
+                value = default
+            values.append(value if processor is None else processor(value))
         if self.positional:
-            return tuple(parameter.value(params) for parameter in self.parameters)
-        return {parameter.name: parameter.value(params) for parameter in self.parameters}
+            return tuple(values)
+        return {parameter.name: value for parameter, value in zip(self.parameters, values, strict=True)}
 
 
 def _compile(statement: ClauseElement, dialect: Dialect, keys: Sequence[str], many: bool) -> _Compiled:
@@ -147,6 +149,8 @@ def can_run(select: ClauseElement) -> bool:
 
 
 _GENERIC = DefaultDialect()
+_HELD = "_kaigoflow_prepared"
+"""The attribute of a dialect that holds the statements compiled for it."""
 
 
 class Rows:
@@ -172,15 +176,17 @@ class Prepared:
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self._compiled: WeakKeyDictionary[Dialect, dict[tuple[tuple[str, ...], bool], _Compiled]] = WeakKeyDictionary()
 
     def compiled(self, dialect: Dialect, keys: Sequence[str], many: bool) -> _Compiled:
-        by_keys = self._compiled.get(dialect)
-        if by_keys is None:
-            by_keys = self._compiled[dialect] = {}
-        found = by_keys.get((tuple(keys), many))
+        # Kept on the dialect, as SQLAlchemy keeps its own type memos: the compiled forms (their processors refer to
+        # the dialect) live as long as the engine, and an engine disposed of (a test's) takes them with it.
+        held: dict[tuple[Prepared, tuple[str, ...], bool], _Compiled] | None = vars(dialect).get(_HELD)
+        if held is None:
+            held = {}
+            setattr(dialect, _HELD, held)
+        found = held.get((self, tuple(keys), many))
         if found is None:
-            found = by_keys[tuple(keys), many] = _compile(self.statement, dialect, keys, many)
+            found = held[self, tuple(keys), many] = _compile(self.statement, dialect, keys, many)
         return found
 
     def run(self, session: Session, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Rows:

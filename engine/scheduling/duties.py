@@ -10,6 +10,7 @@ a date is what it is. Whether a home visit is due in a month is not decided here
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -479,7 +480,9 @@ def _monitoring(
         visit = _home_visit(case, params, decide, plan, first, docs, visits)
         if visit is not None:
             window, reasons = visit
-            in_window = [m for m in visits if f"{window:%Y-%m}" <= m <= month]
+            # The latest visit of the window (visits are sorted month strings): window <= it <= month.
+            latest = bisect.bisect_right(visits, month) - 1
+            in_window = latest >= 0 and visits[latest] >= f"{window:%Y-%m}"
             items.append(
                 Item(
                     f"home_visit:{month}",
@@ -489,7 +492,7 @@ def _monitoring(
                     end,
                     planner,
                     detail={"reasons": reasons, "window_months": f"{window:%Y-%m}..{month}"},
-                    done_on=_visit_day(docs, in_window[-1]) if in_window else None,
+                    done_on=_visit_day(docs, visits[latest]) if in_window else None,
                     excuse=excuse,
                 )
             )
@@ -515,7 +518,7 @@ def _home_visit(
     # A 3-month period's visit may be made in any of its months (DOMAIN.md §11.1): judge the period's last month
     # from the visits *before* the period, and count any visit inside it as doing the duty.
     window = add_months(first, -2) if preventive and elapsed > 0 and elapsed % 3 == 0 else first
-    before = [m for m in visits if m < f"{window:%Y-%m}"]
+    before = bisect.bisect_left(visits, f"{window:%Y-%m}")  # visits[:before] are the months before the window
     state_changed = any(r.get("state_changed") is True for r in docs.get(month, []))
     inputs = {
         "care_level": case.care_level,
@@ -525,7 +528,7 @@ def _home_visit(
         "evaluation_month": f"{plan.end:%Y-%m}",
         "state_changed": state_changed,
         "video_conditions_met": bool((case.data or {}).get("video_conditions_met")),
-        "last_home_visit_month": before[-1] if before else None,
+        "last_home_visit_month": visits[before - 1] if before else None,
     }
     try:
         outputs = decide("monitoring_requirement", inputs)

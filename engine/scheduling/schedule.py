@@ -96,7 +96,7 @@ def sync_duties(
     checks: set[date] | None = None,
     visit_months: frozenset[str] = frozenset(),
     work: _Working | None = None,
-) -> None:
+) -> tuple[Any, ...]:
     """Make the unfired duty and check timers match the case's schedule; fired ones are history and stay.
 
     Duties start a process (a month's モニタリング, the 更新 before the certification ends); checks only
@@ -105,15 +105,31 @@ def sync_duties(
     `visit_months` (its home-visit duty, from the monitoring_requirement decision, is not done yet), which its
     handler enforces. An unfired timer's start data follows the schedule (a visit earlier in a 3-month period
     does the last month's duty, so that month starts without the requirement).
+
+    Returns everything the timers wanted were computed from. When they are what the refresh that kept `work`'s copy
+    computed them from, the timers it left are the ones wanted (firing one since kept the copy right, and any other
+    write to them would have voided it), so nothing is computed, read or written.
     """
+    months = monitoring_months(case, params, plans, today)
+    renewal = renewal_start(case)
+    inputs = (
+        tuple(months),
+        renewal,
+        case.certification_start,
+        case.certification_end,
+        frozenset(checks or ()),
+        visit_months,
+    )
+    if work is not None and work.timers is not None and work.previous is not None:
+        if work.previous.timer_inputs == inputs:
+            return inputs
     wanted: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
-    for month, first_day in monitoring_months(case, params, plans, today):
+    for month, first_day in months:
         period = f"{month:%Y-%m}"
         fire_at = to_datetime(first_day)
         data = {"month": period, "home_visit_required": period in visit_months}
         payload = {"process_key": MONITORING_PROCESS, "period": period, "data": data}
         wanted[("duty", f"{MONITORING_PROCESS}:{period}")] = (fire_at, payload)
-    renewal = renewal_start(case)
     if renewal is not None and case.certification_end is not None:
         end = case.certification_end.isoformat()
         payload = {
@@ -146,6 +162,7 @@ def sync_duties(
         work.wrote |= bool(changes)
         # Fired timers not wanted again are history: the next refresh does not read them either.
         work.timers = {k: row for k, row in existing.items() if row.values["fired_at"] is None or k in wanted}
+    return inputs
 
 
 def _known(
@@ -205,8 +222,10 @@ def remembered_decisions(python: Mapping[str, PythonDecision], params: Mapping[s
 
     def decide(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         try:
-            # The type too: True and 1 are equal keys, but not equal inputs.
-            key: Hashable = (name, *((k, type(v).__name__, v) for k, v in sorted(inputs.items())))
+            # The types too: True and 1 are equal keys, but not equal inputs. The same inputs in another order are
+            # another key (a miss, never a wrong result); the rules build theirs in one order.
+            values = tuple(inputs.values())
+            key: Hashable = (name, tuple(inputs), values, tuple(map(type, values)))
             hash(key)
         except TypeError:  # a list or a mapping among the inputs
             key = name + json.dumps(inputs, sort_keys=True, default=str)
@@ -263,15 +282,23 @@ def refresh(
         rows.update(_ROWS_BY_KEY.read(session, case_id=case.id, keys=others))
     changes = rowsync.Changes()
     keep: dict[str, None] = {}
+    row_context = (orgs["center"], orgs["office"], orgs["provider"], user_id, case.municipality)
+    previous = work.previous
+    unchanged = previous.items if previous is not None and previous.row_context == row_context else {}
+    computed: dict[str, tuple[duties.Item, str]] = {}
     for item in items:
         keep[item.key] = None
+        status = item.status(today)
+        computed[item.key] = (item, status)
+        if item.key in rows and unchanged.get(item.key) == (item, status):
+            continue  # computed as last time, in the same context: its row holds these values (nobody wrote since)
         values = {
             "key": item.key,
             "duty": item.duty,
             "period": item.period,
             "window_start": item.window_start,
             "due_date": item.due_date,
-            "status": item.status(today),
+            "status": status,
             "done_on": item.done_on,
             "role": item.role,
             "organisation_id": orgs.get(item.role),
@@ -298,13 +325,14 @@ def refresh(
     # Every computed key has its row now; open rows not computed were removed or marked missed (history).
     work.rows = {key: rows[key] for key in keep}
     _sync_risks(session, case, params, items, records, today, now, orgs, user_id, set(keep), work)
-    checks = {item.due_date + timedelta(days=1) for item in items if item.status(today) == "open"}
+    checks = {item.due_date + timedelta(days=1) for item, status in computed.values() if status == "open"}
     checks |= compliance.upcoming(case, records, today)
     # A month needs its home visit while its duty is not done (a visit earlier in the 3-month period does it).
     visits = frozenset(
         item.period for item in items if item.duty == "home_visit" and item.done_on is None and item.period is not None
     )
-    sync_duties(session, case, params, duties.plans(case, records, today), today, checks, visits, work)
+    timer_inputs = sync_duties(session, case, params, duties.plans(case, records, today), today, checks, visits, work)
+    work.computed = snapshot.Computed(row_context, computed, timer_inputs)
     _keep(session, case, work)
     return list(keep)
 
@@ -328,6 +356,9 @@ class _Working:
     holder: int | None
     records: duties.Records = field(default_factory=duties.Records)
     wrote: bool = False
+    previous: snapshot.Computed | None = None
+    """What the refresh that kept the copy computed (None: read from the database, nothing to reuse)."""
+    computed: snapshot.Computed | None = None
 
 
 def _read(session: Session, case: Case, today: date) -> _Working:
@@ -360,6 +391,7 @@ def _read(session: Session, case: Case, today: date) -> _Working:
                     holder,
                 )
                 work.records = _records(work.documents, work.events)
+                work.previous = kept.computed
                 return work
     # The open rows are read first: they give the oldest open due date (how far back to read records) and are the
     # rows kept in step.
@@ -428,6 +460,7 @@ def _keep(session: Session, case: Case, work: _Working) -> None:
             tuple(work.events),
             max((record[0] for record in work.documents), default=0),
             max((record[0] for record in work.events), default=0),
+            work.computed,
         ),
     )
 

@@ -23,10 +23,25 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import SessionTransaction
 
+from engine.scheduling.duties import Item
 from engine.scheduling.rowsync import Stored
 
 Record = tuple[int, str, datetime, dict[str, Any]]
 """(id, form or event kind, when, data) of a document or an event that records a duty."""
+
+
+@dataclass(frozen=True)
+class Computed:
+    """What the refresh that kept a copy computed, with what it computed it from, so the next refresh skips the work
+    whose inputs are the same (engine.scheduling.schedule.refresh)."""
+
+    row_context: tuple[Any, ...]
+    """What a schedule row holds besides its item and status (the organisations, the holder, the municipality)."""
+    items: dict[str, tuple[Item, str]]
+    """The items computed and their status, by key: in the same `row_context` an equal item of the same status has the
+    row it had then."""
+    timer_inputs: tuple[Any, ...]
+    """Everything the duty and check timers wanted were computed from (engine.scheduling.schedule.sync_duties)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,8 @@ class Kept:
     events: tuple[Record, ...]
     last_document: int
     last_event: int
+    computed: Computed | None = None
+    """None: the refresh that kept the copy left no computed work to reuse."""
 
 
 _KEPT: dict[int, Kept] = {}

@@ -11,6 +11,7 @@ a date is what it is. Whether a home visit is due in a month is not decided here
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -388,6 +389,22 @@ def plans(case: Case, records: Records, today: date) -> list[Plan]:
     return found
 
 
+class Reuse:
+    """Sections of `compute` remembered by everything they read, from one compute of a case to the next (the schedule
+    refresh keeps them with its copy of the case): a section whose inputs are equal gives the same items, so they are
+    reused (and never changed: compute copies an item it completes)."""
+
+    def __init__(self, previous: Reuse | None = None) -> None:
+        self._previous = previous.sections if previous is not None else {}
+        self.sections: dict[str, tuple[tuple[Any, ...], list[Item]]] = {}
+
+    def section(self, name: str, inputs: tuple[Any, ...], make: Callable[[], list[Item]]) -> list[Item]:
+        found = self._previous.get(name)
+        items = found[1] if found is not None and found[0] == inputs else make()
+        self.sections[name] = (inputs, items)
+        return items
+
+
 def compute(
     case: Case,
     params: Mapping[str, Any],
@@ -395,11 +412,13 @@ def compute(
     decide: Decide | None,
     today: date,
     since: date | None = None,
+    reuse: Reuse | None = None,
 ) -> list[Item]:
     """Every dated duty of the case as it stands; statuses come from `records` (see Item.status).
 
     Monthly duties are computed from HISTORY_DAYS back, or from `since` when earlier (the oldest duty still
-    open, so a worker back from a long downtime still sees every month it missed).
+    open, so a worker back from a long downtime still sees every month it missed). `reuse`: the sections the last
+    compute of the case made, to take again where their inputs are the same.
     """
     since = min(since, today - timedelta(days=HISTORY_DAYS)) if since else None
     items: list[Item] = []
@@ -410,7 +429,13 @@ def compute(
                 for plan in current:
                     items += _monitoring(case, params, records, decide, plan, today, since)
             items += _evaluation(case, records, current[-1])
-            items += _benefit_management(case, params, records, current, today, since)
+            benefit = functools.partial(_benefit_management, case, params, records, current, today, since)
+            if reuse is None:
+                items += benefit()
+            else:
+                items += reuse.section(
+                    "benefit_management", _benefit_inputs(case, params, records, current, today, since), benefit
+                )
             items += _results_delay_contacts(params, records, items, today)
             items += _copay_checks(case, params, current[0].start, current[-1].end)
             items += _progress_records(case, params, records, current, today, since)
@@ -423,10 +448,11 @@ def compute(
         items += _retention(case, params, records)
     unique: dict[str, Item] = {}
     for item in items:
+        # Copied, not changed: a section's items may be reused by the next compute (Reuse).
         if item.done_on is None and item.key in records.recorded and item.duty in MANUAL:
-            item.done_on = records.recorded[item.key]
+            item = dataclasses.replace(item, done_on=records.recorded[item.key])
         if item.done_on is None and item.duty in EXCUSABLE and item.key in records.excused:
-            item.excuse = records.excused[item.key]
+            item = dataclasses.replace(item, excuse=records.excused[item.key])
         unique[item.key] = item  # a month shared by two plans: the later plan's duty stands
     return list(unique.values())
 
@@ -649,6 +675,24 @@ def _benefit_management(
                 )
             )
     return items
+
+
+def _benefit_inputs(
+    case: Case, params: Mapping[str, Any], records: Records, current: list[Plan], today: date, since: date | None
+) -> tuple[Any, ...]:
+    """Everything _benefit_management reads (and _self_plan_months, _result_known_on, _day_of under it)."""
+    return (
+        params,
+        case.care_level,
+        case.center_org_id is not None,
+        case.delegated,
+        case.certification_end,
+        tuple(current),
+        today,
+        since,
+        records.of("certification_result_entry"),
+        records.of("self_plan_consultation"),
+    )
 
 
 def _self_plan_months(records: Records, current: list[Plan]) -> set[date]:

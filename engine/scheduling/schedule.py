@@ -273,7 +273,10 @@ def refresh(
     today = duties.japan_date(now)
     work = _read(session, case, today)
     records, user_id, rows = work.records, work.holder, work.rows
-    items = duties.compute(case, params, records, decide, today, since=work.oldest_open)
+    # Sections of the duties are taken again from the last refresh where their inputs are equal (only from its copy:
+    # a refresh that reads everything starts afresh).
+    reuse = duties.Reuse(work.previous.sections if work.previous is not None else None)
+    items = duties.compute(case, params, records, decide, today, since=work.oldest_open, reuse=reuse)
     orgs = {role: _organisation(case, role) for role in ("center", "office", "provider")}
     # Rows that are history (done, missed, excused and no longer computed) are not read again; computed ones that
     # are not open are read only when there are some.
@@ -332,7 +335,7 @@ def refresh(
         item.period for item in items if item.duty == "home_visit" and item.done_on is None and item.period is not None
     )
     timer_inputs = sync_duties(session, case, params, duties.plans(case, records, today), today, checks, visits, work)
-    work.computed = snapshot.Computed(row_context, computed, timer_inputs)
+    work.computed = snapshot.Computed(row_context, computed, timer_inputs, reuse)
     _keep(session, case, work)
     return list(keep)
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import SessionTransaction
 
 from engine.scheduling.duties import Item
+from engine.scheduling.duties import Reuse
 from engine.scheduling.rowsync import Stored
 
 Record = tuple[int, str, datetime, dict[str, Any]]
@@ -42,6 +43,8 @@ class Computed:
     row it had then."""
     timer_inputs: tuple[Any, ...]
     """Everything the duty and check timers wanted were computed from (engine.scheduling.schedule.sync_duties)."""
+    sections: Reuse
+    """The sections of the duties computed, by their inputs (engine.scheduling.duties.compute)."""
 
 
 @dataclass(frozen=True)

@@ -468,3 +468,60 @@ def test_commission_contract_each_fiscal_year_but_not_for_the_new_cases_own_star
     item = schedule(library, "city-a", continuing, today=date(2027, 3, 15))["commission_contract:2027"]
     assert (item.window_start, item.due_date, item.role) == (date(2027, 3, 1), date(2027, 4, 1), "center")
     assert "commission_contract:2027" not in schedule(library, "toyokawa", continuing, today=date(2027, 3, 15))
+
+
+def test_a_section_is_taken_again_only_when_everything_it_reads_is_the_same(library):
+    """compute's `reuse` (the schedule refresh keeps it with its copy of the case) gives what a compute from nothing
+    gives, for a change of each thing the remembered section (給付管理) reads; with nothing changed it is taken
+    again."""
+    key = "suzuka-kameyama"
+    base_params = params(library, key)
+    result = doc(
+        "certification_result_entry",
+        date(2026, 4, 25),
+        result_level="shien2",
+        result_date="2026-06-05",
+        certification_start="2026-04-01",
+        certification_end="2027-03-31",
+    )
+    start = {
+        "case": {"delegated": True, "plan_start": date(2026, 5, 1), "plan_end": date(2028, 3, 31)},
+        "params": base_params,
+        "documents": [result],
+        "recorded": {},
+        "today": date(2026, 10, 1),
+        "since": None,
+    }
+    changes: dict[str, dict[str, Any]] = {
+        "a later day": {"today": date(2026, 12, 1)},
+        "an older open duty": {"since": date(2026, 5, 10)},
+        "要介護": {"case": {**start["case"], "care_level": "kaigo1"}},
+        "申請中": {"case": {**start["case"], "care_level": "pending"}},
+        "no center": {"case": {**start["case"], "center_org_id": None}},
+        "not delegated": {"case": {**start["case"], "delegated": False}},
+        "a later certification end": {"case": {**start["case"], "certification_end": date(2027, 8, 31)}},
+        "a shorter plan": {"case": {**start["case"], "plan_end": date(2027, 6, 30)}},
+        "other parameters": {"params": {**base_params, "claim_due_day": 12}},
+        "the result's date": {"documents": [(result[0], result[1], {**result[2], "result_date": "2026-09-20"})]},
+        "自己作成扱い": {
+            "documents": [result, doc("self_plan_consultation", date(2026, 5, 2), self_plan_accepted=True)],
+        },
+        "a claim recorded": {"recorded": {"claim_transmission:2026-08": date(2026, 9, 9)}},
+    }
+
+    def compute(inputs: dict[str, Any], reuse: duties.Reuse | None) -> list[duties.Item]:
+        records = duties.Records(documents=list(inputs["documents"]), recorded=dict(inputs["recorded"]))
+        case = make_case(**inputs["case"])
+        decide = decide_for(library, key)
+        return duties.compute(case, inputs["params"], records, decide, inputs["today"], inputs["since"], reuse)
+
+    first = duties.Reuse()
+    before = compute(start, first)
+    again = duties.Reuse(first)
+    assert compute(start, again) == before
+    assert again.sections["benefit_management"][1] is first.sections["benefit_management"][1], "not taken again"
+    for what, change in changes.items():
+        inputs = {**start, **change}
+        fresh = compute(inputs, None)
+        assert fresh != before, f"{what}: the change changes nothing (a useless case)"
+        assert compute(inputs, duties.Reuse(first)) == fresh, f"{what}: the section was taken again"

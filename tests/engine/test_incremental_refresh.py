@@ -9,7 +9,9 @@ After each step the refresh runs once more (the case as the step left it, today 
   drifts nowhere);
 - from nothing: the open schedule rows and the unfired duty and check timers are deleted and computed again; every
   schedule row, risk and timer equals the incremental one (ids and write times aside).
-Then the step's transaction is rolled back, so the scenario goes on exactly as it would have.
+Then the step's transaction is rolled back, so the scenario goes on exactly as it would have: either from nothing the
+process kept (each step's refresh reads everything), or (`copies_carried`) from the copies the step left, so the next
+step's refreshes reuse what its refreshes computed (engine.scheduling.snapshot.Computed).
 """
 
 from __future__ import annotations
@@ -86,9 +88,10 @@ def _check_kept(session: Session, case_id: int, step: int) -> None:
     assert (list(kept.documents), list(kept.events)) == (documents, events), f"手順{step}: the kept records differ"
 
 
-def _check(state: Any) -> None:
+def _check(state: Any, carry: bool) -> None:
     session, runtime = state.session, state.runtime
     case = state.case
+    carried = dict(snapshot._KEPT)
     try:
         runtime._refresh(session, case)
         incremental = _state(session, case.id)
@@ -114,17 +117,20 @@ def _check(state: Any) -> None:
         assert _state(session, case.id) == incremental, f"手順{state.step_no}: a recompute from nothing differs"
     finally:
         session.rollback()
+        if carry:  # the next step refreshes from the copies its own steps left, their computed work included
+            snapshot._KEPT.update(carried)
 
 
+@pytest.mark.parametrize("carry", [False, True], ids=["read_again", "copies_carried"])
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_incremental_refresh_equals_a_recompute_after_every_step(name, services, monkeypatch):
+def test_incremental_refresh_equals_a_recompute_after_every_step(name, carry, services, monkeypatch):
     run_step = scenario._run_step
     checked = []
 
     def step_then_check(state: Any, step: dict[str, Any]) -> None:
         run_step(state, step)
         if "repeat" not in step:
-            _check(state)
+            _check(state, carry)
             checked.append(state.step_no)
 
     monkeypatch.setattr(scenario, "_run_step", step_then_check)

@@ -108,7 +108,8 @@ def sync_duties(
 
     Returns everything the timers wanted were computed from. When they are what the refresh that kept `work`'s copy
     computed them from, the timers it left are the ones wanted (firing one since kept the copy right, and any other
-    write to them would have voided it), so nothing is computed, read or written.
+    write to them would have voided it), so nothing is computed, read or written; when only the checks and the
+    months' visit requirements differ, only the timers of the days and months that differ are.
     """
     months = monitoring_months(case, params, plans, today)
     renewal = renewal_start(case)
@@ -120,37 +121,31 @@ def sync_duties(
         frozenset(checks or ()),
         visit_months,
     )
-    if work is not None and work.timers is not None and work.previous is not None:
-        if work.previous.timer_inputs == inputs:
-            return inputs
-    wanted: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
-    for month, first_day in months:
-        period = f"{month:%Y-%m}"
-        fire_at = to_datetime(first_day)
-        data = {"month": period, "home_visit_required": period in visit_months}
-        payload = {"process_key": MONITORING_PROCESS, "period": period, "data": data}
-        wanted[("duty", f"{MONITORING_PROCESS}:{period}")] = (fire_at, payload)
-    if renewal is not None and case.certification_end is not None:
-        end = case.certification_end.isoformat()
-        payload = {
-            "process_key": RENEWAL_PROCESS,
-            "period": end,
-            "data": {},
-            "unless_running": list(EXCLUSIVE_FLOWS),
-            "unless_started_since": (case.certification_start or renewal).isoformat(),
-        }
-        wanted[("duty", f"{RENEWAL_PROCESS}:{end}")] = (to_datetime(renewal), payload)
-    for day in checks or set():
-        wanted[("check", f"check:{day.isoformat()}")] = (to_datetime(day), {})
-    existing = _known(session, _TIMERS, case, None if work is None else work.timers, wanted)
+    held = None if work is None else work.timers
+    previous = work.previous.timer_inputs if work is not None and work.previous is not None else None
+    if held is None or previous is None or previous[:4] != inputs[:4]:
+        wanted = _wanted_timers(case, months, renewal, inputs[4], visit_months)
+        scope: Iterable[tuple[str, str]] | None = None
+    elif previous == inputs:
+        return inputs
+    else:
+        # The timers held are the ones the previous inputs wanted: only the keys whose timer those wanted differently.
+        scope = {("check", f"check:{day.isoformat()}") for day in previous[4] ^ inputs[4]}
+        changed = previous[5] ^ inputs[5]
+        scope |= {("duty", f"{MONITORING_PROCESS}:{month:%Y-%m}") for month, _ in months if f"{month:%Y-%m}" in changed}
+        wanted = _wanted_timers(
+            case, [m for m in months if f"{m[0]:%Y-%m}" in changed], None, inputs[4] - previous[4], visit_months
+        )
+    existing = _known(session, _TIMERS, case, held, wanted)
     changes = rowsync.Changes()
-    for (kind, key), row in existing.items():
+    for key in existing if scope is None else [key for key in scope if key in existing]:
+        row = existing[key]
         if row.values["fired_at"] is not None:
             continue
-        if (kind, key) not in wanted:
+        if key not in wanted:
             changes.deletes.append(row.id)
-        elif row.values["payload"] != wanted[(kind, key)][1]:
-            changes.update(row.id, {"payload": wanted[(kind, key)][1]})
+        elif row.values["payload"] != wanted[key][1]:
+            changes.update(row.id, {"payload": wanted[key][1]})
     for (kind, key), (fire_at, payload) in wanted.items():
         if (kind, key) not in existing:
             changes.inserts.append(
@@ -161,8 +156,41 @@ def sync_duties(
         changes.apply(existing, _TIMERS.columns, _TIMERS.key, inserted)
         work.wrote |= bool(changes)
         # Fired timers not wanted again are history: the next refresh does not read them either.
-        work.timers = {k: row for k, row in existing.items() if row.values["fired_at"] is None or k in wanted}
+        unwanted = [k for k in (existing if scope is None else scope) if k in existing and k not in wanted]
+        for key in unwanted:
+            if existing[key].values["fired_at"] is not None:
+                del existing[key]
+        work.timers = existing
     return inputs
+
+
+def _wanted_timers(
+    case: Case,
+    months: Iterable[tuple[date, date]],
+    renewal: date | None,
+    checks: Iterable[date],
+    visit_months: frozenset[str],
+) -> dict[tuple[str, str], tuple[datetime, dict[str, Any]]]:
+    """The duty and check timers wanted, by (kind, key): (when it fires, its payload)."""
+    wanted: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
+    for month, first_day in months:
+        period = f"{month:%Y-%m}"
+        data = {"month": period, "home_visit_required": period in visit_months}
+        payload = {"process_key": MONITORING_PROCESS, "period": period, "data": data}
+        wanted[("duty", f"{MONITORING_PROCESS}:{period}")] = (to_datetime(first_day), payload)
+    if renewal is not None and case.certification_end is not None:
+        end = case.certification_end.isoformat()
+        payload = {
+            "process_key": RENEWAL_PROCESS,
+            "period": end,
+            "data": {},
+            "unless_running": list(EXCLUSIVE_FLOWS),
+            "unless_started_since": (case.certification_start or renewal).isoformat(),
+        }
+        wanted[("duty", f"{RENEWAL_PROCESS}:{end}")] = (to_datetime(renewal), payload)
+    for day in checks:
+        wanted[("check", f"check:{day.isoformat()}")] = (to_datetime(day), {})
+    return wanted
 
 
 def _known(

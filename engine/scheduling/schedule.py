@@ -132,10 +132,9 @@ def sync_duties(
         # The timers held are the ones the previous inputs wanted: only the keys whose timer those wanted differently.
         scope = {("check", f"check:{day.isoformat()}") for day in previous[4] ^ inputs[4]}
         changed = previous[5] ^ inputs[5]
-        scope |= {("duty", f"{MONITORING_PROCESS}:{month:%Y-%m}") for month, _ in months if f"{month:%Y-%m}" in changed}
-        wanted = _wanted_timers(
-            case, [m for m in months if f"{m[0]:%Y-%m}" in changed], None, inputs[4] - previous[4], visit_months
-        )
+        changed_months = [m for m in months if f"{m[0]:%Y-%m}" in changed] if changed else []
+        scope |= {("duty", f"{MONITORING_PROCESS}:{month:%Y-%m}") for month, _ in changed_months}
+        wanted = _wanted_timers(case, changed_months, None, inputs[4] - previous[4], visit_months)
     existing = _known(session, _TIMERS, case, held, wanted)
     changes = rowsync.Changes()
     for key in existing if scope is None else [key for key in scope if key in existing]:

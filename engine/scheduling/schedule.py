@@ -295,7 +295,9 @@ def refresh(
     (done, missed or excused); a risk that no longer holds is cleared, one that holds again is raised again. Only
     what differs from the stored rows is written (engine.rowsync): a completion changes a few rows of a month. The
     stored rows and the records come from the copy the case's last refresh kept (engine.scheduling.snapshot) while
-    nobody wrote its rows since; then only the records added since are read.
+    nobody wrote its rows since; then only the records added since are read, and what that refresh computed is reused
+    where its inputs are equal (snapshot.Computed): no row values are built for an item computed as before, the
+    給付管理 section is taken again, the timers are compared only where what they were wanted for changed.
     """
     today = duties.japan_date(now)
     work = _read(session, case, today)

@@ -356,7 +356,7 @@ def refresh(
     work.wrote |= bool(changes)
     # Every computed key has its row now; open rows not computed were removed or marked missed (history).
     work.rows = {key: rows[key] for key in keep}
-    _sync_risks(session, case, params, items, records, today, now, orgs, user_id, set(keep), work)
+    risk_inputs = _sync_risks(session, case, params, items, records, today, now, orgs, user_id, set(keep), work)
     checks = {item.due_date + timedelta(days=1) for item, status in computed.values() if status == "open"}
     checks |= compliance.upcoming(case, records, today)
     # A month needs its home visit while its duty is not done (a visit earlier in the 3-month period does it).
@@ -364,7 +364,7 @@ def refresh(
         item.period for item in items if item.duty == "home_visit" and item.done_on is None and item.period is not None
     )
     timer_inputs = sync_duties(session, case, params, duties.plans(case, records, today), today, checks, visits, work)
-    work.computed = snapshot.Computed(row_context, computed, timer_inputs, reuse)
+    work.computed = snapshot.Computed(row_context, computed, risk_inputs, timer_inputs, reuse)
     _keep(session, case, work)
     return list(keep)
 
@@ -545,9 +545,16 @@ def _sync_risks(
     user_id: int | None,
     computed: set[str],
     work: _Working,
-) -> None:
-    """Raise what holds, clear what no longer does; a risk of a duty no longer computed (history) stays as it is."""
+) -> tuple[Any, ...]:
+    """Raise what holds, clear what no longer does; a risk of a duty no longer computed (history) stays as it is.
+
+    Returns everything the risks' rows were made from. When they are what the refresh that kept `work`'s copy made
+    them from, the risks it left are these (any other write would have voided the copy): nothing is compared.
+    """
     found = {risk.key: risk for risk in compliance.find(case, params, items, records, today)}
+    inputs = (tuple(found.values()), duties.is_care(case), tuple(orgs.items()), user_id, frozenset(computed))
+    if work.risks is not None and work.previous is not None and work.previous.risk_inputs == inputs:
+        return inputs
     rows = _known(session, _RISKS, case, work.risks, found)
     changes = rowsync.Changes()
     for key, row in rows.items():
@@ -578,6 +585,7 @@ def _sync_risks(
     work.wrote |= bool(changes)
     # Cleared risks not found again are history: the next refresh does not read them either.
     work.risks = {key: row for key, row in rows.items() if row.values["cleared_at"] is None or key in found}
+    return inputs
 
 
 RECORDS_LOOKBACK = timedelta(days=400)

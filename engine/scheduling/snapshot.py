@@ -47,6 +47,8 @@ class Computed:
     items: dict[str, tuple[Item, str]]
     """The items computed and their status, by key: in the same `row_context` an equal item of the same status has the
     row it had then."""
+    risk_inputs: tuple[Any, ...]
+    """Everything the risks' rows were made from (engine.scheduling.schedule._sync_risks)."""
     timer_inputs: tuple[Any, ...]
     """Everything the duty and check timers wanted were computed from (engine.scheduling.schedule.sync_duties)."""
     sections: Reuse

@@ -144,7 +144,6 @@ def test_each_change_the_kept_copy_does_not_see_is_refreshed_as_a_recompute_woul
         ),
         ("video conditions met", case_change(data={"video_conditions_met": True})),
         ("another office", case_change(office_org_id=orgs["office"][1].id)),
-        ("the plan changed", case_change(plan_start=date(2026, 8, 1), plan_end=date(2027, 1, 31))),
         ("the care level changed", case_change(care_level="kaigo4")),
         ("to 要支援", case_change(care_level="shien2")),
         ("another center", case_change(center_org_id=orgs["center"][1].id)),
@@ -153,6 +152,7 @@ def test_each_change_the_kept_copy_does_not_see_is_refreshed_as_a_recompute_woul
             case_change(certification_start=date(2026, 10, 1), certification_end=date(2027, 9, 30)),
         ),
         ("its start corrected", case_change(certification_start=date(2026, 9, 20))),
+        ("the plan changed", case_change(plan_start=date(2026, 8, 1), plan_end=date(2027, 1, 31))),
         ("a month later", at(datetime(2026, 9, 3, 9, 0, tzinfo=JST))),
         ("August recorded in September", lambda session: complete(session, "2026-08", home_visit=True)),
     ]

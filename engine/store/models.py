@@ -145,9 +145,10 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(_tz())
     ended_at: Mapped[datetime | None] = mapped_column(_tz())
     version: Mapped[int] = mapped_column(Integer, default=1)
-    schedule_generation: Mapped[int | None] = mapped_column(BigInteger)
-    """A new random value whenever a schedule row, risk or duty timer of the case is written (triggers:
-    engine/store/schedule_generation.py); the refresh's copy of those rows is trusted only while it is unchanged."""
+    schedule_generation: Mapped[int | None] = mapped_column(BigInteger, default=schedule_generation.first_generation)
+    """A random value from the case's creation, and a new one whenever a schedule row, risk or duty timer of the case
+    is written (triggers: engine/store/schedule_generation.py); the refresh's copy of those rows is trusted only while
+    it is unchanged."""
 
 
 class SpecVersion(Base):

@@ -15,10 +15,29 @@ The same statements are run by migration 0011 and, for databases made with `crea
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import DDL
 from sqlalchemy.schema import ExecutableDDLElement
 
 TABLES = ("schedule_item", "risk", "timer")
+GENERATION_BITS = 53
+"""The triggers' values fit here too (PostgreSQL's: below 2**53)."""
+
+
+def first_generation() -> int:
+    """A new case's generation: a case none of whose rows was ever written still has one, so its refresh's copy can
+    be trusted from the first (with none, every completion on a case before its plan read everything again)."""
+    return secrets.randbits(GENERATION_BITS)
+
+
+FILL_MISSING = {
+    "sqlite": "UPDATE care_case SET schedule_generation = abs(random()) % 9007199254740991 "
+    "WHERE schedule_generation IS NULL",
+    "postgresql": "UPDATE care_case SET schedule_generation = floor(random() * 9007199254740991)::bigint "
+    "WHERE schedule_generation IS NULL",
+}
+"""Migration 0012: each case made before cases were given a first generation gets one (a different value each)."""
 TIMER_KINDS = "('duty', 'check')"
 """The timers the refresh keeps (engine.scheduling.schedule.sync_duties); `bpmn` timers belong to the flows."""
 TIMER_COLUMNS = "case_id, kind, key, payload, fired_at"

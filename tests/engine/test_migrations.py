@@ -122,3 +122,38 @@ def test_0010_adds_the_proxy_receipt_date_and_removes_it_on_sqlite(tmp_path):
 
 def test_0010_adds_the_proxy_receipt_date_and_removes_it_on_postgresql(empty_postgres_url):
     assert _proxy_receipt_up_and_down(empty_postgres_url) == ([("居宅", None)], ["居宅"])
+
+
+def _generations_after_0012(url: str) -> list:
+    """Cases written under 0011 (no generation until a schedule row was written), upgraded to head."""
+    from alembic import command
+    from sqlalchemy import text
+
+    command.upgrade(alembic_config(url), "0011_schedule_generation")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for name in ("受付中の一", "受付中の二", "受付中の三"):
+                conn.execute(
+                    text(
+                        "INSERT INTO care_case (municipality, client_name, planner, delegated, status, data,"
+                        " created_at, version)"
+                        " VALUES ('demo', :name, 'center', false, 'open', '{}', CURRENT_TIMESTAMP, 1)"
+                    ),
+                    {"name": name},
+                )
+        upgrade(url)
+        with engine.connect() as conn:
+            return [row[0] for row in conn.execute(text("SELECT schedule_generation FROM care_case"))]
+    finally:
+        engine.dispose()
+
+
+def test_0012_gives_every_case_its_own_generation_on_sqlite(tmp_path):
+    found = _generations_after_0012(f"sqlite:///{tmp_path / 'generation.sqlite3'}")
+    assert None not in found and len(set(found)) == 3, found
+
+
+def test_0012_gives_every_case_its_own_generation_on_postgresql(empty_postgres_url):
+    found = _generations_after_0012(empty_postgres_url)
+    assert None not in found and len(set(found)) == 3, found

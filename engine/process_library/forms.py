@@ -66,7 +66,7 @@ def validate_submission(
     errors = foreign_fields(schema, submission)
     if errors:
         return errors  # a key the form does not have must never reach the instance data or the case
-    validator = linear_time_validator(schema, format_checker=_format_checker())
+    validator = _validator(schema)
     for error in sorted(validator.iter_errors(submission), key=lambda e: list(e.absolute_path)):
         field_path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required":
@@ -199,6 +199,25 @@ def linear_time_validator(schema: Mapping[str, Any], format_checker: Any = None)
     return _linear_time_validator_class()(schema, format_checker=format_checker)
 
 
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
+_VALIDATORS_KEPT = 512
+"""Schemas whose validator is kept: a library has about 60 forms per published version."""
+
+
+def _validator(schema: Mapping[str, Any]) -> Any:
+    """The validator of a form's schema, built once per schema object (issue 14: building it was a tenth of a
+    completion's validation). A form's schema is never changed once loaded (a published version is immutable);
+    the entry holds the schema itself, so its id cannot be reused by another object while the entry is kept."""
+    kept = _VALIDATORS.get(id(schema))
+    if kept is not None and kept[0] is schema:
+        return kept[1]
+    validator = linear_time_validator(schema, format_checker=_format_checker())
+    if len(_VALIDATORS) >= _VALIDATORS_KEPT:
+        _VALIDATORS.pop(next(iter(_VALIDATORS)), None)  # the oldest first; threads may race here harmlessly
+    _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
+
+
 def pattern_problem(pattern: str) -> str | None:
     """A Japanese message when a form's `pattern` cannot be matched in linear time, else None."""
     if len(pattern) > MAX_PATTERN_LENGTH:
@@ -258,8 +277,10 @@ LATEST = date(2199, 12, 31)
 """Dates of care records fall in this range; 9999-12-31 is a typo, and date arithmetic on it overflows."""
 
 
+@lru_cache(maxsize=1)
 def _format_checker() -> Any:
-    """jsonschema's format checks, with `date` also requiring a plausible year (a handler adds days to it)."""
+    """jsonschema's format checks, with `date` also requiring a plausible year (a handler adds days to it). One per
+    process: the checker holds no state of a validation."""
     from jsonschema import FormatChecker
 
     checker = FormatChecker()

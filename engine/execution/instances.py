@@ -188,12 +188,14 @@ class InstanceRuns(OtherInstances):
         return self.published is not None and not _memo(session)["libraries"]
 
     def _run(self, loaded: LoadedInstance, step: Any) -> None:
-        """Run Spiff with our clock; unwrap our own errors that Spiff wrapped on the way out."""
+        """Run Spiff with our clock; unwrap our own errors that Spiff wrapped on the way out.
+
+        `refresh_timers` is what Spiff's deprecated `refresh_waiting_tasks` calls, without its warning."""
         with clock_module.using(self.clock), sandbox.one_budget():  # all conditions of the run share one budget
             try:
                 step()
                 loaded.workflow.do_engine_steps()
-                loaded.workflow.refresh_waiting_tasks()
+                loaded.workflow.refresh_timers()
                 loaded.workflow.do_engine_steps()
             except spiff.SpiffWorkflowException as exc:
                 inner = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -202,19 +203,21 @@ def linear_time_validator(schema: Mapping[str, Any], format_checker: Any = None)
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
 _VALIDATORS_KEPT = 512
 """Schemas whose validator is kept: a library has about 60 forms per published version."""
+_KEEPING = threading.Lock()
 
 
 def _validator(schema: Mapping[str, Any]) -> Any:
-    """The validator of a form's schema, built once per schema object (issue 14: building it was a tenth of a
-    completion's validation). A form's schema is never changed once loaded (a published version is immutable);
+    """The validator of a form's schema, built once per schema object (issue 14: building it was about a third of
+    a submission's validation). A form's schema is never changed once loaded (a published version is immutable);
     the entry holds the schema itself, so its id cannot be reused by another object while the entry is kept."""
     kept = _VALIDATORS.get(id(schema))
     if kept is not None and kept[0] is schema:
         return kept[1]
     validator = linear_time_validator(schema, format_checker=_format_checker())
-    if len(_VALIDATORS) >= _VALIDATORS_KEPT:
-        _VALIDATORS.pop(next(iter(_VALIDATORS)), None)  # the oldest first; threads may race here harmlessly
-    _VALIDATORS[id(schema)] = (schema, validator)
+    with _KEEPING:  # the threads of one web worker: evicting iterates the dict another could be adding to
+        if len(_VALIDATORS) >= _VALIDATORS_KEPT:
+            del _VALIDATORS[next(iter(_VALIDATORS))]  # the oldest first
+        _VALIDATORS[id(schema)] = (schema, validator)
     return validator
 
 

@@ -41,3 +41,13 @@ def test_schemas_made_one_after_another_are_each_checked_by_their_own_validator(
         assert validate_submission(schema, {"n": wrong}, None, CONTEXT) == {
             "n": f"形式が違います({'整数' if kind == 'integer' else '文字'}で入力してください)"
         }
+
+
+def test_the_validators_kept_are_bounded_the_oldest_going_first(monkeypatch):
+    monkeypatch.setattr(forms, "_VALIDATORS", {})
+    monkeypatch.setattr(forms, "_VALIDATORS_KEPT", 2)
+    schemas = [schema_of("integer") for _ in range(3)]
+    for schema in schemas:
+        assert validate_submission(schema, {"n": 1}, None, CONTEXT) == {}
+    assert list(forms._VALIDATORS) == [id(schemas[1]), id(schemas[2])]
+    assert validate_submission(schemas[0], {"n": "x"}, None, CONTEXT) == {"n": "形式が違います(整数で入力してください)"}

@@ -48,8 +48,8 @@ LIVE = spiff.TaskState.READY | spiff.TaskState.WAITING | spiff.TaskState.STARTED
 """The tasks whose data the next run reads: ready and waiting steps, running call activities and timers."""
 
 
-def _superseded(workflow: Any) -> bool:
-    return any(task.data.get("superseded") for task in workflow.get_tasks(state=LIVE))
+def _superseded(live: list[Any]) -> bool:
+    return any(task.data.get("superseded") for task in live)
 
 
 def _end_properties(workflow: Any) -> dict[str, str]:
@@ -174,11 +174,14 @@ class InstanceRuns(OtherInstances):
                 instance.state, resolved.spec, resolved.subprocess_specs, self._script_engine(session, resolved, case)
             )
         completed = frozenset(t.id for t in workflow.get_tasks(state=spiff.TaskState.COMPLETED))
-        if instance.status == "running" and not _superseded(workflow):
+        # One walk for the three below (issue 14): Spiff walks the tree alike for any filter of definite states, so
+        # the ready tasks are those of the live ones, in the same order; nothing here changes a task's state.
+        live = workflow.get_tasks(state=LIVE)
+        if instance.status == "running" and not _superseded(live):
             # The current record, not the copy the instance started with (a 更新 may have changed it since).
             # A superseded instance keeps its own period's data: it no longer speaks for the case.
-            casedata.inject(workflow.get_tasks(state=LIVE), case)
-        loaded = LoadedInstance(instance, case, resolved, workflow, completed, projection.ready_user_tasks(workflow))
+            casedata.inject(live, case)
+        loaded = LoadedInstance(instance, case, resolved, workflow, completed, projection.ready_user_tasks(live))
         loaded_here[instance_id] = (instance.version, case.version, case.id in memo["locked"], loaded)
         return loaded
 

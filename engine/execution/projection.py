@@ -66,9 +66,12 @@ def _ready_user_tasks(workflow: Any) -> dict[str, Any]:
     }
 
 
-def ready_user_tasks(workflow: Any) -> frozenset[str]:
-    """The ids of the workflow's ready user tasks: the rows `sync_tasks` keeps `ready`."""
-    return frozenset(_ready_user_tasks(workflow))
+def ready_user_tasks(live: list[Any]) -> frozenset[str]:
+    """The ids of the ready user tasks among a workflow's live tasks (`get_tasks(state=READY | WAITING | STARTED)`):
+    the rows `sync_tasks` keeps `ready`."""
+    return frozenset(
+        str(t.id) for t in live if t.state == spiff.TaskState.READY and isinstance(t.task_spec, spiff.UserTaskMixin)
+    )
 
 
 def sync_tasks(

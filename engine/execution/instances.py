@@ -32,20 +32,26 @@ from engine.store.models import Case
 from engine.store.models import ProcessInstance
 from engine.store.models import Task
 
-
-def current_data(workflow: Any) -> dict[str, Any]:
-    """The latest instance data: from the tasks now waiting or ready, else from the last finished task."""
-    data: dict[str, Any] = {}
-    live = workflow.get_tasks(state=spiff.TaskState.READY | spiff.TaskState.WAITING)
-    if not live and workflow.last_task is not None:
-        live = [workflow.last_task]
-    for task in live:
-        data.update(task.data)
-    return data
-
-
 LIVE = spiff.TaskState.READY | spiff.TaskState.WAITING | spiff.TaskState.STARTED
 """The tasks whose data the next run reads: ready and waiting steps, running call activities and timers."""
+
+
+def current_data(workflow: Any, live: list[Any] | None = None) -> dict[str, Any]:
+    """The latest instance data: from the tasks now waiting or ready, else from the last finished task.
+
+    `live`: the workflow's `get_tasks(state=LIVE)` when the caller has it; Spiff walks the tree alike for any filter
+    of definite states, so its waiting and ready tasks are those of `get_tasks(state=READY | WAITING)`, in order."""
+    data: dict[str, Any] = {}
+    tasks = [
+        task
+        for task in (workflow.get_tasks(state=LIVE) if live is None else live)
+        if task.state & (spiff.TaskState.READY | spiff.TaskState.WAITING)
+    ]
+    if not tasks and workflow.last_task is not None:
+        tasks = [workflow.last_task]
+    for task in tasks:
+        data.update(task.data)
+    return data
 
 
 def _superseded(live: list[Any]) -> bool:
@@ -216,7 +222,8 @@ class InstanceRuns(OtherInstances):
         instance, case, workflow = loaded.instance, loaded.case, loaded.workflow
         now = self.clock.now()
         params = self.params(session, case.municipality)
-        current = current_data(workflow)
+        live = workflow.get_tasks(state=LIVE)  # for the data and the task rows: no task changes state in between
+        current = current_data(workflow, live)
         # A superseded instance finishes its own work but no longer speaks for the case: the newer one holds the
         # current plan dates, care level and organisations.
         changed = [] if current.get("superseded") else self._write_facts(session, loaded, actor)
@@ -246,7 +253,7 @@ class InstanceRuns(OtherInstances):
         ):
             set_committed_value(instance, name, value)
         created, loaded.ready_rows = projection.sync_tasks(
-            session, workflow, instance, case, loaded.resolved, params, now, loaded.ready_rows
+            session, workflow, instance, case, loaded.resolved, params, now, loaded.ready_rows, live
         )
         self._claim_for_completer(session, created, now)
         if loaded.resolved.has_timers:

@@ -32,24 +32,30 @@ from engine.store.models import Case
 from engine.store.models import ProcessInstance
 from engine.store.models import Task
 
-
-def current_data(workflow: Any) -> dict[str, Any]:
-    """The latest instance data: from the tasks now waiting or ready, else from the last finished task."""
-    data: dict[str, Any] = {}
-    live = workflow.get_tasks(state=spiff.TaskState.READY | spiff.TaskState.WAITING)
-    if not live and workflow.last_task is not None:
-        live = [workflow.last_task]
-    for task in live:
-        data.update(task.data)
-    return data
-
-
 LIVE = spiff.TaskState.READY | spiff.TaskState.WAITING | spiff.TaskState.STARTED
 """The tasks whose data the next run reads: ready and waiting steps, running call activities and timers."""
 
 
-def _superseded(workflow: Any) -> bool:
-    return any(task.data.get("superseded") for task in workflow.get_tasks(state=LIVE))
+def current_data(workflow: Any, live: list[Any] | None = None) -> dict[str, Any]:
+    """The latest instance data: from the tasks now waiting or ready, else from the last finished task.
+
+    `live`: the workflow's `get_tasks(state=LIVE)` when the caller has it; Spiff walks the tree alike for any filter
+    of definite states, so its waiting and ready tasks are those of `get_tasks(state=READY | WAITING)`, in order."""
+    data: dict[str, Any] = {}
+    tasks = [
+        task
+        for task in (workflow.get_tasks(state=LIVE) if live is None else live)
+        if task.state & (spiff.TaskState.READY | spiff.TaskState.WAITING)
+    ]
+    if not tasks and workflow.last_task is not None:
+        tasks = [workflow.last_task]
+    for task in tasks:
+        data.update(task.data)
+    return data
+
+
+def _superseded(live: list[Any]) -> bool:
+    return any(task.data.get("superseded") for task in live)
 
 
 def _end_properties(workflow: Any) -> dict[str, str]:
@@ -174,11 +180,14 @@ class InstanceRuns(OtherInstances):
                 instance.state, resolved.spec, resolved.subprocess_specs, self._script_engine(session, resolved, case)
             )
         completed = frozenset(t.id for t in workflow.get_tasks(state=spiff.TaskState.COMPLETED))
-        if instance.status == "running" and not _superseded(workflow):
+        # One walk for the three below (issue 14): Spiff walks the tree alike for any filter of definite states, so
+        # the ready tasks are those of the live ones, in the same order; nothing here changes a task's state.
+        live = workflow.get_tasks(state=LIVE)
+        if instance.status == "running" and not _superseded(live):
             # The current record, not the copy the instance started with (a 更新 may have changed it since).
             # A superseded instance keeps its own period's data: it no longer speaks for the case.
-            casedata.inject(workflow.get_tasks(state=LIVE), case)
-        loaded = LoadedInstance(instance, case, resolved, workflow, completed, projection.ready_user_tasks(workflow))
+            casedata.inject(live, case)
+        loaded = LoadedInstance(instance, case, resolved, workflow, completed, projection.ready_user_tasks(live))
         loaded_here[instance_id] = (instance.version, case.version, case.id in memo["locked"], loaded)
         return loaded
 
@@ -188,12 +197,14 @@ class InstanceRuns(OtherInstances):
         return self.published is not None and not _memo(session)["libraries"]
 
     def _run(self, loaded: LoadedInstance, step: Any) -> None:
-        """Run Spiff with our clock; unwrap our own errors that Spiff wrapped on the way out."""
+        """Run Spiff with our clock; unwrap our own errors that Spiff wrapped on the way out.
+
+        `refresh_timers` is what Spiff's deprecated `refresh_waiting_tasks` calls, without its warning."""
         with clock_module.using(self.clock), sandbox.one_budget():  # all conditions of the run share one budget
             try:
                 step()
                 loaded.workflow.do_engine_steps()
-                loaded.workflow.refresh_waiting_tasks()
+                loaded.workflow.refresh_timers()
                 loaded.workflow.do_engine_steps()
             except spiff.SpiffWorkflowException as exc:
                 inner = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
@@ -211,7 +222,8 @@ class InstanceRuns(OtherInstances):
         instance, case, workflow = loaded.instance, loaded.case, loaded.workflow
         now = self.clock.now()
         params = self.params(session, case.municipality)
-        current = current_data(workflow)
+        live = workflow.get_tasks(state=LIVE)  # for the data and the task rows: no task changes state in between
+        current = current_data(workflow, live)
         # A superseded instance finishes its own work but no longer speaks for the case: the newer one holds the
         # current plan dates, care level and organisations.
         changed = [] if current.get("superseded") else self._write_facts(session, loaded, actor)
@@ -241,7 +253,7 @@ class InstanceRuns(OtherInstances):
         ):
             set_committed_value(instance, name, value)
         created, loaded.ready_rows = projection.sync_tasks(
-            session, workflow, instance, case, loaded.resolved, params, now, loaded.ready_rows
+            session, workflow, instance, case, loaded.resolved, params, now, loaded.ready_rows, live
         )
         self._claim_for_completer(session, created, now)
         if loaded.resolved.has_timers:

@@ -58,17 +58,18 @@ def lane_role(resolved: ResolvedSpec, task_spec: Any) -> str:
     return resolved.lanes.get(lane or "", "planner")
 
 
-def _ready_user_tasks(workflow: Any) -> dict[str, Any]:
+def _ready_user_tasks(live: list[Any]) -> dict[str, Any]:
+    """id -> task of the ready user tasks among a workflow's live tasks (`get_tasks(state=READY | WAITING |
+    STARTED)`), in order: Spiff walks the tree alike for any filter of definite states, so these are the user tasks
+    of `get_tasks(state=READY)` (issue 14: one walk serves several lists)."""
     return {
-        str(t.id): t
-        for t in workflow.get_tasks(state=spiff.TaskState.READY)
-        if isinstance(t.task_spec, spiff.UserTaskMixin)
+        str(t.id): t for t in live if t.state == spiff.TaskState.READY and isinstance(t.task_spec, spiff.UserTaskMixin)
     }
 
 
-def ready_user_tasks(workflow: Any) -> frozenset[str]:
-    """The ids of the workflow's ready user tasks: the rows `sync_tasks` keeps `ready`."""
-    return frozenset(_ready_user_tasks(workflow))
+def ready_user_tasks(live: list[Any]) -> frozenset[str]:
+    """The ids of the ready user tasks among a workflow's live tasks: the rows `sync_tasks` keeps `ready`."""
+    return frozenset(_ready_user_tasks(live))
 
 
 def sync_tasks(
@@ -80,15 +81,17 @@ def sync_tasks(
     params: Mapping[str, Any],
     now: datetime,
     known: frozenset[str],
+    live: list[Any],
 ) -> tuple[list[Task], frozenset[str]]:
     """Insert rows for newly READY user tasks and cancel rows whose task is no longer ready.
 
     `known`: the rows that are `ready` in the database, which are the ready user tasks of the state as it was stored
     (LoadedInstance.ready_rows): not read again (issue 14). Returns the new rows and the ready ones now. Completed
     rows are written by the caller, which knows who completed them; a row this transaction already moved out of
-    `ready` is left as it is.
+    `ready` is left as it is. `live`: the workflow's `get_tasks(state=READY | WAITING | STARTED)`, taken after its
+    last run.
     """
-    ready = _ready_user_tasks(workflow)
+    ready = _ready_user_tasks(live)
     gone = []
     for task_id in known.difference(ready):
         held = session.identity_map.get(identity_key(Task, task_id))

@@ -94,7 +94,7 @@ class TimerFiring(InstanceRuns):
                 instance_id=timer.instance_id,
                 detail={"key": timer.key},
             )
-            self._run(loaded, loaded.workflow.refresh_waiting_tasks)
+            self._run(loaded, loaded.workflow.refresh_timers)
             self._advance(session, loaded, SYSTEM, ran=True)
         elif timer.kind == "check":
             case = session.get(Case, timer.case_id)

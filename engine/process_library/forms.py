@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -66,7 +67,7 @@ def validate_submission(
     errors = foreign_fields(schema, submission)
     if errors:
         return errors  # a key the form does not have must never reach the instance data or the case
-    validator = linear_time_validator(schema, format_checker=_format_checker())
+    validator = _validator(schema)
     for error in sorted(validator.iter_errors(submission), key=lambda e: list(e.absolute_path)):
         field_path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required":
@@ -199,6 +200,27 @@ def linear_time_validator(schema: Mapping[str, Any], format_checker: Any = None)
     return _linear_time_validator_class()(schema, format_checker=format_checker)
 
 
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
+_VALIDATORS_KEPT = 512
+"""Schemas whose validator is kept: a library has about 60 forms per published version."""
+_KEEPING = threading.Lock()
+
+
+def _validator(schema: Mapping[str, Any]) -> Any:
+    """The validator of a form's schema, built once per schema object (issue 14: building it was about a third of
+    a submission's validation). A form's schema is never changed once loaded (a published version is immutable);
+    the entry holds the schema itself, so its id cannot be reused by another object while the entry is kept."""
+    kept = _VALIDATORS.get(id(schema))
+    if kept is not None and kept[0] is schema:
+        return kept[1]
+    validator = linear_time_validator(schema, format_checker=_format_checker())
+    with _KEEPING:  # the threads of one web worker: evicting iterates the dict another could be adding to
+        if len(_VALIDATORS) >= _VALIDATORS_KEPT:
+            del _VALIDATORS[next(iter(_VALIDATORS))]  # the oldest first
+        _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
+
+
 def pattern_problem(pattern: str) -> str | None:
     """A Japanese message when a form's `pattern` cannot be matched in linear time, else None."""
     if len(pattern) > MAX_PATTERN_LENGTH:
@@ -258,8 +280,10 @@ LATEST = date(2199, 12, 31)
 """Dates of care records fall in this range; 9999-12-31 is a typo, and date arithmetic on it overflows."""
 
 
+@lru_cache(maxsize=1)
 def _format_checker() -> Any:
-    """jsonschema's format checks, with `date` also requiring a plausible year (a handler adds days to it)."""
+    """jsonschema's format checks, with `date` also requiring a plausible year (a handler adds days to it). One per
+    process: the checker holds no state of a validation."""
     from jsonschema import FormatChecker
 
     checker = FormatChecker()

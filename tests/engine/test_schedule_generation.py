@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy import update
 
 from engine.clock import JST
@@ -53,6 +55,32 @@ def test_every_write_of_a_row_the_refresh_reads_changes_the_generation_and_nothi
         assert changes(insert(Risk).values(case_id=case_id, key="x:1", **risk))
         assert changes(update(Risk).where(Risk.case_id == case_id).values(cleared_at=now))
         assert changes(delete(Risk).where(Risk.case_id == case_id))
+        session.rollback()
+
+
+def test_a_row_written_gives_its_case_one_new_generation_and_a_moved_row_both_cases_on_postgresql(services):
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's trigger functions (SQLite's triggers are rows of their own)")
+    clock = FixedClock(datetime(2026, 5, 1, 9, 0, tzinfo=JST))
+    case_id, _ = open_case(services, services.runtime(clock))
+    other_id, _ = open_case(services, services.runtime(clock))
+    with services.sessions() as session:
+
+        def case_rows_written(statement) -> int:
+            """The case rows the statement wrote (this transaction's counts, taken before and after)."""
+            count = text("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'care_case'")
+            before = session.scalar(count) or 0
+            session.execute(statement)
+            return (session.scalar(count) or 0) - before
+
+        duty = session.scalar(select(Timer.id).where(Timer.case_id == case_id, Timer.kind == "duty").limit(1))
+        item = session.scalar(select(ScheduleItem.id).where(ScheduleItem.case_id == case_id).limit(1))
+        assert case_rows_written(update(ScheduleItem).where(ScheduleItem.id == item).values(status="done")) == 1
+        assert case_rows_written(update(Timer).where(Timer.id == duty).values(fired_at=clock.now())) == 1
+        seen = (_generation(session, case_id), _generation(session, other_id))
+        moved = update(ScheduleItem).where(ScheduleItem.id == item).values(case_id=other_id, key="moved")
+        assert case_rows_written(moved) == 2
+        assert _generation(session, case_id) != seen[0] and _generation(session, other_id) != seen[1]
         session.rollback()
 
 

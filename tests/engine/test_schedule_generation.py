@@ -58,9 +58,9 @@ def test_every_write_of_a_row_the_refresh_reads_changes_the_generation_and_nothi
         session.rollback()
 
 
+# PostgreSQL's trigger functions only (SQLite's triggers are rows of their own, tested above).
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 def test_a_row_written_gives_its_case_one_new_generation_and_a_moved_row_both_cases_on_postgresql(services):
-    if services.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's trigger functions (SQLite's triggers are rows of their own)")
     clock = FixedClock(datetime(2026, 5, 1, 9, 0, tzinfo=JST))
     case_id, _ = open_case(services, services.runtime(clock))
     other_id, _ = open_case(services, services.runtime(clock))

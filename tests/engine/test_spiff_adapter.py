@@ -33,24 +33,33 @@ def spiffs_own(workflow: Any) -> dict[str, Any]:
     return dct
 
 
-def test_a_saved_instance_is_spiffs_serialization_without_the_specs(services, monkeypatch):
+def check_every_save(services, monkeypatch, check: Any) -> None:
+    """Run the scenario with `check(workflow, state)` called on each save (state: what is stored), and make sure the
+    saves checked include instances with called subprocesses and with waiting catch events."""
     seen = {"saves": 0, "with_subprocesses": 0, "waiting_on_events": 0}
     to_dict = spiff.instance_to_dict
 
-    def compared(workflow: Any) -> dict[str, Any]:
-        ours = to_dict(workflow)
-        expected = spiffs_own(workflow)
-        assert ours == expected
-        assert list(ours) == list(expected)  # the same keys in the same order: the same stored text
+    def checked(workflow: Any) -> dict[str, Any]:
+        state = to_dict(workflow)
+        check(workflow, state)
         seen["saves"] += 1
         seen["with_subprocesses"] += bool(workflow.subprocesses)
         seen["waiting_on_events"] += bool(workflow.event_manager.tasks)
-        return ours
+        return state
 
-    monkeypatch.setattr(spiff, "instance_to_dict", compared)
+    monkeypatch.setattr(spiff, "instance_to_dict", checked)
     result = run_file(PROCESSES / SCENARIO, services.runtime, services.sessions)
     assert result.passed, result.message
     assert seen["saves"] > 10 and seen["with_subprocesses"] and seen["waiting_on_events"], seen
+
+
+def test_a_saved_instance_is_spiffs_serialization_without_the_specs(services, monkeypatch):
+    def same_as_spiffs(workflow: Any, ours: dict[str, Any]) -> None:
+        expected = spiffs_own(workflow)
+        assert ours == expected
+        assert list(ours) == list(expected)  # the same keys in the same order: the same stored text
+
+    check_every_save(services, monkeypatch, same_as_spiffs)
 
 
 def stock_serializer() -> BpmnWorkflowSerializer:
@@ -63,11 +72,9 @@ def stock_serializer() -> BpmnWorkflowSerializer:
 
 def test_a_restored_instance_is_the_one_spiffs_own_converters_restore(services, monkeypatch):
     stock = stock_serializer()
-    seen = {"restores": 0, "with_subprocesses": 0, "waiting_on_events": 0}
-    to_dict = spiff.instance_to_dict
+    to_dict = spiff.instance_to_dict  # the adapter's own, not the checking wrapper
 
-    def compared(workflow: Any) -> dict[str, Any]:
-        state = to_dict(workflow)
+    def restored_alike(workflow: Any, state: dict[str, Any]) -> None:
         ours = spiff.instance_from_dict(state, workflow.spec, workflow.subprocess_specs, None)
         with monkeypatch.context() as spiffs:
             spiffs.setattr(spiff, "_SERIALIZER", stock)
@@ -80,12 +87,5 @@ def test_a_restored_instance_is_the_one_spiffs_own_converters_restore(services, 
                 (t.id, t.parent and t.parent.id, t.state, t.data) for t in other.get_tasks()
             ]
         assert list(ours.event_manager.tasks) == list(theirs.event_manager.tasks)
-        seen["restores"] += 1
-        seen["with_subprocesses"] += bool(ours.subprocesses)
-        seen["waiting_on_events"] += bool(ours.event_manager.tasks)
-        return state
 
-    monkeypatch.setattr(spiff, "instance_to_dict", compared)
-    result = run_file(PROCESSES / SCENARIO, services.runtime, services.sessions)
-    assert result.passed, result.message
-    assert seen["restores"] > 10 and seen["with_subprocesses"] and seen["waiting_on_events"], seen
+    check_every_save(services, monkeypatch, restored_alike)

@@ -54,7 +54,7 @@ class Decisions:
         if name in self._dmn_sources:
             return self._decide_dmn(name, inputs)
         if name in self._python:
-            return self._python[name](_own_copy(inputs), self._params)
+            return self._python[name](own_copy(inputs), self._params)
         raise NotFoundError(f"判定「{name}」はありません(使える判定: {', '.join(self.names())})")
 
     def _decide_dmn(self, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,12 +85,12 @@ class Decisions:
 _ATOMS = frozenset({bool, int, float, str, type(None)})
 
 
-def _own_copy(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of `inputs` the decision may change: flat ones (the schedule's, a few hundred a refresh) copied flat,
-    as deepcopy would leave these values themselves."""
-    if all(type(value) in _ATOMS for value in inputs.values()):
-        return dict(inputs)
-    return deepcopy(dict(inputs))
+def own_copy(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a decision's inputs or outputs its receiver may change: flat ones (the schedule's, a few hundred a
+    refresh) copied flat, as deepcopy would leave these values themselves; any other deep."""
+    if all(type(value) in _ATOMS for value in values.values()):
+        return dict(values)
+    return deepcopy(dict(values))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ so a case can run for years while every instance stays small (ARCHITECTURE.md: t
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 from collections.abc import Hashable
@@ -36,6 +35,7 @@ from engine.clock import to_datetime
 from engine.errors import KaigoflowError
 from engine.japanese_dates import as_date
 from engine.process_library.decisions import Decisions
+from engine.process_library.decisions import own_copy
 from engine.process_library.forms import PythonDecision
 from engine.scheduling import compliance
 from engine.scheduling import duties
@@ -266,19 +266,9 @@ def remembered_decisions(python: Mapping[str, PythonDecision], params: Mapping[s
         result = results[key]
         if isinstance(result, KaigoflowError):
             raise result.with_traceback(None)
-        return _copy(result)
+        return own_copy(result)  # the caller may change it; the memo keeps its own
 
     return decide
-
-
-_SCALARS = (bool, int, float, str, type(None))
-
-
-def _copy(result: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a remembered result the caller may change: flat results (the usual: a few flags) copied flat."""
-    if all(isinstance(value, _SCALARS) for value in result.values()):
-        return dict(result)
-    return copy.deepcopy(result)
 
 
 def refresh(

@@ -96,7 +96,7 @@ def sync_duties(
     checks: set[date] | None = None,
     visit_months: frozenset[str] = frozenset(),
     work: _Working | None = None,
-) -> tuple[Any, ...]:
+) -> snapshot.TimersFrom:
     """Make the unfired duty and check timers match the case's schedule; fired ones are history and stay.
 
     Duties start a process (a month's モニタリング, the 更新 before the certification ends); checks only
@@ -113,28 +113,25 @@ def sync_duties(
     """
     months = monitoring_months(case, params, plans, today)
     renewal = renewal_start(case)
-    inputs = (
-        tuple(months),
-        renewal,
-        case.certification_start,
-        case.certification_end,
+    inputs = snapshot.TimersFrom(
+        (tuple(months), renewal, case.certification_start, case.certification_end),
         frozenset(checks or ()),
         visit_months,
     )
     held = None if work is None else work.timers
     previous = work.previous.timer_inputs if work is not None and work.previous is not None else None
-    if held is None or previous is None or previous[:4] != inputs[:4]:
-        wanted = _wanted_timers(case, months, renewal, inputs[4], visit_months)
+    if held is None or previous is None or previous.dates != inputs.dates:
+        wanted = _wanted_timers(case, months, renewal, inputs.checks, visit_months)
         scope: Iterable[tuple[str, str]] | None = None
     elif previous == inputs:
         return inputs
     else:
         # The timers held are the ones the previous inputs wanted: only the keys whose timer those wanted differently.
-        scope = {("check", f"check:{day.isoformat()}") for day in previous[4] ^ inputs[4]}
-        changed = previous[5] ^ inputs[5]
+        scope = {("check", f"check:{day.isoformat()}") for day in previous.checks ^ inputs.checks}
+        changed = previous.visit_months ^ inputs.visit_months
         changed_months = [m for m in months if f"{m[0]:%Y-%m}" in changed] if changed else []
         scope |= {("duty", f"{MONITORING_PROCESS}:{month:%Y-%m}") for month, _ in changed_months}
-        wanted = _wanted_timers(case, changed_months, None, inputs[4] - previous[4], visit_months)
+        wanted = _wanted_timers(case, changed_months, None, inputs.checks - previous.checks, visit_months)
     existing = _known(session, _TIMERS, case, held, wanted)
     changes = rowsync.Changes()
     for key in existing if scope is None else [key for key in scope if key in existing]:

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -35,6 +37,18 @@ from engine.scheduling.rowsync import Stored
 
 Record = tuple[int, str, datetime, dict[str, Any]]
 """(id, form or event kind, when, data) of a document or an event that records a duty."""
+
+
+class TimersFrom(NamedTuple):
+    """Everything the duty and check timers wanted are computed from (engine.scheduling.schedule.sync_duties)."""
+
+    dates: tuple[Any, ...]
+    """The monitoring months with their first days, the renewal's start, the certification's start and end: when
+    these differ, every timer is computed again."""
+    checks: frozenset[date]
+    """The check days: only the timers of the days that differ are compared."""
+    visit_months: frozenset[str]
+    """The months whose monitoring starts with a home visit required: only those that differ are compared."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +63,8 @@ class Computed:
     row it had then."""
     risk_inputs: tuple[Any, ...]
     """Everything the risks' rows were made from (engine.scheduling.schedule._sync_risks)."""
-    timer_inputs: tuple[Any, ...]
-    """Everything the duty and check timers wanted were computed from (engine.scheduling.schedule.sync_duties)."""
+    timer_inputs: TimersFrom
+    """What the duty and check timers wanted were computed from."""
     sections: Reuse
     """The sections of the duties computed, by their inputs (engine.scheduling.duties.compute)."""
 

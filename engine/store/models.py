@@ -229,7 +229,7 @@ class Timer(Base):
 
     __tablename__ = "timer"
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     kind: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(120))
@@ -249,7 +249,7 @@ class Document(Base):
 
     __tablename__ = "document"
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"))
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     task_id: Mapped[str] = mapped_column(ForeignKey("task.id"), unique=True)
     form: Mapped[str] = mapped_column(String(100))
@@ -331,7 +331,7 @@ class ScheduleItem(Base):
 
     __tablename__ = "schedule_item"
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"))
     key: Mapped[str] = mapped_column(String(120))
     duty: Mapped[str] = mapped_column(String(40))
     period: Mapped[str | None] = mapped_column(String(16))
@@ -357,7 +357,7 @@ class Risk(Base):
 
     __tablename__ = "risk"
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"))
     key: Mapped[str] = mapped_column(String(160))
     code: Mapped[str] = mapped_column(String(40))
     duty_key: Mapped[str | None] = mapped_column(String(120))
